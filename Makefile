@@ -1,0 +1,34 @@
+# streams_app: every target installs what it needs (venv, packages, Kafka jars).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# Resolves the Apache Kafka broker jars from Maven Central into .cache/ (git-ignored).
+kafka-jars: install
+	$(BIN)/streams-app broker fetch
+
+test: install kafka-jars
+	$(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest -m "not integration"
+
+demo: install
+	$(BIN)/streams-app demo
+
+lint: install
+	$(BIN)/ruff check streams_app tests
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache
