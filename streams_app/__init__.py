@@ -1,0 +1,1 @@
+"""streams_app: Kafka Streams semantics in Python, on Faust, aiokafka and RocksDB."""
