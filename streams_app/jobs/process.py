@@ -1,0 +1,98 @@
+"""Run a job module as a Faust worker in a child process (used by the CLI, the demo and tests)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+JOBS = {
+    "rides-vendor-count": "streams_app.jobs.rides_vendor_count",
+}
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # The worker must not outlive whoever started it (a failed test, a Ctrl-C'd demo).
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def job_module(name: str) -> str:
+    """The module of a job given by name (or a module path, passed through)."""
+    if name in JOBS:
+        return JOBS[name]
+    if "." in name:
+        return name
+    raise ValueError(f"unknown job {name!r}; known jobs: {', '.join(sorted(JOBS))}")
+
+
+def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None) -> list[str]:
+    """The ``faust -A module worker`` command line, run by this interpreter."""
+    return [sys.executable, "-m", "faust", "-A", module, "worker", "-l", loglevel,
+            "--without-web", *(extra or [])]
+
+
+class JobProcess:
+    """A Faust worker child process for one job; ``stop()`` ends it, ``kill()`` SIGKILLs it."""
+
+    def __init__(self, job: str, env: Mapping[str, str] | None = None, *,
+                 log_path: Path | None = None, loglevel: str = "warn") -> None:
+        self.module = job_module(job)
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = log_path
+        self.loglevel = loglevel
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> JobProcess:
+        """Start the worker; output goes to ``log_path`` (appended) or is inherited."""
+        out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            worker_argv(self.module, self.loglevel), env=self.env, stdout=out,
+            stderr=subprocess.STDOUT if out else None, stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        if out:
+            out.close()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM (Faust shuts down cleanly, committing), then SIGKILL after ``timeout``."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: a crash with no chance to commit or flush."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def __enter__(self) -> JobProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,62 @@
+"""The seed's taxi-rides data: loading ``rides.csv`` into typed ride dicts."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from streams_app.kafka.topics import TopicSpec
+
+RIDES_CSV = Path(__file__).parent / "data" / "rides.csv"
+ZONES_CSV = Path(__file__).parent / "data" / "taxi_zone_lookup.csv"
+
+_INT_FIELDS = frozenset(
+    {"VendorID", "passenger_count", "RatecodeID", "PULocationID", "DOLocationID", "payment_type"}
+)
+_FLOAT_FIELDS = frozenset(
+    {
+        "trip_distance",
+        "fare_amount",
+        "extra",
+        "mta_tax",
+        "tip_amount",
+        "tolls_amount",
+        "improvement_surcharge",
+        "total_amount",
+        "congestion_surcharge",
+    }
+)
+
+
+def _convert(field: str, raw: str) -> int | float | str | None:
+    if raw == "":
+        return None
+    if field in _INT_FIELDS:
+        return int(float(raw))
+    if field in _FLOAT_FIELDS:
+        return float(raw)
+    return raw
+
+
+def read_rides(path: Path | str = RIDES_CSV) -> Iterator[dict]:
+    """Yield each ride of a TLC yellow-taxi CSV as a dict with numeric fields typed."""
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            yield {field: _convert(field, raw) for field, raw in row.items()}
+
+
+def read_zones(path: Path | str = ZONES_CSV) -> Iterator[dict]:
+    """Yield each taxi zone: locationid (int), borough, zone, service_zone."""
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            yield {**row, "locationid": int(row["locationid"])}
+
+
+def vendor_count_topics(prefix: str, partitions: int, replicas: int) -> list[TopicSpec]:
+    """The job's topics: rides in, counts (compacted), the two branches, dead letters."""
+    def spec(name: str, policy: str = "delete", parts: int = partitions) -> TopicSpec:
+        return TopicSpec(f"{prefix}{name}", parts, replicas, cleanup_policy=policy)
+
+    return [spec("rides"), spec("rides-vendor-count", "compact"), spec("rides-high-amount"),
+            spec("rides-low-amount"), spec("rides-dead-letter", parts=1)]

@@ -1,0 +1,104 @@
+"""Reading topics back: to their end, latest value per key, and group progress.
+
+Used by the demo and by tests to await a condition on the log (an offset, a value) instead of
+sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of ``topic`` as the consumer sees them; LookupError when it is missing."""
+    parts = consumer.partitions_for_topic(topic)
+    if not parts:
+        await consumer._client.force_metadata_update()  # metadata of a just-created topic
+        parts = consumer.partitions_for_topic(topic)
+    if not parts:
+        raise LookupError(f"topic {topic!r} does not exist")
+    return [TopicPartition(topic, p) for p in sorted(parts)]
+
+
+async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    """Partition -> end offset (the offset the next record will get)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await topic_partitions(consumer, topic)
+        return {tp.partition: off for tp, off in (await consumer.end_offsets(tps)).items()}
+    finally:
+        await consumer.stop()
+
+
+async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 30.0,
+                      ) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the beginning up to the end offsets seen at the call."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                auto_offset_reset="earliest", isolation_level="read_committed")
+    await consumer.start()
+    try:
+        tps = await topic_partitions(consumer, topic)
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        out: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            positions = {tp: await consumer.position(tp) for tp in tps}
+            if all(positions[tp] >= ends[tp] for tp in tps):
+                return out
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic!r}: at {positions}, end {ends}")
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                out.extend(r for r in records if r.offset < ends[TopicPartition(r.topic, r.partition)])
+    finally:
+        await consumer.stop()
+
+
+async def latest_by_key(bootstrap_servers: str, topic: str, timeout: float = 30.0,
+                        ) -> dict[bytes | None, bytes | None]:
+    """The table a (compacted) topic holds: last value per key, tombstones removing keys."""
+    table: dict[bytes | None, bytes | None] = {}
+    for rec in await read_to_end(bootstrap_servers, topic, timeout):
+        if rec.value is None:
+            table.pop(rec.key, None)
+        else:
+            table[rec.key] = rec.value
+    return table
+
+
+async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -> dict[int, int]:
+    """Partition -> offset committed by ``group_id`` on ``topic`` (missing when none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items()
+            if tp.topic == topic and meta.offset >= 0}
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float,
+                     what: str, interval: float = 0.2) -> None:
+    """Poll an async condition until it holds; TimeoutError naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def group_caught_up(bootstrap_servers: str, group_id: str, topic: str) -> bool:
+    """True once the group has committed the end offset of every partition of ``topic``."""
+    ends = await end_offsets(bootstrap_servers, topic)
+    done = await committed_offsets(bootstrap_servers, group_id, topic)
+    return all(done.get(p, 0) >= end for p, end in ends.items())
