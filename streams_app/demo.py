@@ -102,7 +102,8 @@ async def run_demo(rate: float = 150.0, timeout: float = 180.0) -> int:
     for vendor in sorted(set(counts) | set(expected)):
         got, want = counts.get(vendor, 0), expected[vendor]
         ok &= got == want
-        print(f"  {vendor:>8} | {got:>5}   (rides.csv: {want}){'' if got == want else '  MISMATCH'}")
+        flag = "" if got == want else "  MISMATCH"
+        print(f"  {vendor:>8} | {got:>5}   (rides.csv: {want}){flag}")
     print("counts match a plain count of rides.csv" if ok else "COUNTS DIFFER from rides.csv")
     return 0 if ok else 1
 

@@ -6,6 +6,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
+
 from streams_app.kafka.topics import TopicSpec
 
 RIDES_CSV = Path(__file__).parent / "data" / "rides.csv"
@@ -60,3 +62,21 @@ def vendor_count_topics(prefix: str, partitions: int, replicas: int) -> list[Top
 
     return [spec("rides"), spec("rides-vendor-count", "compact"), spec("rides-high-amount"),
             spec("rides-low-amount"), spec("rides-dead-letter", parts=1)]
+
+
+def parse_ride(value: bytes | None) -> tuple[str, float]:
+    """Return (vendor, total_amount) of a JSON ride, or raise ValueError saying what is wrong."""
+    if value is None:
+        raise ValueError("empty value (tombstone) is not a ride")
+    try:
+        ride = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(ride, dict):
+        raise ValueError(f"not a JSON object: {type(ride).__name__}")
+    vendor, amount = ride.get("VendorID"), ride.get("total_amount")
+    if vendor is None:
+        raise ValueError("missing VendorID")
+    if not isinstance(amount, int | float) or isinstance(amount, bool):
+        raise ValueError(f"total_amount is not a number: {amount!r}")
+    return str(vendor), float(amount)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 
-import orjson
-
 from streams_app.app import create_app
-from streams_app.jobs.rides import vendor_count_topics
+from streams_app.jobs.rides import parse_ride, vendor_count_topics
 from streams_app.kafka.topics import TopicSpec
 from streams_app.settings import Settings
 
@@ -49,24 +47,6 @@ vendor_counts = app.Table(
 )
 
 
-def parse_ride(value: bytes | None) -> tuple[str, float]:
-    """Return (vendor, total_amount) of a JSON ride, or raise ValueError saying what is wrong."""
-    if value is None:
-        raise ValueError("empty value (tombstone) is not a ride")
-    try:
-        ride = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(ride, dict):
-        raise ValueError(f"not a JSON object: {type(ride).__name__}")
-    vendor, amount = ride.get("VendorID"), ride.get("total_amount")
-    if vendor is None:
-        raise ValueError("missing VendorID")
-    if not isinstance(amount, int | float) or isinstance(amount, bool):
-        raise ValueError(f"total_amount is not a number: {amount!r}")
-    return str(vendor), float(amount)
-
-
 @app.agent(rides_topic)
 async def count_rides(stream):
     """Count per vendor, publish each update, branch by amount; bad records go to dead letter."""
@@ -75,10 +55,10 @@ async def count_rides(stream):
         try:
             vendor, amount = parse_ride(event.value)
         except ValueError as exc:
+            source = f"{message.topic}/{message.partition}/{message.offset}"
             await dead_letter_topic.send(
                 key=event.key, value=event.value,
-                headers=[("error", str(exc).encode()),
-                         ("source", f"{message.topic}/{message.partition}/{message.offset}".encode())],
+                headers=[("error", str(exc).encode()), ("source", source.encode())],
             )
             continue
         count = vendor_counts[vendor] + 1

@@ -57,8 +57,8 @@ async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 30.0,
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading {topic!r}: at {positions}, end {ends}")
             batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                out.extend(r for r in records if r.offset < ends[TopicPartition(r.topic, r.partition)])
+            for tp, records in batch.items():
+                out.extend(r for r in records if r.offset < ends[tp])
     finally:
         await consumer.stop()
 
