@@ -1,0 +1,276 @@
+"""Serdes: how keys and values cross a topic boundary as bytes.
+
+A serde turns a Python object into bytes and back. ``None`` always maps to ``None``
+(a Kafka null / tombstone), never to encoded bytes, as in Kafka's own serdes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "Serde",
+    "JsonSerde",
+    "StringSerde",
+    "BytesSerde",
+    "LongSerde",
+    "IntegerSerde",
+    "DoubleSerde",
+    "FunctionSerde",
+    "FaustRecordSerde",
+    "Serdes",
+    "SerdeError",
+]
+
+
+class SerdeError(ValueError):
+    """Raised when bytes cannot be decoded or a value cannot be encoded."""
+
+
+class Serde:
+    """Base serde; subclasses implement :meth:`serialize` and :meth:`deserialize`."""
+
+    name = "serde"
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode ``data`` (``None`` stays ``None``)."""
+        raise NotImplementedError
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode ``data`` (``None`` stays ``None``)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class JsonSerde(Serde):
+    """JSON via orjson; the default value and key serde."""
+
+    name = "json"
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode ``data`` as UTF-8 JSON."""
+        if data is None:
+            return None
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError as exc:
+            raise SerdeError(f"JsonSerde cannot encode {type(data).__name__}: {exc}") from exc
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode JSON bytes."""
+        if data is None:
+            return None
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise SerdeError(f"JsonSerde cannot decode {bytes(data)[:40]!r}: {exc}") from exc
+
+
+class StringSerde(Serde):
+    """UTF-8 strings, like Kafka's StringSerde."""
+
+    name = "string"
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode a str as UTF-8."""
+        if data is None:
+            return None
+        if not isinstance(data, str):
+            raise SerdeError(f"StringSerde expects str, got {type(data).__name__}")
+        return data.encode()
+
+    def deserialize(self, data: bytes | None) -> str | None:
+        """Decode UTF-8 bytes."""
+        return None if data is None else bytes(data).decode()
+
+
+class BytesSerde(Serde):
+    """Raw bytes passed through unchanged."""
+
+    name = "bytes"
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Return ``data`` as bytes."""
+        if data is None:
+            return None
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise SerdeError(f"BytesSerde expects bytes, got {type(data).__name__}")
+        return bytes(data)
+
+    def deserialize(self, data: bytes | None) -> bytes | None:
+        """Return the bytes unchanged."""
+        return None if data is None else bytes(data)
+
+
+class _StructSerde(Serde):
+    """Fixed-width big-endian numbers, byte-compatible with Kafka's number serdes."""
+
+    _struct: struct.Struct
+    _kinds: tuple[type, ...] = (int,)
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Pack the number big-endian."""
+        if data is None:
+            return None
+        if isinstance(data, bool) or not isinstance(data, self._kinds):
+            raise SerdeError(f"{type(self).__name__} expects a number, got {type(data).__name__}")
+        try:
+            return self._struct.pack(data)
+        except struct.error as exc:
+            raise SerdeError(f"{type(self).__name__} cannot encode {data!r}: {exc}") from exc
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Unpack a big-endian number; the width must match exactly."""
+        if data is None:
+            return None
+        if len(data) != self._struct.size:
+            raise SerdeError(
+                f"{type(self).__name__} expects {self._struct.size} bytes, got {len(data)}"
+            )
+        return self._struct.unpack(data)[0]
+
+
+class LongSerde(_StructSerde):
+    """8-byte signed big-endian integer (Kafka's LongSerde)."""
+
+    name = "long"
+    _struct = struct.Struct(">q")
+
+
+class IntegerSerde(_StructSerde):
+    """4-byte signed big-endian integer (Kafka's IntegerSerde)."""
+
+    name = "integer"
+    _struct = struct.Struct(">i")
+
+
+class DoubleSerde(_StructSerde):
+    """8-byte IEEE-754 big-endian double (Kafka's DoubleSerde)."""
+
+    name = "double"
+    _struct = struct.Struct(">d")
+    _kinds = (int, float)
+
+
+class FunctionSerde(Serde):
+    """A user-defined serde from a serializer and a deserializer function."""
+
+    name = "function"
+
+    def __init__(
+        self,
+        serializer: Callable[[Any], bytes],
+        deserializer: Callable[[bytes], Any],
+    ) -> None:
+        self._ser = serializer
+        self._de = deserializer
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Call the user serializer (``None`` is passed through, never given to it)."""
+        return None if data is None else self._ser(data)
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Call the user deserializer (``None`` is passed through)."""
+        return None if data is None else self._de(data)
+
+
+class FaustRecordSerde(Serde):
+    """A ``faust.Record`` model as JSON (the model's own ``dumps``/``loads``)."""
+
+    name = "faust-record"
+
+    def __init__(self, model: type) -> None:
+        if not hasattr(model, "loads") or not hasattr(model, "dumps"):
+            raise TypeError(f"FaustRecordSerde needs a faust.Record subclass, got {model!r}")
+        self.model = model
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode a model instance with its serializer (JSON by default)."""
+        if data is None:
+            return None
+        if not isinstance(data, self.model):
+            raise SerdeError(f"FaustRecordSerde expects {self.model.__name__}")
+        return data.dumps()
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode bytes into a model instance."""
+        if data is None:
+            return None
+        return self.model.loads(bytes(data), serializer="json")
+
+    def __repr__(self) -> str:
+        return f"FaustRecordSerde({self.model.__name__})"
+
+
+class Serdes:
+    """Factory names mirroring Kafka's ``Serdes`` class."""
+
+    @staticmethod
+    def json() -> JsonSerde:
+        """JSON serde."""
+        return JsonSerde()
+
+    @staticmethod
+    def string() -> StringSerde:
+        """UTF-8 string serde."""
+        return StringSerde()
+
+    @staticmethod
+    def bytes() -> BytesSerde:
+        """Raw bytes serde."""
+        return BytesSerde()
+
+    @staticmethod
+    def long() -> LongSerde:
+        """8-byte long serde."""
+        return LongSerde()
+
+    @staticmethod
+    def integer() -> IntegerSerde:
+        """4-byte integer serde."""
+        return IntegerSerde()
+
+    @staticmethod
+    def double() -> DoubleSerde:
+        """8-byte double serde."""
+        return DoubleSerde()
+
+    @staticmethod
+    def of(serializer: Callable[[Any], bytes], deserializer: Callable[[bytes], Any]) -> Serde:
+        """A user-defined serde."""
+        return FunctionSerde(serializer, deserializer)
+
+    @staticmethod
+    def record(model: type) -> FaustRecordSerde:
+        """A Faust ``Record`` model serde."""
+        return FaustRecordSerde(model)
+
+
+_BY_NAME: dict[str, Callable[[], Serde]] = {
+    "json": JsonSerde,
+    "string": StringSerde,
+    "str": StringSerde,
+    "bytes": BytesSerde,
+    "raw": BytesSerde,
+    "long": LongSerde,
+    "integer": IntegerSerde,
+    "int": IntegerSerde,
+    "double": DoubleSerde,
+}
+
+
+def resolve_serde(value: Serde | str | None, setting: str) -> Serde | None:
+    """Accept a serde instance or its name; fail naming ``setting`` otherwise."""
+    if value is None or isinstance(value, Serde):
+        return value
+    if isinstance(value, str) and value.lower() in _BY_NAME:
+        return _BY_NAME[value.lower()]()
+    raise ValueError(
+        f"{setting}: expected a Serde or one of {sorted(_BY_NAME)}, got {value!r}"
+    )
