@@ -23,6 +23,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 # App ids become consumer group ids and prefixes of internal topic names.
 _APP_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+_TOPIC_PREFIX_RE = re.compile(r"^[A-Za-z0-9._-]{0,200}$")
 
 
 class ConfigError(ValueError):
@@ -105,11 +106,21 @@ def _app_id(value: Any) -> str:
     return text
 
 
+def _topic_prefix(value: Any) -> str:
+    text = str(value).strip()
+    if not _TOPIC_PREFIX_RE.match(text):
+        raise _Invalid(f"{value!r} must be at most 200 characters from A-Z a-z 0-9 . _ -")
+    return text
+
+
 def _path(value: Any) -> Path:
     text = str(value).strip()
-    if not text:
-        raise _Invalid("an empty path is not allowed")
-    return Path(text).expanduser()
+    if not text or "\0" in text:
+        raise _Invalid(f"{value!r} is not a usable path")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _Invalid(f"{value!r} exists and is not a directory")
+    return path
 
 
 def _setting(default: Any, parse: Callable[[Any], Any], doc: str) -> Any:
@@ -137,12 +148,15 @@ class Settings:
     )
     store: str = _setting("rocksdb", _choice("rocksdb", "memory"), "table store backend")
     data_dir: Path = _setting(Path("streams-data"), _path, "directory for local state")
+    topic_prefix: str = _setting("", _topic_prefix, "prefix of the jobs' topic names")
     topic_partitions: int = _setting(1, _int(1, 100_000), "default partitions of new topics")
     topic_replication_factor: int = _setting(1, _int(1, 32_767), "default replication factor")
     commit_interval_ms: int = _setting(1000, _int(1), "how often consumed offsets are committed")
     cache_max_bytes: int = _setting(10 * 1024 * 1024, _int(0), "record cache size; 0 = off")
     standby_replicas: int = _setting(0, _int(0, 32), "standby replicas per table partition")
-    session_timeout_ms: int = _setting(10_000, _int(1000), "consumer group session timeout")
+    session_timeout_ms: int = _setting(
+        10_000, _int(6000, 1_800_000), "consumer group session timeout (broker limits)"
+    )
     heartbeat_interval_ms: int = _setting(1000, _int(100), "consumer group heartbeat interval")
     web_enabled: bool = _setting(False, _bool, "run Faust's HTTP server")
     web_port: int = _setting(6066, _int(1, 65535), "port of Faust's HTTP server")
@@ -169,12 +183,7 @@ class Settings:
         names raise :class:`ConfigError`.
         """
         env = os.environ if env is None else env
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(overrides) - names)
-        if unknown:
-            raise ConfigError(
-                f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
-            )
+        names = _check_names(overrides)
         values: dict[str, Any] = {}
         for name in names:
             raw = env.get(env_name(name), "")
@@ -187,6 +196,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied (and validated)."""
+        _check_names(changes)
         return dataclasses.replace(self, **changes)
 
     @property
@@ -203,6 +213,17 @@ class Settings:
     def exactly_once(self) -> bool:
         """True when transactions (exactly-once processing) are on."""
         return self.processing_guarantee == "exactly_once"
+
+
+def _check_names(values: Mapping[str, Any]) -> set[str]:
+    """Return all field names; raise ConfigError for any name in ``values`` that is not one."""
+    names = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+        )
+    return names
 
 
 def _parse_field(f: dataclasses.Field[Any], value: Any) -> Any:

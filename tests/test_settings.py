@@ -1,0 +1,202 @@
+"""Settings: env parsing, overrides, normalisation, and error messages that name the setting."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from streams_app.settings import ConfigError, Settings, describe_settings, env_name
+
+# One bad value per setting; every one must be rejected with a message naming it.
+BAD_VALUES = {
+    "bootstrap_servers": "localhost",
+    "app_id": "has space",
+    "auto_offset_reset": "middle",
+    "acks": "two",
+    "processing_guarantee": "at_most_once",
+    "store": "redis",
+    "data_dir": __file__,  # an existing file, not a directory
+    "topic_prefix": "bad/prefix",
+    "topic_partitions": "0",
+    "topic_replication_factor": "many",
+    "commit_interval_ms": "-5",
+    "cache_max_bytes": "-1",
+    "standby_replicas": "x",
+    "session_timeout_ms": "100",
+    "heartbeat_interval_ms": "1.5",
+    "web_enabled": "maybe",
+    "web_port": "70000",
+    "log_level": "loud",
+}
+
+
+def test_every_setting_has_a_bad_value_case() -> None:
+    assert set(BAD_VALUES) == {f.name for f in dataclasses.fields(Settings)}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_bad_env_value_names_the_setting(name: str) -> None:
+    env = {env_name(name): BAD_VALUES[name]}
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    message = str(info.value)
+    assert message.startswith(f"{env_name(name)} ({name}): ")
+    assert repr(BAD_VALUES[name]) in message
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_bad_override_names_the_setting(name: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{env_name(name)} \({name}\): "):
+        Settings.from_env({}, **{name: BAD_VALUES[name]})
+
+
+def test_config_error_is_a_value_error() -> None:
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_acks_message_lists_allowed_values() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"STREAMS_ACKS": "two"})
+    assert str(info.value) == "STREAMS_ACKS (acks): 'two' is not one of 0, 1, all"
+
+
+def test_choice_messages_list_allowed_values() -> None:
+    with pytest.raises(ConfigError, match="is not one of earliest, latest"):
+        Settings.from_env({"STREAMS_AUTO_OFFSET_RESET": "middle"})
+    with pytest.raises(ConfigError, match="is not one of at_least_once, exactly_once"):
+        Settings.from_env({"STREAMS_PROCESSING_GUARANTEE": "none"})
+    with pytest.raises(ConfigError, match="is not one of rocksdb, memory"):
+        Settings.from_env({"STREAMS_STORE": "redis"})
+
+
+def test_defaults_from_empty_env() -> None:
+    s = Settings.from_env({})
+    assert s.bootstrap_servers == "localhost:9092"
+    assert s.auto_offset_reset == "earliest"
+    assert s.acks == "all" and s.producer_acks == -1
+    assert s.processing_guarantee == "at_least_once" and not s.exactly_once
+    assert s.store == "rocksdb"
+    assert s.cache_max_bytes == 10 * 1024 * 1024
+    assert isinstance(s.data_dir, Path)
+
+
+def test_reads_every_env_var_and_converts_types() -> None:
+    env = {
+        "STREAMS_BOOTSTRAP_SERVERS": "kafka1:9092, kafka2:9093",
+        "STREAMS_APP_ID": "orders-app",
+        "STREAMS_AUTO_OFFSET_RESET": "LATEST",
+        "STREAMS_ACKS": "1",
+        "STREAMS_PROCESSING_GUARANTEE": "exactly_once",
+        "STREAMS_DATA_DIR": "/tmp/state",
+        "STREAMS_STORE": "memory",
+        "STREAMS_TOPIC_PREFIX": "t1-",
+        "STREAMS_TOPIC_PARTITIONS": "6",
+        "STREAMS_TOPIC_REPLICATION_FACTOR": "3",
+        "STREAMS_COMMIT_INTERVAL_MS": "100",
+        "STREAMS_CACHE_MAX_BYTES": "0",
+        "STREAMS_STANDBY_REPLICAS": "1",
+        "STREAMS_SESSION_TIMEOUT_MS": "6000",
+        "STREAMS_HEARTBEAT_INTERVAL_MS": "2000",
+        "STREAMS_WEB_ENABLED": "yes",
+        "STREAMS_WEB_PORT": "6100",
+        "STREAMS_LOG_LEVEL": "DEBUG",
+    }
+    s = Settings.from_env(env)
+    assert s == Settings(
+        bootstrap_servers="kafka1:9092,kafka2:9093",
+        app_id="orders-app",
+        auto_offset_reset="latest",
+        acks="1",
+        processing_guarantee="exactly_once",
+        data_dir=Path("/tmp/state"),
+        store="memory",
+        topic_prefix="t1-",
+        topic_partitions=6,
+        topic_replication_factor=3,
+        commit_interval_ms=100,
+        cache_max_bytes=0,
+        standby_replicas=1,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+        web_enabled=True,
+        web_port=6100,
+        log_level="debug",
+    )
+    assert s.bootstrap_list == ["kafka1:9092", "kafka2:9093"]
+    assert s.exactly_once and s.producer_acks == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "protocol"),
+    [
+        ("0", "0", 0),
+        ("1", "1", 1),
+        ("all", "all", -1),
+        ("-1", "all", -1),
+        (0, "0", 0),
+        (-1, "all", -1),
+    ],
+)
+def test_acks_forms(raw: object, expected: str, protocol: int) -> None:
+    s = Settings.from_env({}, acks=raw)
+    assert (s.acks, s.producer_acks) == (expected, protocol)
+
+
+def test_overrides_win_over_env() -> None:
+    env = {"STREAMS_APP_ID": "from-env", "STREAMS_TOPIC_PARTITIONS": "4"}
+    s = Settings.from_env(env, app_id="from-kw", topic_partitions=8)
+    assert (s.app_id, s.topic_partitions) == ("from-kw", 8)
+
+
+def test_bootstrap_falls_back_to_kafka_env_then_default() -> None:
+    assert Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "k:1"}).bootstrap_servers == "k:1"
+    both = {"KAFKA_BOOTSTRAP_SERVERS": "k:1", "STREAMS_BOOTSTRAP_SERVERS": "s:2"}
+    assert Settings.from_env(both).bootstrap_servers == "s:2"
+    assert Settings.from_env({}).bootstrap_servers == "localhost:9092"
+
+
+def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMS_APP_ID", "environ-app")
+    assert Settings.from_env().app_id == "environ-app"
+
+
+def test_empty_env_value_counts_as_unset() -> None:
+    assert Settings.from_env({"STREAMS_ACKS": ""}).acks == "all"
+
+
+def test_unknown_override_is_rejected_with_known_names() -> None:
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) ack; known: .*acks"):
+        Settings.from_env({}, ack="all")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Settings().replace(partitions=3)
+
+
+def test_direct_construction_and_replace_validate() -> None:
+    with pytest.raises(ConfigError, match=r"STREAMS_STORE \(store\)"):
+        Settings(store="redis")
+    with pytest.raises(ConfigError, match=r"STREAMS_TOPIC_PARTITIONS \(topic_partitions\)"):
+        Settings().replace(topic_partitions=0)
+    assert Settings().replace(topic_partitions="3").topic_partitions == 3
+
+
+def test_booleans_are_not_integers() -> None:
+    with pytest.raises(ConfigError, match="not an integer"):
+        Settings(topic_partitions=True)
+
+
+def test_heartbeat_must_fit_the_session_timeout() -> None:
+    with pytest.raises(ConfigError, match=r"STREAMS_HEARTBEAT_INTERVAL_MS .*STREAMS_SESSION"):
+        Settings(session_timeout_ms=6000, heartbeat_interval_ms=3000)
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().acks = "1"  # type: ignore[misc]
+
+
+def test_describe_settings_lists_every_env_var() -> None:
+    rows = describe_settings()
+    assert [r[0] for r in rows] == [env_name(f.name) for f in dataclasses.fields(Settings)]
+    assert all(r[3] for r in rows)
