@@ -1,0 +1,80 @@
+package conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/** Grouped-stream aggregations ("aggregate" family): by key, or re-keyed through a repartition. */
+final class Aggregations {
+    private static final java.util.Set<String> OPS = java.util.Set.of("count", "reduce", "aggregate");
+
+    private Aggregations() {}
+
+    static Materialized<String, Long, KeyValueStore<Bytes, byte[]>> countStore() {
+        return Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("store")
+                .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long());
+    }
+
+    static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> jsonStore(String name) {
+        return Materialized.<String, JsonNode, KeyValueStore<Bytes, byte[]>>as(name)
+                .withKeySerde(Serdes.String()).withValueSerde(new JsonSerde());
+    }
+
+    static JsonNode sum(JsonNode a, JsonNode v) {
+        return Json.num(Json.intOf(a) + Json.intOf(v));
+    }
+
+    static JsonNode addTo(JsonNode agg, JsonNode v, int sign) {
+        return Json.agg(agg.path("n").asLong() + sign,
+                agg.path("sum").asLong() + sign * Json.intOf(v));
+    }
+
+    static boolean build(String name, Params p, StreamsBuilder b, Built out) {
+        boolean byKey = name.startsWith("group_by_key_");
+        String op = name.replaceFirst("^group_by_(key_)?", "");
+        if (!name.startsWith("group_by_") || !OPS.contains(op)) {
+            return false;
+        }
+        KStream<String, JsonNode> in = Catalogue.stream(b, "input");
+        KGroupedStream<String, JsonNode> g;
+        if (byKey) {
+            g = in.groupByKey(Grouped.with(Serdes.String(), new JsonSerde()));
+        } else {
+            long mod = p.i("mod", 3);
+            g = in.groupBy((k, v) -> Catalogue.modKey(v, mod),
+                    Grouped.with(Serdes.String(), new JsonSerde()));
+        }
+        switch (op) {
+            case "count" -> {
+                g.count(countStore()).toStream()
+                        .to("output", Produced.with(
+                                Serdes.String(), Serdes.Long()));
+                out.longs("output");
+            }
+            case "reduce" -> {
+                g.reduce(Aggregations::sum, jsonStore("store")).toStream()
+                        .to("output", Produced.with(Serdes.String(), new JsonSerde()));
+                out.json("output");
+            }
+            case "aggregate" -> {
+                long init = p.i("init", 0);
+                g.aggregate(() -> Json.agg(0, init), (k, v, a) -> addTo(a, v, 1),
+                        jsonStore("store")).toStream()
+                        .to("output", Produced.with(Serdes.String(), new JsonSerde()));
+                out.json("output");
+            }
+            default -> {
+                return false;
+            }
+        }
+        out.kv("store");
+        return true;
+    }
+}
