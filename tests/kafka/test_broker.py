@@ -24,6 +24,7 @@ from streams_app.kafka.broker import (
     LocalKafkaCluster,
     demo_broker,
 )
+from streams_app.kafka.tansu import TansuBroker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,19 +47,20 @@ async def create_topic(bootstrap: str, topic: str, partitions: int, replication:
         await admin.close()
 
 
-async def test_single_node_produce_consume_round_trip(kafka_bootstrap: str, unique_topic: str):
-    await create_topic(kafka_bootstrap, unique_topic, partitions=2, replication=1)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+async def round_trip(bootstrap: str, topic: str, group: str) -> None:
+    """Create ``topic``, produce 20 records, read them back through consumer group ``group``."""
+    await create_topic(bootstrap, topic, partitions=2, replication=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         sent = [(f"k{i}".encode(), f"v{i}".encode()) for i in range(20)]
         for key, value in sent:
-            await producer.send_and_wait(unique_topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 
     consumer = AIOKafkaConsumer(
-        unique_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+        topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -68,9 +70,24 @@ async def test_single_node_produce_consume_round_trip(kafka_bootstrap: str, uniq
             while len(got) < len(sent):
                 batch = await consumer.getmany(timeout_ms=1000)
                 got += [(r.key, r.value) for recs in batch.values() for r in recs]
+        await consumer.commit()
     finally:
         await consumer.stop()
     assert sorted(got) == sorted(sent)
+
+
+async def test_single_node_produce_consume_round_trip(
+    kafka_bootstrap: str, unique_topic: str, unique_name: str
+):
+    await round_trip(kafka_bootstrap, unique_topic, unique_name)
+
+
+@pytest.mark.integration
+async def test_tansu_fallback_broker_round_trip(unique_topic: str, unique_name: str):
+    with TansuBroker() as tansu:
+        pids = tansu.pids
+        await round_trip(tansu.bootstrap_servers, unique_topic, unique_name)
+    assert pids and not broker._pid_alive(pids[0])
 
 
 async def test_three_broker_cluster_replicates_to_all(kafka_cluster, unique_topic: str):
@@ -204,6 +221,8 @@ def test_demo_broker_prefers_external_then_local(monkeypatch: pytest.MonkeyPatch
     assert isinstance(chosen, ExternalKafka) and chosen.bootstrap_servers == "example:9092"
     monkeypatch.delenv(broker.BOOTSTRAP_ENV)
     assert type(demo_broker()) is LocalKafka
+    monkeypatch.setenv("PATH", "/nonexistent")  # no java, no mvn
+    assert type(demo_broker()) is TansuBroker
 
 
 @pytest.mark.integration
