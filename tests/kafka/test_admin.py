@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
+from aiokafka.errors import InvalidConfigurationError, InvalidReplicationFactorError
 
 from streams_app.kafka.admin import (
     TopicDescription,
@@ -155,3 +156,12 @@ async def test_describe_missing_topic_raises_and_does_not_create_it(
         await describe_topic(kafka_bootstrap, unique_name)
     with pytest.raises(TopicNotFoundError):
         await describe_topic(kafka_bootstrap, unique_name)
+
+
+async def test_broker_rejections_name_the_topic(kafka_bootstrap: str, unique_name: str) -> None:
+    too_many = TopicSpec(f"{unique_name}-rf", replication_factor=99)
+    with pytest.raises(InvalidReplicationFactorError, match=f"creating topic '{too_many.name}'"):
+        await ensure_topics(kafka_bootstrap, [too_many])
+    unknown = TopicSpec(f"{unique_name}-cfg", configs={"no.such.config": "1"})
+    with pytest.raises(InvalidConfigurationError, match="no.such.config"):
+        await ensure_topics(kafka_bootstrap, [unknown])
