@@ -21,8 +21,14 @@ final class Json {
         return F.numberNode(v);
     }
 
-    /** The integer a value carries: the number itself, or its "v" field for object values. */
+    /**
+     * The integer a value carries: the number itself, or its "v" field for object values. Null
+     * counts as 0: some paths (windowed reduce with onWindowClose) hand null values to reducers.
+     */
     static long intOf(JsonNode v) {
+        if (v == null) {
+            return 0;
+        }
         return v.isObject() ? v.path("v").asLong() : v.asLong();
     }
 

@@ -43,9 +43,21 @@ final class Runner {
         } catch (Exception | AssertionError e) {
             res.removeAll();
             res.put("name", scenario.path("name").asText(""));
-            res.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            res.put("error", describe(e));
         }
         return res;
+    }
+
+    /** The exception and its causes, one "Type: message" per level. */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (sb.length() > 0) {
+                sb.append(" <- caused by ");
+            }
+            sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+        }
+        return sb.toString();
     }
 
     private Properties props(JsonNode config) {

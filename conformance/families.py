@@ -1,0 +1,118 @@
+"""What each catalogue topology reads: its family, input topics, value shapes and the
+parameter variants the scenario generator and the property test draw from.
+
+Both engines implement the topologies by name (oracle: conformance/oracle, Java;
+streams_app: conformance/catalogue.py); this module is the shared description of their inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+FAMILIES = ("stream", "aggregate", "table", "windows", "joins")
+CACHE_ON = {"cache_max_bytes": 10 * 1024 * 1024}
+
+
+@dataclass(frozen=True)
+class TopologySpec:
+    """One reference topology: where its records come from and how to parametrize it."""
+
+    name: str
+    family: str
+    inputs: tuple[str, ...] = ("input",)
+    # Topics whose values are {"fk": str|None, "v": int} instead of plain integers.
+    fk_topics: tuple[str, ...] = ()
+    variants: tuple[dict[str, Any], ...] = ({},)
+    # Scenario configs to cover besides the default (record cache off).
+    configs: tuple[dict[str, Any], ...] = ({},)
+    # Whether wall-clock advances matter (EmitStrategy.onWindowClose is wall-clock throttled).
+    wall_clock: bool = False
+    tags: tuple[str, ...] = field(default=())
+
+
+def _grid(**axes: list[Any]) -> tuple[dict[str, Any], ...]:
+    """Every combination of the given parameter values (None values are dropped)."""
+    keys = list(axes)
+    return tuple(
+        {k: v for k, v in zip(keys, combo, strict=True) if v is not None}
+        for combo in product(*(axes[k] for k in keys))
+    )
+
+
+def _specs() -> list[TopologySpec]:
+    s: list[TopologySpec] = [
+        TopologySpec("stream_map_values", "stream", variants=({"add": 1}, {"add": -3})),
+        TopologySpec("stream_filter", "stream", variants=({"min": 0}, {"min": 5})),
+        TopologySpec("stream_filter_not", "stream", variants=({"min": 0}, {"min": 5})),
+        TopologySpec("stream_map", "stream",
+                     variants=({"suffix": "x", "add": 0}, {"suffix": "-k", "add": 2})),
+        TopologySpec("stream_select_key", "stream", variants=({"mod": 3}, {"mod": 2})),
+        TopologySpec("stream_flat_map", "stream", variants=({"n": 0}, {"n": 2}, {"n": 3})),
+        TopologySpec("stream_flat_map_values", "stream", variants=({"n": 1}, {"n": 3})),
+        TopologySpec("stream_branch", "stream",
+                     variants=({"first": 0, "second": 10}, {"first": 5, "second": 5})),
+        TopologySpec("stream_merge", "stream", inputs=("input", "input2"),
+                     variants=({"add": 0}, {"add": 1})),
+        TopologySpec("stream_to_table", "stream"),
+        TopologySpec("group_by_key_count", "aggregate", configs=({}, CACHE_ON)),
+        TopologySpec("group_by_key_reduce", "aggregate"),
+        TopologySpec("group_by_key_aggregate", "aggregate",
+                     variants=({"init": 0}, {"init": 100})),
+        TopologySpec("group_by_count", "aggregate", variants=({"mod": 3}, {"mod": 2}),
+                     configs=({}, CACHE_ON)),
+        TopologySpec("group_by_reduce", "aggregate", variants=({"mod": 3},)),
+        TopologySpec("group_by_aggregate", "aggregate", variants=({"mod": 2, "init": 5},)),
+        TopologySpec("table_source", "table",
+                     variants=({"materialized": True}, {"materialized": False})),
+        TopologySpec("table_filter", "table", variants=(
+            {"min": 0}, {"min": 5, "result_materialized": True},
+            {"min": 5, "materialized": False})),
+        TopologySpec("table_filter_not", "table",
+                     variants=({"min": 5}, {"min": 5, "result_materialized": True})),
+        TopologySpec("table_map_values", "table",
+                     variants=({"mul": 2}, {"mul": -1, "result_materialized": True})),
+        TopologySpec("table_group_by_count", "table",
+                     variants=({"mod": 3}, {"mod": 2, "materialized": False}),
+                     configs=({}, CACHE_ON)),
+        TopologySpec("table_group_by_reduce", "table", variants=({"mod": 3}, {"mod": 2})),
+        TopologySpec("table_group_by_aggregate", "table", variants=({"mod": 2},),
+                     configs=({}, CACHE_ON)),
+    ]
+    emits = ["update", "suppress", "on_window_close"]
+    s += [
+        TopologySpec("window_tumbling", "windows", wall_clock=True, variants=_grid(
+            size=[10], grace=[0, 5, None], agg=["count", "reduce"], emit=emits)),
+        TopologySpec("window_hopping", "windows", wall_clock=True, variants=_grid(
+            size=[10], advance=[5], grace=[0, 5], agg=["count"], emit=emits)),
+        TopologySpec("window_sliding", "windows", wall_clock=True, variants=_grid(
+            diff=[10], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
+        TopologySpec("window_session", "windows", wall_clock=True, variants=_grid(
+            gap=[5], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
+        TopologySpec("join_stream_stream", "joins", inputs=("left", "right"), variants=_grid(
+            kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
+        TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
+                     variants=_grid(kind=["inner", "left"])),
+        TopologySpec("join_table_table", "joins", inputs=("left", "right"), variants=_grid(
+            kind=["inner", "left", "outer"], result_materialized=[False, True])),
+        TopologySpec("join_stream_globaltable", "joins", inputs=("left", "right"),
+                     variants=_grid(kind=["inner", "left"], mapper=["key", "value_mod"])),
+        TopologySpec("join_foreign_key", "joins", inputs=("left", "right"), fk_topics=("left",),
+                     variants=_grid(kind=["inner", "left"])),
+    ]
+    return s
+
+
+TOPOLOGIES: dict[str, TopologySpec] = {t.name: t for t in _specs()}
+
+
+def by_family(family: str) -> list[TopologySpec]:
+    """The topologies of one family, in catalogue order."""
+    return [t for t in TOPOLOGIES.values() if t.family == family]
+
+
+def family_of(topology: str) -> str:
+    """The family a topology belongs to ("other" for names outside the catalogue)."""
+    spec = TOPOLOGIES.get(topology)
+    return spec.family if spec else "other"

@@ -1,0 +1,114 @@
+"""Generate the scenario corpus (conformance/scenarios/<family>/<topology>.jsonl) with golden
+results from the Kafka Streams oracle.
+
+    python -m conformance.generate            # regenerate inputs and golden results
+    python -m conformance.generate --golden   # only refresh golden results of existing files
+
+Inputs are seeded by scenario name, so regeneration is stable. Input set 0 of each variant is
+"clean" (ordered timestamps, no null keys, no tombstones); the others are messy: out-of-order
+and late timestamps, duplicate keys, tombstones, null keys, and (for windows) wall-clock
+advances. conformance/scenarios/found/ (shrunk property-test failures) is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import zlib
+from pathlib import Path
+from typing import Any
+
+from conformance.families import TOPOLOGIES, TopologySpec
+from conformance.oracle import Oracle
+from conformance.scenarios import CORPUS, FOUND, Scenario, load_file
+
+KEYS = ("a", "b", "c", "d")
+INPUT_SETS = {"stream": 3, "aggregate": 4, "table": 4, "windows": 2, "joins": 3}
+
+
+def _value(rng: random.Random, fk: bool, tombstones: bool) -> Any:
+    if tombstones and rng.random() < 0.15:
+        return None
+    v = rng.randint(-3, 12)
+    if fk:
+        return {"fk": rng.choice(("a", "b", "c", None) if tombstones else ("a", "b", "c")),
+                "v": v}
+    return v
+
+
+def make_inputs(spec: TopologySpec, rng: random.Random, clean: bool) -> list[dict[str, Any]]:
+    """A random input sequence for ``spec`` (clean: ordered, no nulls)."""
+    events: list[dict[str, Any]] = []
+    t = rng.randint(0, 20)
+    for _ in range(rng.randint(4, 14)):
+        t += rng.randint(0, 6)
+        ts = t if clean or rng.random() > 0.25 else max(0, t - rng.randint(1, 15))
+        topic = rng.choice(spec.inputs)
+        key = None if not clean and rng.random() < 0.1 else rng.choice(KEYS[: rng.randint(2, 4)])
+        value = _value(rng, topic in spec.fk_topics, tombstones=not clean)
+        events.append({"topic": topic, "key": key, "value": value, "timestamp": ts})
+        if spec.wall_clock and not clean and rng.random() < 0.3:
+            events.append({"advance_wall_clock_ms": rng.choice((500, 1000, 2000))})
+    if spec.wall_clock:
+        # A final late-enough record and clock advance let window-close emissions happen.
+        events.append({"topic": spec.inputs[0], "key": KEYS[0], "value": 1,
+                       "timestamp": t + 100})
+        events.append({"advance_wall_clock_ms": 1000})
+    return events
+
+
+def scenarios_for(spec: TopologySpec) -> list[Scenario]:
+    """Every (variant, config, input set) scenario of one topology."""
+    out = []
+    for vi, params in enumerate(spec.variants):
+        for config in spec.configs:
+            tag = ".cache" if config.get("cache_max_bytes") else ""
+            for si in range(INPUT_SETS[spec.family]):
+                name = f"{spec.name}.v{vi}{tag}.s{si}"
+                rng = random.Random(zlib.crc32(name.encode()))
+                s: Scenario = {"name": name, "topology": spec.name, "params": params}
+                if config:
+                    s["config"] = config
+                s["inputs"] = make_inputs(spec, rng, clean=si == 0)
+                out.append(s)
+    return out
+
+
+def write(path: Path, scenarios: list[Scenario]) -> None:
+    """One scenario per line, keys in a stable order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(s, sort_keys=False) + "\n" for s in scenarios))
+
+
+def add_golden(oracle: Oracle, scenarios: list[Scenario]) -> None:
+    """Attach the oracle's results as "expected"; oracle errors abort (a broken scenario)."""
+    for s, r in zip(scenarios, oracle.run_many(scenarios), strict=True):
+        if "error" in r:
+            raise SystemExit(f"oracle error for {s['name']}: {r['error']}")
+        s["expected"] = {k: r[k] for k in ("outputs", "stores", "window_stores")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--golden", action="store_true",
+                    help="only refresh the golden results of the existing files")
+    args = ap.parse_args(argv)
+    if args.golden:
+        files = {p: load_file(p) for p in sorted(CORPUS.rglob("*.jsonl"))}
+    else:
+        files = {}
+        for spec in TOPOLOGIES.values():
+            files[CORPUS / spec.family / f"{spec.name}.jsonl"] = scenarios_for(spec)
+    with Oracle() as oracle:
+        for path, scenarios in files.items():
+            add_golden(oracle, scenarios)
+            write(path, scenarios)
+    total = sum(len(s) for s in files.values())
+    print(f"wrote {total} scenarios in {len(files)} files under {CORPUS}"
+          f" (left {FOUND.relative_to(CORPUS.parent)} alone)")
+
+
+if __name__ == "__main__":
+    main()
