@@ -24,6 +24,8 @@ __all__ = [
     "FaustRecordSerde",
     "Serdes",
     "SerdeError",
+    "ChangeSerde",
+    "resolve_serde",
 ]
 
 
@@ -274,3 +276,51 @@ def resolve_serde(value: Serde | str | None, setting: str) -> Serde | None:
     raise ValueError(
         f"{setting}: expected a Serde or one of {sorted(_BY_NAME)}, got {value!r}"
     )
+
+
+class ChangeSerde(Serde):
+    """A table update ``Change(new, old)`` on a repartition topic (internal format).
+
+    One flag byte (bit 0: new present, bit 1: old present); when both are present the new
+    value's length follows as 4 bytes big-endian, then new bytes, then old bytes.
+    """
+
+    name = "change"
+    _len = struct.Struct(">I")
+
+    def __init__(self, inner: Serde | None) -> None:
+        # None: the application's default value serde, filled in by the runtime
+        self.inner = inner
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode a ``Change``."""
+        if data is None:
+            return None
+        new = self.inner.serialize(data.new)
+        old = self.inner.serialize(data.old)
+        if new is not None and old is not None:
+            return b"\x03" + self._len.pack(len(new)) + new + old
+        if new is not None:
+            return b"\x01" + new
+        if old is not None:
+            return b"\x02" + old
+        return b"\x00"
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode a ``Change``."""
+        from streams_app.processors.api import Change  # serdes must not import processors early
+
+        if data is None:
+            return None
+        flag, de = data[0], self.inner.deserialize
+        if flag == 3:
+            (n,) = self._len.unpack_from(data, 1)
+            return Change(de(bytes(data[5 : 5 + n])), de(bytes(data[5 + n :])))
+        if flag == 1:
+            return Change(de(bytes(data[1:])), None)
+        if flag == 2:
+            return Change(None, de(bytes(data[1:])))
+        return Change(None, None)
+
+    def __repr__(self) -> str:
+        return f"ChangeSerde({self.inner!r})"

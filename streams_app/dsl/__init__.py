@@ -1,0 +1,34 @@
+"""The Kafka Streams-style DSL: StreamsBuilder, KStream, KTable, GlobalKTable, Topology."""
+
+from streams_app.dsl.builder import StreamsBuilder
+from streams_app.dsl.grouped import KGroupedStream, KGroupedTable
+from streams_app.dsl.kstream import BranchedKStream, KStream
+from streams_app.dsl.ktable import GlobalKTable, KTable
+from streams_app.dsl.options import (
+    Branched,
+    Consumed,
+    Grouped,
+    Materialized,
+    Produced,
+    Repartitioned,
+)
+from streams_app.dsl.topology import SubTopology, Topology, TopologyError
+
+__all__ = [
+    "StreamsBuilder",
+    "KStream",
+    "BranchedKStream",
+    "KTable",
+    "GlobalKTable",
+    "KGroupedStream",
+    "KGroupedTable",
+    "Branched",
+    "Consumed",
+    "Grouped",
+    "Materialized",
+    "Produced",
+    "Repartitioned",
+    "SubTopology",
+    "Topology",
+    "TopologyError",
+]

@@ -1,0 +1,96 @@
+"""StreamsBuilder: the DSL's entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from streams_app.dsl.graph import InternalBuilder, TableSourceSupplier
+from streams_app.dsl.kstream import KStream
+from streams_app.dsl.ktable import GlobalKTable, KTable
+from streams_app.dsl.options import Consumed, Materialized
+from streams_app.dsl.topology import Topology
+from streams_app.serdes import Serde
+from streams_app.state.spec import StoreSpec
+
+__all__ = ["StreamsBuilder"]
+
+
+def _consumed(consumed: Consumed | None, key_serde: Serde | None, value_serde: Serde | None,
+              extractor: Callable[[Any, int], int] | None) -> Consumed:
+    c = consumed or Consumed()
+    return Consumed(key_serde or c.key_serde, value_serde or c.value_serde,
+                    extractor or c.timestamp_extractor, c.name)
+
+
+class StreamsBuilder:
+    """Builds a topology: ``stream()``, ``table()``, ``global_table()``, then ``build()``."""
+
+    def __init__(self) -> None:
+        self._builder = InternalBuilder()
+        self._built: Topology | None = None
+
+    def stream(self, topics: str | list[str], consumed: Consumed | None = None, *,
+               key_serde: Serde | None = None, value_serde: Serde | None = None,
+               timestamp_extractor: Callable[[Any, int], int] | None = None) -> KStream:
+        """A KStream over one or more topics."""
+        c = _consumed(consumed, key_serde, value_serde, timestamp_extractor)
+        topic_list = [topics] if isinstance(topics, str) else list(topics)
+        b = self._builder
+        node = b.add_source(c.name or b.new_name("KSTREAM-SOURCE-"), topic_list, c.key_serde,
+                            c.value_serde, c.timestamp_extractor)
+        return KStream(b, node, c.key_serde, c.value_serde)
+
+    def table(self, topic: str, materialized: Materialized | str | None = None,
+              consumed: Consumed | None = None, *, key_serde: Serde | None = None,
+              value_serde: Serde | None = None,
+              timestamp_extractor: Callable[[Any, int], int] | None = None) -> KTable:
+        """A KTable over a (compacted) topic: each record upserts its key, ``None`` deletes.
+
+        Materialized (queryable) when ``materialized`` names a store; otherwise only if a
+        downstream operation needs old values (for example ``group_by``).
+        """
+        c = _consumed(consumed, key_serde, value_serde, timestamp_extractor)
+        mat = Materialized.of(materialized)
+        b = self._builder
+        store = mat.store_name or b.new_store_name(f"{topic}-")
+        source = b.add_source(c.name or b.new_name("KSTREAM-SOURCE-"), [topic],
+                              c.key_serde, c.value_serde, c.timestamp_extractor)
+        ks = mat.key_serde or c.key_serde
+        vs = mat.value_serde or c.value_serde
+        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
+                         caching=mat.caching)
+        supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)
+        node = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
+        return KTable(b, node, supplier, ks, vs, store if mat.store_name else None)
+
+    def global_table(self, topic: str, materialized: Materialized | str | None = None,
+                     consumed: Consumed | None = None, *, key_serde: Serde | None = None,
+                     value_serde: Serde | None = None,
+                     timestamp_extractor: Callable[[Any, int], int] | None = None
+                     ) -> GlobalKTable:
+        """A GlobalKTable: every instance holds the whole topic in a store."""
+        from streams_app.dsl.graph import GlobalStoreNode
+
+        c = _consumed(consumed, key_serde, value_serde, timestamp_extractor)
+        mat = Materialized.of(materialized)
+        b = self._builder
+        store = mat.store_name or b.new_store_name(f"{topic}-")
+        source = b.add_source(c.name or b.new_name("KSTREAM-SOURCE-"), [topic],
+                              c.key_serde, c.value_serde, c.timestamp_extractor)
+        ks = mat.key_serde or c.key_serde
+        vs = mat.value_serde or c.value_serde
+        spec = StoreSpec(store, key_serde=ks, value_serde=vs)
+        supplier = TableSourceSupplier(spec, queryable=True)
+        proc = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
+        b.global_stores.append(
+            GlobalStoreNode(spec, source, proc, topic, c.key_serde, c.value_serde,
+                            c.timestamp_extractor)
+        )
+        return GlobalKTable(store, ks, vs)
+
+    def build(self) -> Topology:
+        """Compile the DSL graph into a :class:`Topology` (cached after the first call)."""
+        if self._built is None:
+            self._built = self._builder.build()
+        return self._built

@@ -1,0 +1,326 @@
+"""The DSL's build-time graph: nodes with processor suppliers, compiled by ``build()``.
+
+Suppliers stay mutable until ``build()`` because later DSL calls can change earlier
+nodes, as in Kafka Streams: a downstream ``group_by`` asks upstream tables to send old
+values, which materializes an unmaterialized source table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams_app.dsl.topology import TimestampExtractor, Topology
+from streams_app.processors import (
+    KStreamAggregate,
+    KStreamFilter,
+    KStreamReduce,
+    KTableAggregate,
+    KTableFilter,
+    KTableMapValues,
+    KTableReduce,
+    KTableSource,
+    Processor,
+)
+from streams_app.state.spec import StoreSpec
+
+__all__ = [
+    "InternalBuilder",
+    "Supplier",
+    "GraphNode",
+    "FixedSupplier",
+    "TableSourceSupplier",
+    "AggregateSupplier",
+    "DerivedTableSupplier",
+]
+
+_GENERATED = re.compile(r"KSTREAM.*-[0-9]{10}")
+
+
+class Supplier:
+    """Makes a node's processor; table suppliers also track old-value sending."""
+
+    def get(self) -> Processor:
+        """A fresh processor."""
+        raise NotImplementedError
+
+    def store_specs(self) -> list[StoreSpec]:
+        """Stores this node owns (decided at build time)."""
+        return []
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Ask the node to forward old values; False when it cannot without a store."""
+        raise TypeError(f"{type(self).__name__} does not produce table updates")
+
+
+class FixedSupplier(Supplier):
+    """A stateless processor from a factory."""
+
+    def __init__(self, factory: Callable[[], Processor]) -> None:
+        self.factory = factory
+
+    def get(self) -> Processor:
+        """Call the factory."""
+        return self.factory()
+
+
+class TableSourceSupplier(Supplier):
+    """KTableSource: materialized when queryable or when downstream needs old values."""
+
+    def __init__(self, spec: StoreSpec, queryable: bool) -> None:
+        self.spec = spec
+        self.queryable = queryable
+        self.send_old_values = False
+
+    def get(self) -> Processor:
+        """A KTableSource, with the store only when materialized."""
+        return KTableSource(self.spec.name if self.queryable else None, self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The store when materialized."""
+        return [self.spec] if self.queryable else []
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Old values need the store: materialize if forced or already materialized."""
+        if not force_materialization and not self.queryable:
+            return False
+        self.queryable = True
+        self.send_old_values = True
+        return True
+
+
+class AggregateSupplier(Supplier):
+    """Stream and table aggregations: always materialized, old values on demand."""
+
+    def __init__(self, spec: StoreSpec, make: Callable[[bool], Processor],
+                 send_old_values: bool = False) -> None:
+        self.spec = spec
+        self.make = make
+        self.send_old_values = send_old_values
+
+    def get(self) -> Processor:
+        """The aggregation processor."""
+        return self.make(self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The aggregate store."""
+        return [self.spec]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Aggregates always have their old value."""
+        self.send_old_values = True
+        return True
+
+
+class DerivedTableSupplier(Supplier):
+    """KTableFilter / KTableMapValues: old values from own store or computed from parent's."""
+
+    def __init__(self, parent: Supplier, spec: StoreSpec | None,
+                 make: Callable[[str | None, bool], Processor]) -> None:
+        self.parent = parent
+        self.spec = spec
+        self.make = make
+        # an upstream store already has old values: use them (avoids needless tombstones)
+        self.send_old_values = parent.enable_sending_old_values(False)
+
+    def get(self) -> Processor:
+        """The processor with the decided store and old-value flag."""
+        return self.make(None if self.spec is None else self.spec.name, self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The store when materialized."""
+        return [] if self.spec is None else [self.spec]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Own store, or the parent's old values."""
+        if self.spec is not None:
+            self.send_old_values = True
+            return True
+        if self.parent.enable_sending_old_values(force_materialization):
+            self.send_old_values = True
+        return self.send_old_values
+
+
+def stream_aggregate(spec: StoreSpec, initializer: Callable[[], Any],
+                     aggregator: Callable[[Any, Any, Any], Any]) -> AggregateSupplier:
+    """Supplier of a KStreamAggregate."""
+    return AggregateSupplier(
+        spec, lambda old: KStreamAggregate(spec.name, initializer, aggregator, old)
+    )
+
+
+def stream_reduce(spec: StoreSpec, reducer: Callable[[Any, Any], Any]) -> AggregateSupplier:
+    """Supplier of a KStreamReduce."""
+    return AggregateSupplier(spec, lambda old: KStreamReduce(spec.name, reducer, old))
+
+
+def table_aggregate(spec: StoreSpec, initializer: Callable[[], Any],
+                    adder: Callable[[Any, Any, Any], Any],
+                    subtractor: Callable[[Any, Any, Any], Any]) -> AggregateSupplier:
+    """Supplier of a KTableAggregate (always sends old values, as Kafka's does)."""
+    return AggregateSupplier(
+        spec, lambda old: KTableAggregate(spec.name, initializer, adder, subtractor, old), True
+    )
+
+
+def table_reduce(spec: StoreSpec, adder: Callable[[Any, Any], Any],
+                 subtractor: Callable[[Any, Any], Any]) -> AggregateSupplier:
+    """Supplier of a KTableReduce."""
+    return AggregateSupplier(
+        spec, lambda old: KTableReduce(spec.name, adder, subtractor, old), True
+    )
+
+
+def table_filter(parent: Supplier, spec: StoreSpec | None, predicate: Callable[[Any, Any], bool],
+                 negate: bool) -> DerivedTableSupplier:
+    """Supplier of a KTableFilter."""
+    return DerivedTableSupplier(
+        parent, spec, lambda store, old: KTableFilter(predicate, negate, store, old)
+    )
+
+
+def table_map_values(parent: Supplier, spec: StoreSpec | None, mapper: Callable[..., Any],
+                     with_key: bool) -> DerivedTableSupplier:
+    """Supplier of a KTableMapValues."""
+    return DerivedTableSupplier(
+        parent, spec, lambda store, old: KTableMapValues(mapper, with_key, store, old)
+    )
+
+
+@dataclass
+class GraphNode:
+    """One DSL node before compilation."""
+
+    name: str
+    kind: str  # "source" | "processor" | "sink"
+    parents: list[str] = field(default_factory=list)
+    supplier: Supplier | None = None
+    topics: list[str] = field(default_factory=list)
+    key_serde: Any = None
+    value_serde: Any = None
+    timestamp_extractor: TimestampExtractor | None = None
+
+
+@dataclass
+class GlobalStoreNode:
+    """A global table: its store, source and processor names."""
+
+    spec: StoreSpec
+    source_name: str
+    processor_name: str
+    topic: str
+    key_serde: Any
+    value_serde: Any
+    timestamp_extractor: TimestampExtractor | None
+
+
+class InternalBuilder:
+    """Names nodes like Kafka Streams and compiles the graph into a :class:`Topology`."""
+
+    def __init__(self) -> None:
+        self._index = 0
+        self.nodes: dict[str, GraphNode] = {}
+        self.internal_topics: list[str] = []
+        self.global_stores: list[GlobalStoreNode] = []
+        self._names: set[str] = set()
+
+    def _next(self) -> int:
+        i = self._index
+        self._index += 1
+        return i
+
+    def new_name(self, prefix: str) -> str:
+        """``<prefix><10-digit index>``, e.g. ``KSTREAM-MAP-0000000001``."""
+        return f"{prefix}{self._next():010d}"
+
+    def new_store_name(self, prefix: str) -> str:
+        """``<prefix>STATE-STORE-<10-digit index>``."""
+        return f"{prefix}STATE-STORE-{self._next():010d}"
+
+    def burn_index(self) -> None:
+        """Consume an index (Kafka does so for some named nodes; keeps numbering aligned)."""
+        self._next()
+
+    def _claim(self, name: str) -> str:
+        if name in self._names:
+            raise ValueError(f"name {name!r} is already used in this topology")
+        self._names.add(name)
+        return name
+
+    def add_source(self, name: str, topics: list[str], key_serde: Any, value_serde: Any,
+                   extractor: TimestampExtractor | None) -> str:
+        """A source node."""
+        self.nodes[self._claim(name)] = GraphNode(
+            name, "source", [], None, list(topics), key_serde, value_serde, extractor
+        )
+        return name
+
+    def add_processor(self, name: str, supplier: Supplier, *parents: str) -> str:
+        """A processor node."""
+        self.nodes[self._claim(name)] = GraphNode(name, "processor", list(parents), supplier)
+        return name
+
+    def add_sink(self, name: str, topic: str, key_serde: Any, value_serde: Any,
+                 parent: str) -> str:
+        """A sink node."""
+        self.nodes[self._claim(name)] = GraphNode(
+            name, "sink", [parent], None, [topic], key_serde, value_serde
+        )
+        return name
+
+    def add_repartition(self, parent: str, prefix: str, key_serde: Any, value_serde: Any,
+                        filter_null_keys: bool = True) -> str:
+        """Sink to ``<prefix>-repartition`` and a source reading it back; returns the source.
+
+        Null-keyed records are dropped before the topic (they cannot be partitioned).
+        """
+        topic = prefix if prefix.endswith("-repartition") else f"{prefix}-repartition"
+        gen_sink = self.new_name("KSTREAM-SINK-")
+        gen_filter = self.new_name("KSTREAM-FILTER-") if filter_null_keys else ""
+        gen_source = self.new_name("KSTREAM-SOURCE-")
+        if _GENERATED.fullmatch(prefix):
+            sink, filt, source = gen_sink, gen_filter, gen_source
+        else:
+            sink, filt, source = f"{topic}-sink", f"{topic}-filter", f"{topic}-source"
+        upstream = parent
+        if filter_null_keys:
+            upstream = self.add_processor(
+                filt, FixedSupplier(lambda: KStreamFilter(lambda k, _v: k is not None)), parent
+            )
+        self.add_sink(sink, topic, key_serde, value_serde, upstream)
+        self.add_source(source, [topic], key_serde, value_serde, None)
+        self.internal_topics.append(topic)
+        return source
+
+    def build(self) -> Topology:
+        """Compile into a :class:`Topology` (call once the DSL graph is complete)."""
+        topo = Topology()
+        global_names = {g.source_name for g in self.global_stores} | {
+            g.processor_name for g in self.global_stores
+        }
+        for node in self.nodes.values():
+            if node.name in global_names:
+                continue
+            if node.kind == "source":
+                topo.add_source(node.name, node.topics, node.key_serde, node.value_serde,
+                                node.timestamp_extractor)
+            elif node.kind == "sink":
+                topo.add_sink(node.name, node.topics[0], *node.parents,
+                              key_serde=node.key_serde, value_serde=node.value_serde)
+            else:
+                assert node.supplier is not None
+                topo.add_processor(node.name, node.supplier.get, *node.parents)
+                for spec in node.supplier.store_specs():
+                    topo.add_state_store(spec, node.name)
+        for g in self.global_stores:
+            node = self.nodes[g.processor_name]
+            assert node.supplier is not None
+            topo.add_global_store(
+                g.spec, g.source_name, g.topic, g.processor_name, node.supplier.get,
+                g.key_serde, g.value_serde, g.timestamp_extractor,
+            )
+        for topic in self.internal_topics:
+            topo.add_internal_topic(topic)
+        return topo

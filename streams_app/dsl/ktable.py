@@ -1,0 +1,123 @@
+"""KTable (a changelog read as a table) and GlobalKTable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from streams_app.dsl.graph import (
+    FixedSupplier,
+    InternalBuilder,
+    Supplier,
+    table_filter,
+    table_map_values,
+)
+from streams_app.dsl.options import Grouped, Materialized
+from streams_app.processors import KTableRepartitionMap, KTableToStream
+from streams_app.serdes import Serde
+from streams_app.state.spec import StoreSpec
+
+if TYPE_CHECKING:
+    from streams_app.dsl.grouped import KGroupedTable
+    from streams_app.dsl.kstream import KStream
+
+__all__ = ["KTable", "GlobalKTable"]
+
+
+class KTable:
+    """A table of latest values per key; its updates flow as ``Change(new, old)``.
+
+    ``queryable_store_name`` is the store users can query (``None`` when the table is
+    not materialized under a name).
+    """
+
+    def __init__(self, builder: InternalBuilder, node: str, supplier: Supplier,
+                 key_serde: Serde | None, value_serde: Serde | None,
+                 queryable_store_name: str | None = None) -> None:
+        self._builder = builder
+        self._node = node
+        self._supplier = supplier
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.queryable_store_name = queryable_store_name
+
+    def _store(self, materialized: Materialized | str | None, prefix: str,
+               value_serde: Serde | None) -> tuple[StoreSpec | None, Materialized]:
+        if materialized is None:
+            return None, Materialized()
+        mat = Materialized.of(materialized)
+        name = mat.store_name or self._builder.new_store_name(prefix)
+        spec = StoreSpec(name, key_serde=mat.key_serde or self.key_serde,
+                         value_serde=mat.value_serde or value_serde, logging=mat.logging,
+                         caching=mat.caching)
+        return spec, mat
+
+    def _filter(self, predicate: Callable[[Any, Any], bool], negate: bool,
+                materialized: Materialized | str | None, name: str | None) -> KTable:
+        b = self._builder
+        node_name = name or b.new_name("KTABLE-FILTER-")
+        spec, mat = self._store(materialized, "KTABLE-FILTER-", self.value_serde)
+        supplier = table_filter(self._supplier, spec, predicate, negate)
+        node = b.add_processor(node_name, supplier, self._node)
+        return KTable(b, node, supplier, self.key_serde, self.value_serde,
+                      spec.name if spec is not None and mat.store_name else None)
+
+    def filter(self, predicate: Callable[[Any, Any], bool],
+               materialized: Materialized | str | None = None, name: str | None = None
+               ) -> KTable:
+        """Rows where ``predicate(key, value)``; rows filtered out become tombstones."""
+        return self._filter(predicate, False, materialized, name)
+
+    def filter_not(self, predicate: Callable[[Any, Any], bool],
+                   materialized: Materialized | str | None = None, name: str | None = None
+                   ) -> KTable:
+        """Rows where ``predicate(key, value)`` is false."""
+        return self._filter(predicate, True, materialized, name)
+
+    def map_values(self, mapper: Callable[..., Any], with_key: bool = False,
+                   materialized: Materialized | str | None = None, name: str | None = None
+                   ) -> KTable:
+        """``mapper(value)`` (``mapper(key, value)`` with ``with_key``) per row."""
+        b = self._builder
+        node_name = name or b.new_name("KTABLE-MAPVALUES-")
+        spec, mat = self._store(materialized, "KTABLE-MAPVALUES-", None)
+        supplier = table_map_values(self._supplier, spec, mapper, with_key)
+        node = b.add_processor(node_name, supplier, self._node)
+        return KTable(b, node, supplier, self.key_serde, mat.value_serde,
+                      spec.name if spec is not None and mat.store_name else None)
+
+    def to_stream(self, name: str | None = None) -> KStream:
+        """The table's updates as a stream of new values (deletes as ``None`` values)."""
+        from streams_app.dsl.kstream import KStream
+
+        b = self._builder
+        node = b.add_processor(name or b.new_name("KTABLE-TOSTREAM-"),
+                               FixedSupplier(KTableToStream), self._node)
+        return KStream(b, node, self.key_serde, self.value_serde, False)
+
+    def group_by(self, selector: Callable[[Any, Any], tuple[Any, Any]],
+                 grouped: Grouped | None = None, name: str | None = None) -> KGroupedTable:
+        """Re-group rows by ``selector(key, value) -> (new_key, new_value)``.
+
+        Updates retract the row's old pair from its old group before adding the new one,
+        so the upstream table must send old values (a source table gets materialized).
+        """
+        from streams_app.dsl.grouped import KGroupedTable
+
+        grouped = grouped or Grouped()
+        self._supplier.enable_sending_old_values(True)
+        b = self._builder
+        node = b.add_processor(name or b.new_name("KTABLE-SELECT-"),
+                               FixedSupplier(lambda: KTableRepartitionMap(selector)), self._node)
+        return KGroupedTable(b, node, grouped.key_serde, grouped.value_serde, grouped.name)
+
+
+class GlobalKTable:
+    """A fully replicated table, readable by store name (joins come later)."""
+
+    def __init__(self, store_name: str, key_serde: Serde | None,
+                 value_serde: Serde | None) -> None:
+        self.store_name = store_name
+        self.queryable_store_name = store_name
+        self.key_serde = key_serde
+        self.value_serde = value_serde

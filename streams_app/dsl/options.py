@@ -1,0 +1,89 @@
+"""Small option types for DSL calls (Kafka Streams' Consumed, Produced, Grouped, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from streams_app.serdes import Serde
+
+__all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched"]
+
+
+@dataclass
+class Consumed:
+    """How a source topic is read: serdes, timestamp extractor, source node name."""
+
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+    timestamp_extractor: Callable[[Any, int], int] | None = None
+    name: str | None = None
+
+
+@dataclass
+class Produced:
+    """How a sink writes: serdes and sink node name."""
+
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+    name: str | None = None
+
+
+@dataclass
+class Grouped:
+    """Serdes for a grouping and the name of its repartition topic (``<name>-repartition``)."""
+
+    name: str | None = None
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+
+
+@dataclass
+class Materialized:
+    """A store for a table or aggregation: name (queryable when given), serdes, layers."""
+
+    store_name: str | None = None
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+    logging: bool = True
+    caching: bool = True
+
+    @classmethod
+    def as_(cls, store_name: str) -> Materialized:
+        """A named (queryable) store, like ``Materialized.as("name")``."""
+        return cls(store_name=store_name)
+
+    @classmethod
+    def with_(cls, key_serde: Serde | None, value_serde: Serde | None) -> Materialized:
+        """Serdes only; the store name is generated."""
+        return cls(key_serde=key_serde, value_serde=value_serde)
+
+    @staticmethod
+    def of(value: Materialized | str | None) -> Materialized:
+        """Accept a ``Materialized``, a store name, or ``None``."""
+        if value is None:
+            return Materialized()
+        if isinstance(value, str):
+            return Materialized(store_name=value)
+        if isinstance(value, Materialized):
+            return value
+        raise TypeError(f"materialized: expected Materialized or str, got {value!r}")
+
+
+@dataclass
+class Repartitioned:
+    """An explicit repartition: topic name prefix, serdes, partition count."""
+
+    name: str | None = None
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+    num_partitions: int | None = None
+
+
+@dataclass
+class Branched:
+    """A ``split()`` branch: its name suffix and an optional chain function."""
+
+    name: str | None = None
+    chain: Callable[[Any], Any] | None = None

@@ -1,0 +1,50 @@
+"""Forwarding of table updates, direct or through a store's record cache.
+
+Kafka Streams' TimestampedTupleForwarder + TimestampedCacheFlushListener: when the store
+caches, the processor forwards nothing itself and the cache forwards on flush, as the
+processor's node, with the value's timestamp.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams_app.processors.api import Change, ProcessorContext, Record
+
+__all__ = ["TupleForwarder"]
+
+
+class TupleForwarder:
+    """Forwards ``Change`` records for one processor and its (maybe cached) store."""
+
+    __slots__ = ("context", "send_old_values", "caching", "node")
+
+    def __init__(self, store: Any, context: ProcessorContext, send_old_values: bool) -> None:
+        self.context = context
+        self.send_old_values = send_old_values
+        self.node = getattr(context, "current_node", None)
+        setter = getattr(store, "set_flush_listener", None)
+        self.caching = bool(setter is not None and setter(self._on_flush, send_old_values))
+
+    def maybe_forward(self, record: Record) -> None:
+        """Forward now unless the cache will forward on flush."""
+        if self.caching:
+            return
+        if not self.send_old_values and record.value.old is not None:
+            record = record.with_value(Change(record.value.new, None))
+        self.context.forward(record)
+
+    def _on_flush(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        ctx = self.context
+        record = Record(
+            key,
+            Change(None if new is None else new.value, None if old is None else old.value),
+            timestamp if new is None else new.timestamp,
+            headers,
+        )
+        prev = ctx.current_node  # type: ignore[attr-defined]
+        ctx.current_node = self.node  # type: ignore[attr-defined]
+        try:
+            ctx.forward(record)
+        finally:
+            ctx.current_node = prev  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""Application settings shared by the runtimes (a small, validated StreamsConfig)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from streams_app.serdes import JsonSerde, Serde, resolve_serde
+
+__all__ = ["StreamsConfig", "ConfigError"]
+
+_APP_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+class ConfigError(ValueError):
+    """A bad setting; the message names it."""
+
+
+@dataclass
+class StreamsConfig:
+    """Settings; keys may be given Kafka style (``application.id``) or snake_case.
+
+    ``cache_max_entries`` is the per-store record cache size in entries; 0 turns caching
+    off so every update is forwarded (Kafka Streams' ``statestore.cache.max.bytes`` = 0).
+    """
+
+    application_id: str = "dummy-topology-test-driver-app-id"
+    bootstrap_servers: str = "dummy-bootstrap-host:0"
+    default_key_serde: Serde = field(default_factory=JsonSerde)
+    default_value_serde: Serde = field(default_factory=JsonSerde)
+    default_timestamp_extractor: Callable[[Any, int], int] | None = None
+    cache_max_entries: int = 10_000
+    commit_interval_ms: int = 30_000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(
+        cls, config: Mapping[str, Any] | StreamsConfig | None, allow_unknown: bool = False
+    ) -> StreamsConfig:
+        """Validate a mapping; unknown keys fail unless ``allow_unknown`` (kept in ``extra``)."""
+        if isinstance(config, StreamsConfig):
+            return config
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for raw_key, value in (config or {}).items():
+            key = str(raw_key).replace(".", "_").replace("-", "_")
+            if key in known:
+                values[key] = value
+            elif allow_unknown:
+                extra[str(raw_key)] = value
+            else:
+                raise ConfigError(
+                    f"unknown setting {raw_key!r}; known settings: {sorted(known)}"
+                )
+        cfg = cls(**values, extra=extra)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Check every setting, naming the first bad one."""
+        if not isinstance(self.application_id, str) or not _APP_ID.match(self.application_id):
+            raise ConfigError(
+                f"application_id: must be a non-empty string of [A-Za-z0-9._-], "
+                f"got {self.application_id!r}"
+            )
+        for name in ("default_key_serde", "default_value_serde"):
+            serde = resolve_serde(getattr(self, name), name)
+            if serde is None:
+                raise ConfigError(f"{name}: must not be None")
+            setattr(self, name, serde)
+        for name in ("cache_max_entries", "commit_interval_ms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name}: must be an integer >= 0, got {value!r}")
+        extractor = self.default_timestamp_extractor
+        if extractor is not None and not callable(extractor):
+            raise ConfigError(
+                f"default_timestamp_extractor: must be callable(record, partition_time), "
+                f"got {extractor!r}"
+            )

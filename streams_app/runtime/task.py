@@ -1,0 +1,376 @@
+"""A stream task: one sub-topology for one partition, run synchronously.
+
+Shared by every runtime. The runtime feeds raw records (bytes) with :meth:`process` or
+:meth:`process_batch`, calls :meth:`commit` at its commit points (flushes record caches,
+which forwards their updates), then takes the output with :meth:`drain_output` (sink
+records) and :meth:`drain_changelogs` (store changelog records), all serialized, ready to
+produce in bulk. Nothing here awaits or does I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from streams_app.dsl.topology import ProcessorNode, SinkNode, SourceNode, SubTopology, Topology
+from streams_app.processors.api import (
+    Cancellable,
+    Processor,
+    ProcessorContext,
+    PunctuationType,
+    Punctuator,
+    Record,
+)
+from streams_app.processors.sink import OutputRecord, SinkProcessor
+from streams_app.processors.table import StreamsError
+from streams_app.runtime.config import StreamsConfig
+from streams_app.serdes import ChangeSerde
+from streams_app.state.api import StateStore
+from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
+
+__all__ = ["StreamTask", "RuntimeNode"]
+
+
+class RuntimeNode:
+    """A node instance inside a task: its processor and its children."""
+
+    __slots__ = ("name", "processor", "children", "by_name", "stores")
+
+    def __init__(self, name: str, processor: Processor, stores: list[str]) -> None:
+        self.name = name
+        self.processor = processor
+        self.children: list[RuntimeNode] = []
+        self.by_name: dict[str, RuntimeNode] = {}
+        self.stores = stores
+
+
+class _Schedule(Cancellable):
+    __slots__ = ("node", "interval", "callback", "cancelled")
+
+    def __init__(self, node: RuntimeNode, interval: int, callback: Punctuator) -> None:
+        self.node = node
+        self.interval = interval
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Stop this punctuation."""
+        self.cancelled = True
+
+
+class _PunctuationQueue:
+    """Schedules ordered by next fire time; missed intervals fire once, then realign."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, _Schedule]] = []
+        self._seq = itertools.count()
+
+    def add(self, first: int, schedule: _Schedule) -> None:
+        heapq.heappush(self._heap, (first, next(self._seq), schedule))
+
+    def due(self, now: int) -> list[_Schedule]:
+        fired = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            at, _, sched = heapq.heappop(heap)
+            if sched.cancelled:
+                continue
+            fired.append(sched)
+            missed = (now - at) // sched.interval
+            heapq.heappush(heap, (at + (missed + 1) * sched.interval, next(self._seq), sched))
+        return fired
+
+
+class StreamTask(ProcessorContext):
+    """Runs one sub-topology; it is also the processors' :class:`ProcessorContext`."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        subtopology: SubTopology,
+        config: StreamsConfig,
+        partition: int = 0,
+        store_factory: Callable[[StoreSpec], StateStore] = in_memory_store,
+        wall_clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.topology = topology
+        self.subtopology = subtopology
+        self.config = config
+        self.application_id = config.application_id
+        self.task_id = f"{subtopology.id}_{partition}"
+        self.sink_buffer: list[OutputRecord] = []
+        self._partition = partition
+        self._wall_clock = wall_clock or (lambda: int(time.time() * 1000))
+        self._topic: str | None = None
+        self._offset: int | None = None
+        self._timestamp = -1
+        self._headers: Any = ()
+        self._stream_time = -1
+        self._stream_queue = _PunctuationQueue()
+        self._wall_queue = _PunctuationQueue()
+        self.stores: dict[str, StoreStack] = {
+            name: build_store_stack(topology.stores[name], config.cache_max_entries, store_factory)
+            for name in subtopology.stores
+        }
+        self.nodes: dict[str, RuntimeNode] = {}
+        # topic (real name) -> (source node, key serde, value serde, extractor)
+        self._sources: dict[str, tuple[RuntimeNode, Any, Any, Any]] = {}
+        self._build()
+        self.current_node: RuntimeNode | None = None
+        self._init_nodes()
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def _serde(self, serde: Any, default: Any) -> Any:
+        if isinstance(serde, ChangeSerde) and serde.inner is None:
+            return ChangeSerde(default)
+        return default if serde is None else serde
+
+    def _build(self) -> None:
+        topo, cfg = self.topology, self.config
+        for name in self.subtopology.nodes:
+            spec = topo.nodes[name]
+            if isinstance(spec, SourceNode):
+                processor: Processor = _SourceMarker()
+            elif isinstance(spec, SinkNode):
+                processor = SinkProcessor(
+                    topo.topic_name(spec.topic, cfg.application_id),
+                    self._serde(spec.key_serde, cfg.default_key_serde),
+                    self._serde(spec.value_serde, cfg.default_value_serde),
+                )
+            else:
+                processor = spec.factory()
+            stores = spec.stores if isinstance(spec, ProcessorNode) else []
+            self.nodes[name] = RuntimeNode(name, processor, stores)
+        for name in self.subtopology.nodes:
+            node = self.nodes[name]
+            for child in topo.nodes[name].children:
+                node.children.append(self.nodes[child])
+                node.by_name[child] = self.nodes[child]
+            spec = topo.nodes[name]
+            if isinstance(spec, SourceNode):
+                entry = (
+                    node,
+                    self._serde(spec.key_serde, cfg.default_key_serde),
+                    self._serde(spec.value_serde, cfg.default_value_serde),
+                    spec.timestamp_extractor or cfg.default_timestamp_extractor,
+                )
+                for topic in spec.topics:
+                    self._sources[topo.topic_name(topic, cfg.application_id)] = entry
+
+    def _init_nodes(self) -> None:
+        for stack in self.stores.values():
+            stack.outer.init(self)
+        # init children before parents so forwarders see initialized downstream nodes
+        for name in reversed(self.subtopology.nodes):
+            node = self.nodes[name]
+            self.current_node = node
+            node.processor.init(self)
+        self.current_node = None
+
+    @property
+    def source_topics(self) -> list[str]:
+        """The real topic names this task reads."""
+        return list(self._sources)
+
+    # -- ProcessorContext ----------------------------------------------------------------
+
+    def forward(self, record: Record, child: str | None = None) -> None:
+        """Pass ``record`` to the current node's children (or one named child)."""
+        node = self.current_node
+        if child is None:
+            targets = node.children  # type: ignore[union-attr]
+        else:
+            target = node.by_name.get(child)  # type: ignore[union-attr]
+            if target is None:
+                raise StreamsError(f"{node.name} has no child named {child!r}")  # type: ignore[union-attr]
+            targets = [target]
+        prev_ts, prev_headers = self._timestamp, self._headers
+        self._timestamp, self._headers = record.timestamp, record.headers
+        try:
+            for target in targets:
+                self.current_node = target
+                target.processor.process(record)
+        finally:
+            self.current_node = node
+            self._timestamp, self._headers = prev_ts, prev_headers
+
+    def get_state_store(self, name: str) -> Any:
+        """The store ``name``; it must be connected to the current processor."""
+        node = self.current_node
+        if node is not None and name not in node.stores:
+            raise StreamsError(
+                f"Processor {node.name} has no access to StateStore {name}; connect it first"
+            )
+        stack = self.stores.get(name)
+        if stack is None:
+            raise StreamsError(f"unknown state store {name!r}")
+        return stack.outer
+
+    def schedule(
+        self, interval_ms: int, punctuation_type: PunctuationType, callback: Punctuator
+    ) -> Cancellable:
+        """Stream-time schedules align to 0 and fire once data arrives (Kafka's rule);
+        wall-clock schedules first fire ``interval_ms`` from now."""
+        if interval_ms < 1:
+            raise ValueError("schedule: interval_ms must be >= 1")
+        if self.current_node is None:
+            raise StreamsError("schedule() must be called from a processor")
+        sched = _Schedule(self.current_node, interval_ms, callback)
+        if punctuation_type is PunctuationType.STREAM_TIME:
+            self._stream_queue.add(0, sched)
+        else:
+            self._wall_queue.add(self._wall_clock() + interval_ms, sched)
+        return sched
+
+    @property
+    def topic(self) -> str | None:
+        """Topic of the current input record."""
+        return self._topic
+
+    @property
+    def partition(self) -> int | None:
+        """This task's partition."""
+        return self._partition
+
+    @property
+    def offset(self) -> int | None:
+        """Offset of the current input record."""
+        return self._offset
+
+    @property
+    def timestamp(self) -> int:
+        """Timestamp of the record being processed or forwarded."""
+        return self._timestamp
+
+    @property
+    def headers(self) -> Any:
+        """Headers of the record being processed or forwarded."""
+        return self._headers
+
+    @property
+    def stream_time(self) -> int:
+        """Max timestamp seen by this task (-1 before any record)."""
+        return self._stream_time
+
+    @property
+    def wall_clock_time(self) -> int:
+        """The runtime's wall-clock time in ms."""
+        return self._wall_clock()
+
+    # -- processing ----------------------------------------------------------------------
+
+    def process(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Any = (),
+        offset: int | None = None,
+    ) -> None:
+        """Deserialize one raw record from ``topic`` and run it through the sub-topology."""
+        entry = self._sources.get(topic)
+        if entry is None:
+            raise StreamsError(f"task {self.task_id} does not read topic {topic!r}")
+        node, key_serde, value_serde, extractor = entry
+        record = Record(key_serde.deserialize(key), value_serde.deserialize(value), timestamp,
+                        headers)
+        if extractor is not None:
+            ts = extractor(record, self._stream_time)
+            if ts != timestamp:
+                record = record.with_timestamp(ts)
+        ts = record.timestamp
+        if ts < 0:
+            raise StreamsError(
+                f"Input record from {topic} offset {offset} has invalid (negative) timestamp "
+                f"{ts}; use a timestamp extractor that returns a valid one"
+            )
+        self._topic, self._offset = topic, offset
+        if ts > self._stream_time:
+            self._stream_time = ts
+        self._timestamp, self._headers = ts, headers
+        self.current_node = node
+        try:
+            for child in node.children:
+                self.current_node = child
+                child.processor.process(record)
+        finally:
+            self.current_node = None
+        if self._stream_queue._heap and self._stream_queue._heap[0][0] <= self._stream_time:
+            self._punctuate(self._stream_queue, self._stream_time)
+
+    def process_batch(
+        self, topic: str, records: Iterable[tuple[int, bytes | None, bytes | None, int, Any]]
+    ) -> int:
+        """Process ``(offset, key, value, timestamp, headers)`` tuples; return how many."""
+        count = 0
+        process = self.process
+        for offset, key, value, ts, headers in records:
+            process(topic, key, value, ts, headers, offset)
+            count += 1
+        return count
+
+    def _punctuate(self, queue: _PunctuationQueue, now: int) -> None:
+        for sched in queue.due(now):
+            self.current_node = sched.node
+            self._topic, self._offset = None, None
+            self._timestamp, self._headers = now, ()
+            try:
+                sched.callback(now)
+            finally:
+                self.current_node = None
+
+    def punctuate_wall_clock(self) -> None:
+        """Fire wall-clock punctuations that are due."""
+        self._punctuate(self._wall_queue, self._wall_clock())
+
+    def commit(self) -> None:
+        """Flush stores in topology order: caches forward their deduplicated updates."""
+        for stack in self.stores.values():
+            stack.outer.flush()
+
+    def drain_output(self) -> list[OutputRecord]:
+        """Take the serialized sink records produced since the last drain."""
+        buffer = self.sink_buffer  # sinks hold its bound append: empty it in place
+        out = buffer[:]
+        buffer.clear()
+        return out
+
+    def drain_changelogs(self) -> list[OutputRecord]:
+        """Take logged store writes, serialized for their changelog topics."""
+        out: list[OutputRecord] = []
+        cfg = self.config
+        for stack in self.stores.values():
+            layer = stack.logging
+            if layer is None or not layer.pending:
+                continue
+            spec = stack.spec
+            topic = spec.changelog_topic(cfg.application_id)
+            ks = self._serde(spec.key_serde, cfg.default_key_serde)
+            vs = self._serde(spec.value_serde, cfg.default_value_serde)
+            out.extend(
+                (topic, ks.serialize(k), vs.serialize(v), ts, ())  # type: ignore[misc]
+                for k, v, ts in layer.drain()
+            )
+        return out
+
+    def close(self) -> None:
+        """Close processors, then stores."""
+        for node in self.nodes.values():
+            self.current_node = node
+            node.processor.close()
+        self.current_node = None
+        for stack in self.stores.values():
+            stack.outer.close()
+
+
+class _SourceMarker(Processor):
+    """Stands in for a source node's processor; sources are driven by ``process``."""
+
+    def process(self, record: Record) -> None:
+        """Sources forward directly; reaching here means a wiring bug."""
+        raise StreamsError("a source node cannot be a child")
