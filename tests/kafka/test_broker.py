@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -254,3 +255,27 @@ def test_cli_rejects_bad_broker_count(capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit):
         broker.main(["start", "--brokers", "0"])
     assert "--brokers" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_cli_foreground_serves_until_sigterm():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streams_app.kafka.broker", "start", "--foreground"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        bootstrap = proc.stdout.readline().strip() if proc.stdout else ""
+        assert bootstrap.startswith("127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+        assert asyncio.run(broker._broker_ids(bootstrap, 10)) == {1}
+        jvms = [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()]
+        assert len(jvms) == 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not broker._pid_alive(jvms[0])
