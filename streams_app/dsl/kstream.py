@@ -56,8 +56,8 @@ class KStream:
         """``mapper(key, value) -> (key, value)``; a key change (repartitions if grouped)."""
         return self._child("KSTREAM-MAP-", lambda: KStreamMap(mapper), name, None, None, True)
 
-    def map_values(self, mapper: Callable[..., Any], with_key: bool = False,
-                   name: str | None = None) -> KStream:
+    def map_values(self, mapper: Callable[..., Any], name: str | None = None, *,
+                   with_key: bool = False) -> KStream:
         """``mapper(value)`` (``mapper(key, value)`` with ``with_key``); keys are kept."""
         return self._child("KSTREAM-MAPVALUES-", lambda: KStreamMapValues(mapper, with_key),
                            name, self.key_serde, None, self.repartition_required)
@@ -79,8 +79,8 @@ class KStream:
         return self._child("KSTREAM-FLATMAP-", lambda: KStreamFlatMap(mapper), name, None,
                            None, True)
 
-    def flat_map_values(self, mapper: Callable[..., Iterable[Any]], with_key: bool = False,
-                        name: str | None = None) -> KStream:
+    def flat_map_values(self, mapper: Callable[..., Iterable[Any]], name: str | None = None,
+                        *, with_key: bool = False) -> KStream:
         """``mapper(value) -> iterable of values``; keys are kept."""
         return self._child("KSTREAM-FLATMAPVALUES-",
                            lambda: KStreamFlatMapValues(mapper, with_key), name, self.key_serde,

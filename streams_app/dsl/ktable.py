@@ -74,9 +74,9 @@ class KTable:
         """Rows where ``predicate(key, value)`` is false."""
         return self._filter(predicate, True, materialized, name)
 
-    def map_values(self, mapper: Callable[..., Any], with_key: bool = False,
-                   materialized: Materialized | str | None = None, name: str | None = None
-                   ) -> KTable:
+    def map_values(self, mapper: Callable[..., Any],
+                   materialized: Materialized | str | None = None, name: str | None = None,
+                   *, with_key: bool = False) -> KTable:
         """``mapper(value)`` (``mapper(key, value)`` with ``with_key``) per row."""
         b = self._builder
         node_name = name or b.new_name("KTABLE-MAPVALUES-")
