@@ -94,7 +94,13 @@ def ensure_kafka_jars(version: str = KAFKA_VERSION) -> Path:
     if (target / _COMPLETE_MARKER).exists():
         return target
     version_dir = target.parent
-    version_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        version_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KafkaSetupError(
+            f"cannot create the Kafka jar cache {version_dir} ({exc.strerror}); "
+            f"set {CACHE_ENV} to a writable directory"
+        ) from exc
     with open(version_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / _COMPLETE_MARKER).exists():  # another process won the race

@@ -158,6 +158,18 @@ def _data_parent() -> str | None:
     return None
 
 
+def _make_home(prefix: str) -> Path:
+    """Create the per-run temp directory under ``_data_parent()``, naming the setting on error."""
+    parent = _data_parent()
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    except OSError as exc:
+        raise KafkaSetupError(
+            f"cannot create a broker data directory in {parent or tempfile.gettempdir()} "
+            f"({exc.strerror}); set {DATA_DIR_ENV} to a writable directory"
+        ) from exc
+
+
 def _die_with_parent() -> Callable[[], None] | None:
     """Return a ``preexec_fn`` that makes the child get SIGKILL when this process dies.
 
@@ -290,7 +302,7 @@ class LocalKafkaCluster:
             return self
         java = require_tool("java")
         libs = ensure_kafka_jars(self.version)
-        self._home = Path(tempfile.mkdtemp(prefix="streams-kafka-", dir=_data_parent()))
+        self._home = _make_home("streams-kafka-")
         self._nodes = self._plan_nodes()
         if not self.detach:
             with _LIVE_LOCK:

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from streams_app.kafka.broker import (
     _die_with_parent,
     _free_ports,
     _kill_group,
+    _make_home,
     _port_open,
     _run_coro,
 )
@@ -67,6 +67,10 @@ class TansuBroker:
         self._process: subprocess.Popen[bytes] | None = None
         self._home: Path | None = None
 
+    def __repr__(self) -> str:
+        state = self.bootstrap_servers if self._port is not None else "not started"
+        return f"TansuBroker({state})"
+
     @property
     def bootstrap_servers(self) -> str:
         """``127.0.0.1:<port>`` of the running broker."""
@@ -84,7 +88,7 @@ class TansuBroker:
         if self._process is not None:
             return self
         binary = tansu_binary(self.install)
-        self._home = Path(tempfile.mkdtemp(prefix="streams-tansu-"))
+        self._home = _make_home("streams-tansu-")
         (self._port,) = _free_ports(1)
         url = f"tcp://127.0.0.1:{self._port}"
         cmd = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,

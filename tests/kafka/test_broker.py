@@ -187,6 +187,18 @@ def test_missing_tools_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         LocalKafka().start()
 
 
+def test_unusable_directories_name_their_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv(_maven.CACHE_ENV, "/proc/no-such-cache")
+    with pytest.raises(KafkaSetupError, match=_maven.CACHE_ENV):
+        _maven.ensure_kafka_jars("0.0.1")
+    monkeypatch.delenv(_maven.CACHE_ENV)
+    monkeypatch.setenv(broker.DATA_DIR_ENV, str(tmp_path / "missing"))
+    with pytest.raises(KafkaSetupError, match=broker.DATA_DIR_ENV):
+        LocalKafka().start()
+
+
 def test_jar_cache_is_idempotent_and_overridable(monkeypatch: pytest.MonkeyPatch):
     first = _maven.ensure_kafka_jars()
     assert first == _maven.ensure_kafka_jars()
