@@ -62,14 +62,12 @@ class TopologyTestDriver:
         self._wall = initial_wall_clock_time_ms
         self._tasks: list[StreamTask] = []
         self._task_by_topic: dict[str, StreamTask] = {}
-        self._internal: set[str] = set()
         app = self.config.application_id
         for sub in topology.subtopologies():
             task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall)
             self._tasks.append(task)
             for topic in task.source_topics:
                 self._task_by_topic[topic] = task
-        self._internal = {f"{app}-{t}" for t in topology.internal_topics}
         self._outputs: dict[str, deque[OutputRecord]] = {}
         self._offsets: dict[str, int] = {}
         self._pending: deque[OutputRecord] = deque()
@@ -135,7 +133,8 @@ class TopologyTestDriver:
     def _capture(self, task: StreamTask) -> None:
         for out in task.drain_output() + task.drain_changelogs():
             self._outputs.setdefault(out[0], deque()).append(out)
-            if out[0] in self._internal and out[0] in self._task_by_topic:
+            # like Kafka's driver: whatever lands on a topic the topology reads is read back
+            if out[0] in self._task_by_topic:
                 self._pending.append(out)
 
     def _drain_pending(self) -> None:
