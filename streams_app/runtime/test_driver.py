@@ -62,7 +62,6 @@ class TopologyTestDriver:
         self._wall = initial_wall_clock_time_ms
         self._tasks: list[StreamTask] = []
         self._task_by_topic: dict[str, StreamTask] = {}
-        app = self.config.application_id
         for sub in topology.subtopologies():
             task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall)
             self._tasks.append(task)
@@ -360,7 +359,7 @@ class _PlainValues(KeyValueStore):
         return None if vt is None else vt.value
 
     def put(self, key: Any, value: Any) -> None:
-        """Write with timestamp -1 would be invalid; stamp 0 instead."""
+        """Write a plain value (stamped with timestamp 0)."""
         from streams_app.state.api import ValueAndTimestamp
 
         self._store.put(key, None if value is None else ValueAndTimestamp(value, 0))
