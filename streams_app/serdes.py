@@ -267,12 +267,14 @@ _BY_NAME: dict[str, Callable[[], Serde]] = {
 }
 
 
-def resolve_serde(value: Serde | str | None, setting: str) -> Serde | None:
-    """Accept a serde instance or its name; fail naming ``setting`` otherwise."""
+def resolve_serde(value: Any, setting: str) -> Serde | None:
+    """Accept a serde, its name, or a Faust ``Record`` class; fail naming ``setting``."""
     if value is None or isinstance(value, Serde):
         return value
     if isinstance(value, str) and value.lower() in _BY_NAME:
         return _BY_NAME[value.lower()]()
+    if isinstance(value, type) and hasattr(value, "loads") and hasattr(value, "dumps"):
+        return FaustRecordSerde(value)
     raise ValueError(
         f"{setting}: expected a Serde or one of {sorted(_BY_NAME)}, got {value!r}"
     )

@@ -186,13 +186,13 @@ class KStream:
 
         mat = Materialized.of(materialized)
         b = self._builder
-        store = mat.store_name or b.new_store_name("KSTREAM-TOTABLE-")
         node_name = name or b.new_name("KSTREAM-TOTABLE-")
+        store = mat.store_name or b.new_store_name("KSTREAM-TOTABLE-")
         ks = mat.key_serde or self.key_serde
         vs = mat.value_serde or self.value_serde
         parent = self._node
         if self.repartition_required:
-            parent = b.add_repartition(parent, f"{node_name}-repartition", ks, vs)
+            parent = b.add_repartition(parent, node_name, ks, vs)
         spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
                          caching=mat.caching)
         supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)

@@ -27,7 +27,7 @@ from streams_app.processors.api import (
 from streams_app.processors.sink import OutputRecord, SinkProcessor
 from streams_app.processors.table import StreamsError
 from streams_app.runtime.config import StreamsConfig
-from streams_app.serdes import ChangeSerde
+from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
 
@@ -125,9 +125,10 @@ class StreamTask(ProcessorContext):
     # -- wiring ---------------------------------------------------------------------------
 
     def _serde(self, serde: Any, default: Any) -> Any:
-        if isinstance(serde, ChangeSerde) and serde.inner is None:
-            return ChangeSerde(default)
-        return default if serde is None else serde
+        if isinstance(serde, ChangeSerde):
+            inner = resolve_serde(serde.inner, "serde")
+            return ChangeSerde(default if inner is None else inner)
+        return default if serde is None else resolve_serde(serde, "serde")
 
     def _build(self) -> None:
         topo, cfg = self.topology, self.config

@@ -17,7 +17,7 @@ from streams_app.dsl.topology import Topology
 from streams_app.processors.sink import OutputRecord
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.task import StreamTask
-from streams_app.serdes import Serde
+from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
 from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW
 
@@ -88,8 +88,8 @@ class TopologyTestDriver:
         return TestInputTopic(
             self,
             name,
-            key_serde or self.config.default_key_serde,
-            value_serde or self.config.default_value_serde,
+            resolve_serde(key_serde, "key_serde") or self.config.default_key_serde,
+            resolve_serde(value_serde, "value_serde") or self.config.default_value_serde,
             start_timestamp_ms,
             auto_advance_ms,
         )
@@ -101,8 +101,8 @@ class TopologyTestDriver:
         return TestOutputTopic(
             self,
             name,
-            key_serde or self.config.default_key_serde,
-            value_serde or self.config.default_value_serde,
+            resolve_serde(key_serde, "key_serde") or self.config.default_key_serde,
+            resolve_serde(value_serde, "value_serde") or self.config.default_value_serde,
         )
 
     def producer_topic_names(self) -> set[str]:

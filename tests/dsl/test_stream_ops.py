@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import faust
+
 from streams_app import Branched, Produced, StreamsBuilder
 from tests.dsl.conftest import J, S
 
@@ -128,3 +130,21 @@ def test_timestamp_extractor_sets_event_time(harness) -> None:  # type: ignore[n
     h = harness(b)
     h.input().pipe_input("a", {"ts": 1234}, timestamp=1)
     assert h.out() == [("a", {"ts": 1234}, 1234)]
+
+
+class Ride(faust.Record, serializer="json"):
+    vendor: int
+    amount: float
+
+
+def test_faust_record_models_as_values(harness) -> None:  # type: ignore[no-untyped-def]
+    b = StreamsBuilder()
+    b.stream("rides", key_serde=S, value_serde=Ride) \
+        .filter(lambda k, ride: ride.amount > 10).to("big")
+    h = harness(b)
+    rides = h.driver.create_input_topic("rides", S, Ride)
+    rides.pipe_input("r1", Ride(vendor=1, amount=5.0), timestamp=1)
+    rides.pipe_input("r2", Ride(vendor=2, amount=50.0), timestamp=2)
+    assert h.driver.create_output_topic("big", S, Ride).read_key_values_to_list() == [
+        ("r2", Ride(vendor=2, amount=50.0))
+    ]

@@ -107,3 +107,13 @@ def test_stream_to_table_and_global_table(harness) -> None:  # type: ignore[no-u
     regions.pipe_input("2", None, timestamp=0)
     assert dict(h.driver.get_key_value_store("regions-store").all()) == {"1": "Manhattan"}
     assert h.driver.get_key_value_store("latest").get("a") == 2
+
+
+def test_to_table_after_key_change_repartitions(harness) -> None:  # type: ignore[no-untyped-def]
+    b = StreamsBuilder()
+    b.stream("input", key_serde=S, value_serde=J).select_key(lambda k, v: v["id"]) \
+        .to_table("by-id").to_stream().to("output")
+    h = harness(b)
+    assert "KSTREAM-TOTABLE-0000000002-repartition" in h.topology.internal_topics
+    h.input().pipe_input("x", {"id": "7"}, timestamp=3)
+    assert h.out() == [("7", {"id": "7"}, 3)]
