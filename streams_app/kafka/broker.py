@@ -16,6 +16,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -57,6 +58,7 @@ __all__ = [
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 DATA_DIR_ENV = "STREAMS_KAFKA_DATA_DIR"
+CDS_ENV = "STREAMS_KAFKA_CDS"
 T = TypeVar("T")
 
 # Serial GC and C1-only JIT: fewer threads and a faster start on small CI machines; test
@@ -125,6 +127,7 @@ class _Node:
     controller_port: int
     home: Path
     process: subprocess.Popen[bytes] | None = None
+    cds_dump: Path | None = None  # this JVM writes the class-data archive when it exits
 
     @property
     def log_path(self) -> Path:
@@ -168,6 +171,20 @@ def _make_home(prefix: str) -> Path:
             f"cannot create a broker data directory in {parent or tempfile.gettempdir()} "
             f"({exc.strerror}); set {DATA_DIR_ENV} to a writable directory"
         ) from exc
+
+
+def _cds_archive(java: str, libs: Path) -> Path | None:
+    """Where the AppCDS archive for this JVM build and jar set lives; None if disabled.
+
+    A dynamic class-data-sharing archive, written once by a broker JVM at exit, cuts every
+    later broker/StorageTool start by 1-2 s. It is only valid for the JVM build that wrote it.
+    """
+    if os.environ.get(CDS_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    real = os.path.realpath(java)
+    st = os.stat(real)
+    key = hashlib.sha1(f"{real}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    return libs.parent / f"kafka-cds-{key}.jsa"
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -265,6 +282,7 @@ class LocalKafkaCluster:
 
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)
     _home: Path | None = field(default=None, init=False, repr=False)
+    _cds: Path | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.brokers, int) or self.brokers < 1:
@@ -306,6 +324,10 @@ class LocalKafkaCluster:
         libs = ensure_kafka_jars(self.version)
         self._home = _make_home("streams-kafka-")
         self._nodes = self._plan_nodes()
+        self._cds = _cds_archive(java, libs)
+        if self._cds is not None and not self._cds.exists() and not self.detach:
+            # Only a JVM that we stop with SIGTERM can write the archive (at exit).
+            self._nodes[0].cds_dump = self._cds.with_suffix(f".{os.getpid()}.tmp")
         if not self.detach:
             with _LIVE_LOCK:
                 _LIVE.add(self)
@@ -321,20 +343,28 @@ class LocalKafkaCluster:
 
     def stop(self) -> None:
         """Terminate (then kill) every JVM and delete the data directory. Idempotent."""
-        procs = [n.process for n in self._nodes if n.process is not None]
-        for p in procs:
-            _kill_group(p.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.stop_timeout_s
-        for p in procs:
+        live = [n for n in self._nodes if n.process is not None]
+        for n in live:
+            _kill_group(n.process.pid, signal.SIGTERM)  # type: ignore[union-attr]
+        start = time.monotonic()
+        for n in live:
+            assert n.process is not None
+            # The archive-writing JVM needs a few more seconds to dump at exit.
+            grace = self.stop_timeout_s + (20.0 if n.cds_dump else 0.0)
             try:
-                p.wait(timeout=max(0.0, deadline - time.monotonic()))
+                n.process.wait(timeout=max(0.0, start + grace - time.monotonic()))
+                self._publish_cds(n)
             except subprocess.TimeoutExpired:
-                _kill_group(p.pid, signal.SIGKILL)
-                p.wait()
-        for n in self._nodes:
+                _kill_group(n.process.pid, signal.SIGKILL)
+                n.process.wait()
+            if n.cds_dump is not None:  # killed, or never got to write: drop any partial file
+                n.cds_dump.unlink(missing_ok=True)
+                n.cds_dump = None
             n.process = None
+        self._nodes = []
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
@@ -350,6 +380,16 @@ class LocalKafkaCluster:
 
     def __enter__(self) -> LocalKafkaCluster:
         return self.start()
+
+    def _publish_cds(self, node: _Node) -> None:
+        # Atomic rename: racing sessions never see a half-written archive.
+        tmp, node.cds_dump = node.cds_dump, None
+        if tmp is None or self._cds is None:
+            return
+        if tmp.exists() and tmp.stat().st_size > 0:
+            os.replace(tmp, self._cds)
+        else:
+            tmp.unlink(missing_ok=True)
 
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
@@ -426,16 +466,23 @@ class LocalKafkaCluster:
                     f"(exit {proc.returncode}):\n{out.decode(errors='replace')[-3000:]}"
                 )
 
-    def _java_cmd(self, java: str, libs: Path, node: _Node, heap_mb: int) -> list[str]:
+    def _java_cmd(
+        self, java: str, libs: Path, node: _Node, heap_mb: int, dump: bool = False
+    ) -> list[str]:
+        cds: list[str] = []
+        if dump and node.cds_dump is not None:
+            cds = [f"-XX:ArchiveClassesAtExit={node.cds_dump}"]
+        elif self._cds is not None and self._cds.exists():
+            cds = [f"-XX:SharedArchiveFile={self._cds}", "-Xshare:auto"]
         return [
-            java, f"-Xmx{heap_mb}m", f"-Xms{min(heap_mb, 128)}m", *_JVM_FLAGS,
+            java, f"-Xmx{heap_mb}m", f"-Xms{min(heap_mb, 128)}m", *_JVM_FLAGS, *cds,
             f"-Dlog4j2.configurationFile={node.home / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={node.home}",
             "-cp", f"{libs}/*",
         ]
 
     def _launch(self, java: str, libs: Path, node: _Node) -> subprocess.Popen[bytes]:
-        cmd = [*self._java_cmd(java, libs, node, self.heap_mb), "kafka.Kafka",
+        cmd = [*self._java_cmd(java, libs, node, self.heap_mb, dump=True), "kafka.Kafka",
                str(node.home / "server.properties")]
         with open(node.log_path, "ab") as log:
             return subprocess.Popen(

@@ -130,6 +130,33 @@ def test_stop_leaves_no_jvm_and_no_data_dir():
 
 
 @pytest.mark.integration
+def test_class_data_archive_is_written_once_then_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    (tmp_path / _maven.KAFKA_VERSION).mkdir()
+    (tmp_path / _maven.KAFKA_VERSION / "libs").symlink_to(_maven.ensure_kafka_jars())
+    monkeypatch.setenv(_maven.CACHE_ENV, str(tmp_path))
+
+    def archives() -> list[Path]:
+        return sorted((tmp_path / _maven.KAFKA_VERSION).glob("kafka-cds-*"))
+
+    with LocalKafka():
+        assert archives() == []  # written when the JVM exits
+    (archive,) = archives()
+    assert archive.suffix == ".jsa" and archive.stat().st_size > 1_000_000
+
+    with LocalKafka() as node:
+        cmdline = Path(f"/proc/{node.pids[0]}/cmdline").read_bytes().split(b"\0")
+        assert f"-XX:SharedArchiveFile={archive}".encode() in cmdline
+    assert archives() == [archive]
+
+    monkeypatch.setenv(broker.CDS_ENV, "0")
+    with LocalKafka() as node:
+        cmdline = Path(f"/proc/{node.pids[0]}/cmdline").read_bytes()
+        assert b"SharedArchiveFile" not in cmdline and b"ArchiveClassesAtExit" not in cmdline
+
+
+@pytest.mark.integration
 def test_jvm_dies_with_its_parent_process(tmp_path: Path):
     """PR_SET_PDEATHSIG: a SIGKILLed test process must not leave a broker JVM behind."""
     script = (
