@@ -127,6 +127,8 @@ def test_stop_leaves_no_jvm_and_no_data_dir():
     assert not broker._pid_alive(pids[0])
     assert not data.exists()
     node.stop()  # idempotent
+    with pytest.raises(BrokerStartError, match="not started"):
+        node.bootstrap_servers  # noqa: B018
 
 
 @pytest.mark.integration
@@ -226,6 +228,7 @@ def test_unusable_directories_name_their_setting(
         LocalKafka().start()
 
 
+@pytest.mark.integration  # runs Maven
 def test_jar_cache_is_idempotent_and_overridable(monkeypatch: pytest.MonkeyPatch):
     first = _maven.ensure_kafka_jars()
     assert first == _maven.ensure_kafka_jars()
@@ -234,6 +237,7 @@ def test_jar_cache_is_idempotent_and_overridable(monkeypatch: pytest.MonkeyPatch
     assert _maven.libs_dir("9.9.9") == Path("/somewhere/else/9.9.9/libs")
 
 
+@pytest.mark.integration  # runs Maven
 def test_concurrent_jar_resolution_is_safe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Two racing resolvers (threads here; the flock is per open file, so also processes)."""
     monkeypatch.setenv(_maven.CACHE_ENV, str(tmp_path))
