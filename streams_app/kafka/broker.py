@@ -381,22 +381,24 @@ class LocalKafkaCluster:
     def __enter__(self) -> LocalKafkaCluster:
         return self.start()
 
-    def _publish_cds(self, node: _Node) -> None:
-        # Atomic rename: racing sessions never see a half-written archive.
-        tmp, node.cds_dump = node.cds_dump, None
-        if tmp is None or self._cds is None:
-            return
-        if tmp.exists() and tmp.stat().st_size > 0:
-            os.replace(tmp, self._cds)
-        else:
-            tmp.unlink(missing_ok=True)
-
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
 
     # -- internals --------------------------------------------------------------------------
+
+    def _publish_cds(self, node: _Node) -> None:
+        # Only an archive from a broker that ran until our SIGTERM holds the full class set;
+        # the atomic rename means racing sessions never see a half-written file.
+        tmp, node.cds_dump = node.cds_dump, None
+        if tmp is None or self._cds is None or node.process is None:
+            return
+        clean_exit = node.process.returncode in (0, 128 + signal.SIGTERM, -signal.SIGTERM)
+        if clean_exit and tmp.exists() and tmp.stat().st_size > 0:
+            os.replace(tmp, self._cds)
+        else:
+            tmp.unlink(missing_ok=True)
 
     def _plan_nodes(self) -> list[_Node]:
         assert self._home is not None
