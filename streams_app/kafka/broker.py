@@ -650,7 +650,10 @@ def _cmd_stop(_: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``broker fetch|start|stop``: resolve jars, run a local Kafka, stop a detached one."""
-    parser = argparse.ArgumentParser(prog="streams-app broker", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="streams-app broker",
+        description=f"Run Apache Kafka {KAFKA_VERSION} locally (KRaft, jars from Maven Central).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="resolve the Kafka jars from Maven Central; print their dir")
     start = sub.add_parser("start", help="start local Kafka; print the bootstrap servers")
