@@ -22,7 +22,7 @@ from streams_app.settings import Settings
 HIGH_AMOUNT = 40.0
 
 settings = Settings.from_env(app_id=os.environ.get("STREAMS_APP_ID", "rides-vendor-count"))
-prefix = os.environ.get("STREAMS_TOPIC_PREFIX", "")
+prefix = settings.topic_prefix
 partitions = settings.topic_partitions
 replicas = settings.topic_replication_factor
 TOPICS = vendor_count_topics(prefix, partitions, replicas)

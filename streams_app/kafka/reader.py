@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 
@@ -76,11 +77,18 @@ async def latest_by_key(bootstrap_servers: str, topic: str, timeout: float = 30.
 
 
 async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -> dict[int, int]:
-    """Partition -> offset committed by ``group_id`` on ``topic`` (missing when none)."""
+    """Partition -> offset committed by ``group_id`` on ``topic`` (missing when none).
+
+    A coordinator that is not ready yet (a young broker or group) counts as nothing committed.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group_id)
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return {}
     finally:
         await admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items()
@@ -88,7 +96,7 @@ async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -
 
 
 async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float,
-                     what: str, interval: float = 0.2) -> None:
+                     what: str, interval: float = 0.5) -> None:
     """Poll an async condition until it holds; TimeoutError naming ``what`` otherwise."""
     deadline = time.monotonic() + timeout
     while not await condition():

@@ -113,7 +113,7 @@ async def test_restore_after_kill_at_commit_is_exact(kafka_bootstrap, unique_nam
 
 async def test_restore_after_kill_mid_stream_loses_nothing(kafka_bootstrap, unique_name, tmp_path):
     """SIGKILL mid-stream, data dir deleted: at-least-once, so counts are never below the truth."""
-    repeat = 40
+    repeat = 12
     job = Job(kafka_bootstrap, unique_name, tmp_path)
     await job.create_topics()
     await produce_rides(kafka_bootstrap, job.rides, repeat=repeat, progress=False)

@@ -1,0 +1,142 @@
+"""A Faust transport whose consumer hands each fetched batch to a batch handler.
+
+Faust's consumer turns every record into an Event and awaits a stream step per record. Here,
+topics with a registered batch handler skip that: each fetch (all records of one partition in
+one ``getmany``) goes to one handler call, and the batch's offsets are acknowledged in bulk
+into Faust's own commit bookkeeping. Faust still owns group membership, assignment, rebalances,
+offset commits, tables and recovery; topics without a handler take Faust's normal path, so
+agents keep working in the same app.
+
+Installed as the ``streams`` transport (entry point ``faust.transports``): an app uses it with
+``broker_consumer="streams://host:port"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
+CommitHook = Callable[[], Awaitable[None]]
+
+
+class BatchHooks:
+    """What an app registers for the batch consumer: handlers per topic, pre-commit hooks.
+
+    The app factory attaches one to the app as ``app.batch_hooks``.
+    """
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, BatchHandler] = {}
+        self.before_commit: list[CommitHook] = []
+
+    def add_handler(self, topic: str, handler: BatchHandler) -> None:
+        """Deliver every fetched batch of ``topic`` to ``handler(tp, records)``."""
+        if topic in self.handlers:
+            raise ValueError(f"topic {topic!r} already has a batch handler")
+        self.handlers[topic] = handler
+
+    def add_before_commit(self, hook: CommitHook) -> None:
+        """Run ``hook()`` before offsets are committed (flush caches, produce changelogs)."""
+        self.before_commit.append(hook)
+
+
+class BatchConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer with batch delivery for topics that have a handler."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per partition, the offset to commit next for batch-handled records.
+        self._batch_done: dict[TP, int] = {}
+
+    @property
+    def _hooks(self) -> BatchHooks:
+        hooks = getattr(self.app, "batch_hooks", None)
+        if hooks is None:
+            hooks = self.app.batch_hooks = BatchHooks()
+        return hooks
+
+    async def _drain_messages(self, fetcher: Any) -> None:  # noqa: C901 - one hot loop
+        handlers = self._hooks.handlers
+        callback = self.callback
+        consumer_should_stop = self._stopped.is_set
+        fetcher_should_stop = fetcher._stopped.is_set
+        read_offset = self._read_offset
+        processed = self._batch_done
+        commit_every = self._commit_every
+        to_message = self._to_message
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                records, active = await self._wait_next_records(1.0)
+                await asyncio.sleep(0)
+                if not records or self.should_stop or not self.flow_active:
+                    continue
+                generation = self.app.consumer_generation_id
+                for tp, batch in records.items():
+                    if self.app.consumer_generation_id != generation or not self.flow_active:
+                        break  # a rebalance began: what is left is fetched again later
+                    if active is not None and tp not in active and (
+                            tp not in self._buffered_partitions):
+                        continue
+                    last_read = read_offset.get(tp)
+                    if last_read is not None and batch[0].offset <= last_read:
+                        batch = [r for r in batch if r.offset > last_read]
+                        if not batch:
+                            continue
+                    handler = handlers.get(tp.topic)
+                    if handler is None:
+                        for record in batch:
+                            await self.wait_first(callback(to_message(tp, record)),
+                                                  self.suspend_flow.wait())
+                            read_offset[tp] = record.offset
+                        continue
+                    await handler(tp, batch)
+                    last = batch[-1].offset
+                    read_offset[tp] = last
+                    processed[tp] = last + 1
+                    self._n_acked += len(batch)
+                    if commit_every is not None and self._n_acked >= commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                return
+            raise
+        except Exception as exc:  # crash the app like Faust's own drain loop
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+
+    def _new_offset(self, tp: TP) -> int | None:
+        # Batch-handled partitions: everything up to the last handled record is done.
+        offset = self._batch_done.pop(tp, None)
+        if offset is not None:
+            return offset
+        return super()._new_offset(tp)
+
+    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        # Flush record caches first: their changelog and downstream records must be in
+        # the producer before Faust flushes it and commits the offsets that produced them.
+        for hook in self._hooks.before_commit:
+            await hook()
+        return await super()._commit_tps(tps, start_new_transaction)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._batch_done.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+
+class Transport(faust_aiokafka.Transport):
+    """aiokafka transport with :class:`BatchConsumer`."""
+
+    Consumer = BatchConsumer
