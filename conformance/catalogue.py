@@ -220,8 +220,11 @@ def _table_op(name: str, p: Params) -> PyBuilt:
 # -- windows family --------------------------------------------------------------------------
 
 
-def _window_key(wk: Any) -> str:
-    return f"{wk.key}@{wk.window.start}/{wk.window.end}"
+def window_key(wk: Any) -> str:
+    """"key@start/end" for a windowed key (streams_app's Windowed(key, start, end), or a
+    Kafka-style one with .window.start/.end)."""
+    w = getattr(wk, "window", wk)
+    return f"{wk.key}@{w.start}/{w.end}"
 
 
 def _window_op(name: str, p: Params) -> PyBuilt:
@@ -256,7 +259,7 @@ def _window_op(name: str, p: Params) -> PyBuilt:
     if emit == "suppress":
         table = table.suppress(dsl.Suppressed.until_window_closes(
             dsl.Suppressed.BufferConfig.unbounded()))
-    table.to_stream().map(lambda wk, v: (_window_key(wk), v)).to(
+    table.to_stream().map(lambda wk, v: (window_key(wk), v)).to(
         "output", key_serde=s, value_serde=serde)
     return PyBuilt(b.build(), {"output": serde})
 

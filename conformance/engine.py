@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.catalogue import CATALOGUE, PyBuilt
+from conformance.catalogue import CATALOGUE, PyBuilt, window_key
 from conformance.scenarios import Scenario
 
 # Raised by a DSL that lacks an operator, a window type or a join kind.
@@ -82,8 +82,7 @@ def run(scenario: Scenario, expected_stores: dict[str, list[str]]) -> dict[str, 
         for name in expected_stores.get("window_stores", []):
             store = driver.get_window_store(name)
             windows[name] = None if store is None else {
-                f"{wk.key}@{wk.window.start}/{wk.window.end}": v
-                for wk, v in _store_items(store)
+                window_key(wk): v for wk, v in _store_items(store)
             }
         return {"outputs": outputs, "stores": stores, "window_stores": windows}
     except NotImplementedError as exc:  # an operator that exists but declares itself unbuilt
