@@ -1,0 +1,16 @@
+"""Contestants: one module each, exposing ``run(cfg: RunConfig) -> RunResult``.
+
+A contestant consumes ``cfg.input_topic`` from the earliest offset with the fresh group id
+``cfg.group_id``, computes ``cfg.pipeline`` and returns its final ``{result_key: count}`` (see
+``bench.pipelines``), stopping once the counts sum to the records it must cover. It raises
+``bench.common.Missing`` for a pipeline it does not have. ``bench.child`` runs it in its own
+process.
+"""
+
+MODULES = {
+    "streams_app": "bench.contestants.streams_app",
+    "faust": "bench.contestants.faust_agents",
+    "quixstreams": "bench.contestants.quix",
+    "aiokafka": "bench.contestants.raw_aiokafka",
+    "kafka_streams": "bench.contestants.kafka_streams",
+}

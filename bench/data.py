@@ -1,0 +1,148 @@
+"""Input data: scale ``rides.csv`` to N rides in a 4-partition topic, plus the zones topic.
+
+Rides keep their CSV fields; PULocationID is drawn with Zipf-like popularity over the 265 zones
+(busy Manhattan zones, rare outer ones, so sessions differ per zone), pickup times advance by
+Poisson arrivals at ``rate_per_s`` from the CSV's first pickup, and ``LATE_FRACTION`` of rides
+arrive up to ``MAX_LATE_MS`` late (out of order). The Kafka record timestamp is the pickup time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+
+from streams_app.jobs.rides import read_rides, read_zones
+from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.topics import TopicSpec
+
+PARTITIONS = 4
+LATE_FRACTION = 0.05
+MAX_LATE_MS = 30_000
+_BATCH_BYTES = 512 * 1024
+_IN_FLIGHT = 8  # concurrent batches per partition
+
+
+@dataclass
+class Dataset:
+    """What was written: the events ``(zone, ts_ms)`` in topic order and the zone boroughs."""
+
+    topic: str
+    zones_topic: str
+    events: list[tuple[int, int]] = field(default_factory=list)
+    boroughs: dict[int, str] = field(default_factory=dict)
+
+
+def zone_boroughs() -> dict[int, str]:
+    """locationid -> borough from ``taxi_zone_lookup.csv``."""
+    return {z["locationid"]: z["borough"] for z in read_zones()}
+
+
+def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0):
+    """Yield ``(zone, ts_ms, key, value)`` for ``n`` rides (deterministic for a seed)."""
+    rng = random.Random(seed)
+    templates = list(read_rides())
+    zones = sorted(zone_boroughs())
+    ranks = zones[:]
+    rng.shuffle(ranks)  # popularity rank is independent of the zone id
+    weights = [1.0 / (i + 1) ** 1.3 for i in range(len(ranks))]
+    cum = list(_accumulate(weights))
+    first = datetime.strptime(templates[0]["tpep_pickup_datetime"], "%Y-%m-%d %H:%M:%S")
+    clock_ms = int(first.replace(tzinfo=UTC).timestamp() * 1000)
+    mean_gap_ms = 1000.0 / rate_per_s
+    picks = rng.choices(ranks, cum_weights=cum, k=n)
+    for i in range(n):
+        clock_ms += int(rng.expovariate(1.0 / mean_gap_ms))
+        ts = clock_ms - (rng.randrange(MAX_LATE_MS) if rng.random() < LATE_FRACTION else 0)
+        zone = picks[i]
+        ride = dict(templates[i % len(templates)])
+        ride["PULocationID"] = zone
+        ride["tpep_pickup_datetime"] = (
+            datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        )
+        yield zone, ts, str(zone).encode(), orjson.dumps(ride)
+
+
+def _accumulate(values: list[float]):
+    total = 0.0
+    for v in values:
+        total += v
+        yield total
+
+
+async def create_topics(bootstrap: str, *names: str) -> None:
+    """Create ``names`` with 4 partitions and no time-based retention (the data is from 2020)."""
+    await ensure_topics(
+        bootstrap, [TopicSpec(n, PARTITIONS, 1, retention_ms=-1) for n in names]
+    )
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    zones_topic: str,
+    n: int,
+    progress: Callable[[int], None] | None = None,
+) -> Dataset:
+    """Write ``n`` rides to ``topic`` and the 265 zones to ``zones_topic``; return the events.
+
+    Batches are built per partition with ``create_batch`` (murmur2 partitioning, as the Java
+    client does, so the zones topic is co-partitioned with the rides) and sent concurrently.
+    """
+    await create_topics(bootstrap, topic, zones_topic)
+    data = Dataset(topic, zones_topic, boroughs=zone_boroughs())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5,
+                                max_batch_size=_BATCH_BYTES, max_request_size=4 * _BATCH_BYTES)
+    await producer.start()
+    try:
+        await _send_zones(producer, zones_topic)
+        partitioner = DefaultPartitioner()
+        parts = list(range(PARTITIONS))
+        batches = {p: producer.create_batch() for p in parts}
+        pending: set[asyncio.Future] = set()
+
+        async def flush(p: int) -> None:
+            batch, batches[p] = batches[p], producer.create_batch()
+            batch.close()
+            pending.add(await producer.send_batch(batch, topic, partition=p))
+            if len(pending) >= _IN_FLIGHT * PARTITIONS:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for fut in done:
+                    fut.result()
+                pending.difference_update(done)
+
+        sent = 0
+        for zone, ts, key, value in ride_events(n):
+            p = partitioner(key, parts, parts)
+            if batches[p].append(key=key, value=value, timestamp=ts) is None:
+                await flush(p)
+                batches[p].append(key=key, value=value, timestamp=ts)
+            data.events.append((zone, ts))
+            sent += 1
+            if progress is not None and sent % 10_000 == 0:
+                progress(10_000)
+        for p in parts:
+            if batches[p].record_count():
+                await flush(p)
+        for fut in pending:
+            await fut
+        if progress is not None:
+            progress(sent % 10_000)
+    finally:
+        await producer.stop()
+    return data
+
+
+async def _send_zones(producer: AIOKafkaProducer, zones_topic: str) -> None:
+    futures = [
+        await producer.send(zones_topic, key=str(z["locationid"]).encode(), value=orjson.dumps(z),
+                            timestamp_ms=0)
+        for z in read_zones()
+    ]
+    await asyncio.gather(*futures)

@@ -1,0 +1,215 @@
+"""Turn the figures into ``latest.json``, ``details.json``, ``BENCHMARKS.md`` and a PNG chart."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from bench.common import CONTESTANTS, PIPELINES
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+MARKDOWN = ROOT / "BENCHMARKS.md"
+FIGURES = ("records_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "verified")
+BASELINES = ("faust", "quixstreams")
+
+
+def shape(figures: dict) -> dict[str, dict[str, dict]]:
+    """``{pipeline: {contestant: {records_per_s, p50_ms, p99_ms, peak_rss_mb, verified}}}``.
+
+    Every pipeline and contestant is present; what did not run or lacks the pipeline is
+    ``"missing"`` with null figures, a wrong result is ``false`` with null figures.
+    """
+    out: dict[str, dict[str, dict]] = {}
+    for pipeline in PIPELINES:
+        out[pipeline] = {}
+        for name in CONTESTANTS:
+            f = figures.get(pipeline, {}).get(name, {"verified": "missing"})
+            row = {k: f.get(k) for k in FIGURES}
+            row["verified"] = f.get("verified", "missing")
+            out[pipeline][name] = row
+    return out
+
+
+def ratios(pipelines: dict[str, dict[str, dict]]) -> dict[str, dict[str, dict[str, float]]]:
+    """records/s of each contestant divided by faust's and Quix Streams' in the same run."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for pipeline, rows in pipelines.items():
+        for name, row in rows.items():
+            for base in BASELINES:
+                mine, theirs = row["records_per_s"], rows[base]["records_per_s"]
+                if mine and theirs:
+                    out.setdefault(pipeline, {}).setdefault(name, {})[f"vs_{base}"] = mine / theirs
+    return out
+
+
+def machine() -> dict[str, object]:
+    """CPU model, cores, memory, OS."""
+    cpu = platform.processor()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1),
+            "os": platform.platform(), "python": platform.python_version()}
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of everything that was measured."""
+    from streams_app.kafka.broker import KAFKA_VERSION
+
+    out: dict[str, str | None] = {}
+    for dist in ("streams_app", "faust-streaming", "aiokafka", "quixstreams", "confluent-kafka",
+                 "orjson", "rocksdict"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    out["kafka_broker"] = KAFKA_VERSION
+    out["kafka_streams"] = KAFKA_VERSION
+    try:
+        java = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
+        out["java"] = java.stderr.splitlines()[0] if java.stderr else None
+    except (OSError, subprocess.SubprocessError):
+        out["java"] = None
+    return out
+
+
+def write_all(figures: dict, args: argparse.Namespace, results_dir: Path,
+              markdown: Path) -> dict:
+    """Write every output file; return the ``latest.json`` document."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "pipelines": shape(figures),
+        "machine": machine(),
+        "versions": versions(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    (results_dir / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    details = {
+        "settings": {"records": args.records, "runs": args.runs, "quick": args.quick,
+                     "latency_rate": 10_000, "latency_seconds": args.latency_seconds},
+        "ratios": ratios(doc["pipelines"]),
+        "figures": figures,
+    }
+    (results_dir / "details.json").write_text(json.dumps(details, indent=2) + "\n")
+    chart(doc, results_dir / "chart.png")
+    markdown.write_text(render_markdown(doc, details))
+    return doc
+
+
+def _fmt(value: object, spec: str) -> str:
+    if value is None:
+        return "-"
+    return format(value, spec)
+
+
+def table(doc: dict) -> str:
+    """Plain-text table of ``latest.json``."""
+    lines = [f"{'pipeline':<15}{'contestant':<15}{'rec/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+             f"{'RSS MiB':>9}  verified"]
+    for pipeline, rows in doc["pipelines"].items():
+        for name, r in rows.items():
+            lines.append(f"{pipeline:<15}{name:<15}{_fmt(r['records_per_s'], ',.0f'):>12}"
+                         f"{_fmt(r['p50_ms'], '.1f'):>9}{_fmt(r['p99_ms'], '.1f'):>9}"
+                         f"{_fmt(r['peak_rss_mb'], '.0f'):>9}  {r['verified']}")
+    return "\n".join(lines)
+
+
+def render_markdown(doc: dict, details: dict) -> str:
+    """BENCHMARKS.md: settings, the table with ratios and join times, how to reproduce."""
+    s, rat, figs = details["settings"], details["ratios"], details["figures"]
+    m, v = doc["machine"], doc["versions"]
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m bench.run`); do not edit by hand. Raw figures: "
+        "`bench/results/latest.json`, per-run detail: `bench/results/details.json`.",
+        "",
+        f"{s['records']:,} rides in a 4-partition topic on one local Kafka {v['kafka_broker']} "
+        f"broker; {s['runs']} run(s) per contestant, medians"
+        f"{' (quick mode)' if s['quick'] else ''}."
+        f" {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}. Date {doc['date']}.",
+        "",
+        "records/s: whole topic, first record consumed to last result committed (group join "
+        "excluded, shown apart). Latency: count pipeline at a paced 10,000 rec/s, record "
+        "creation to its updated count. Ratios are records/s against faust / Quix Streams in "
+        "the same run. Results are verified against counts computed from the generated data; "
+        "unverified runs get no figures.",
+        "",
+        "![chart](bench/results/chart.png)",
+        "",
+        "| pipeline | contestant | records/s | vs faust | vs quix | join s | p50 ms | p99 ms "
+        "| peak RSS MiB | verified |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for pipeline, rows in doc["pipelines"].items():
+        for name, r in rows.items():
+            ra = rat.get(pipeline, {}).get(name, {})
+            join = figs.get(pipeline, {}).get(name, {}).get("join_s")
+            out.append(
+                f"| {pipeline} | {name} | {_fmt(r['records_per_s'], ',.0f')} "
+                f"| {_fmt(ra.get('vs_faust'), '.2f')} | {_fmt(ra.get('vs_quixstreams'), '.2f')} "
+                f"| {_fmt(join, '.2f')} | {_fmt(r['p50_ms'], '.1f')} | {_fmt(r['p99_ms'], '.1f')} "
+                f"| {_fmt(r['peak_rss_mb'], '.0f')} | {r['verified']} |"
+            )
+    problems = [
+        f"- {p} / {n}: {f.get('detail', '').strip().splitlines()[-1] if f.get('detail') else ''}"
+        for p, rows in figs.items() for n, f in rows.items() if f.get("status") != "ok"
+    ]
+    if problems:
+        out += ["", "Not measured:", "", *problems]
+    out += [
+        "",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        "make bench         # 1,000,000 records, 3 runs each (tens of minutes)",
+        "make bench-quick   # 150,000 records, 1 run each (~2-3 min)",
+        "python -m bench.run --records 300000 --runs 1 --pipelines count "
+        "--contestants aiokafka,quixstreams",
+        "```",
+        "",
+        "Needs Java 17 and Maven (the broker and the Kafka Streams contestant) and the `bench` "
+        "extra (`pip install -e '.[bench]'`). Harness: `bench/` (contestants in "
+        "`bench/contestants/`, Kafka Streams project in `bench/kafka_streams/`).",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def chart(doc: dict, path: Path) -> None:
+    """Grouped bar chart of records/s per pipeline and contestant (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5))
+    width = 0.8 / len(CONTESTANTS)
+    for i, name in enumerate(CONTESTANTS):
+        values = [doc["pipelines"][p][name]["records_per_s"] or 0.0 for p in PIPELINES]
+        xs = [j + i * width for j in range(len(PIPELINES))]
+        ax.bar(xs, values, width, label=name)
+        for x, val in zip(xs, values, strict=True):
+            if not val:
+                ax.text(x, 1000, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+    ax.set_xticks([j + width * (len(CONTESTANTS) - 1) / 2 for j in range(len(PIPELINES))])
+    ax.set_xticklabels(PIPELINES)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=1000)
+    ax.set_ylabel("records/s (log)")
+    ax.set_title(f"Throughput, {doc['date'][:10]} ({doc['machine']['cores']} cores)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

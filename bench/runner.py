@@ -1,0 +1,122 @@
+"""Run one contestant subprocess (throughput or latency mode) with a live status line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from aiokafka import AIOKafkaProducer
+
+from bench.common import RunConfig, RunResult
+from bench.data import create_topics, ride_events
+
+CHILD_TIMEOUT_S = 900.0
+READY_TIMEOUT_S = 120.0
+
+
+_last_status = 0.0
+
+
+def _status(label: str, started: float, proc_pid: int, extra: str = "") -> None:
+    """Rewrite the live status line (at most 4 times a second, only on a terminal)."""
+    global _last_status
+    if not sys.stderr.isatty() or time.monotonic() - _last_status < 0.25:
+        return
+    _last_status = time.monotonic()
+    rss = 0.0
+    with contextlib.suppress(psutil.Error):
+        p = psutil.Process(proc_pid)
+        rss = sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) / 2**20
+    line = f"  {label:<40} {time.monotonic() - started:6.1f}s  rss {rss:7.1f} MiB {extra}"
+    sys.stderr.write("\r" + line[:118].ljust(118))
+    sys.stderr.flush()
+
+
+async def _spawn(name: str, cfg: RunConfig) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.child", name, cfg.to_json(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=open(f"{cfg.out}.log", "wb"), env=env,
+    )
+
+
+async def _finish(proc: asyncio.subprocess.Process, cfg: RunConfig, label: str,
+                  started: float, timeout_s: float) -> RunResult:
+    deadline = time.monotonic() + timeout_s
+    while proc.returncode is None:
+        _status(label, started, proc.pid)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(proc.wait(), 0.5)
+        if time.monotonic() > deadline:
+            proc.kill()
+            await proc.wait()
+            return RunResult("error", detail=f"timed out after {timeout_s:.0f}s")
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 118 + "\r")
+    if not Path(cfg.out).exists():
+        log = Path(f"{cfg.out}.log").read_text(errors="replace")[-3000:]
+        return RunResult("error", detail=f"exit {proc.returncode} without a result:\n{log}")
+    return RunResult.read(cfg.out)
+
+
+async def throughput(name: str, cfg: RunConfig, label: str) -> RunResult:
+    """Run contestant ``name`` over the whole input topic; return its report."""
+    proc = await _spawn(name, cfg)
+    proc.stdin.close()  # type: ignore[union-attr]
+    return await _finish(proc, cfg, label, time.monotonic(), CHILD_TIMEOUT_S)
+
+
+async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: float) -> RunResult:
+    """Feed a fresh topic at ``rate`` records/s for ``seconds`` while the contestant runs.
+
+    Warm-up records trickle in until the contestant says READY (group joined, first record
+    seen), then the paced phase starts; the contestant reports the latency of each record
+    created after READY. The total is sent on its stdin once everything is produced.
+    """
+    await create_topics(cfg.bootstrap, cfg.input_topic)
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.bootstrap, acks=1, linger_ms=1)
+    await producer.start()
+    started = time.monotonic()
+    proc = await _spawn(name, cfg)
+    sent = 0
+    try:
+        rides = ride_events(int(rate * seconds) + 10_000, seed=11)
+
+        async def send() -> None:
+            nonlocal sent
+            _, _, key, value = next(rides)
+            await producer.send(cfg.input_topic, key=key, value=value)
+            sent += 1
+
+        ready = asyncio.ensure_future(proc.stdout.readline())  # type: ignore[union-attr]
+        while not ready.done():
+            if time.monotonic() - started > READY_TIMEOUT_S or proc.returncode is not None:
+                ready.cancel()
+                break
+            await send()
+            await producer.flush()
+            _status(label, started, proc.pid, "joining")
+            await asyncio.wait([ready], timeout=0.1)
+        if ready.done() and b"READY" in ready.result():
+            t0, warm = time.monotonic(), sent
+            while (elapsed := time.monotonic() - t0) < seconds:
+                for _ in range(int(elapsed * rate) - (sent - warm)):  # catch up to the schedule
+                    await send()
+                _status(label, started, proc.pid, f"paced {elapsed:4.1f}/{seconds:.0f}s")
+                await asyncio.sleep(0.002)
+            await producer.flush()
+    finally:
+        await producer.stop()
+        if proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                proc.stdin.write(f"{sent}\n".encode())
+                await proc.stdin.drain()
+                proc.stdin.close()
+    return await _finish(proc, cfg, label, started, CHILD_TIMEOUT_S)
+
