@@ -32,3 +32,5 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
+
+include conformance/Makefile.inc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -34,11 +34,15 @@ class StreamsApp(faust.App):
         super().__init__(*args, **kw)
         self.settings = settings
         self.topic_specs: list[TopicSpec] = list(topic_specs)
+        # Async checks run at first start, after the topics exist (e.g. co-partitioning).
+        self.startup_checks: list[Callable[[], Awaitable[None]]] = []
 
     async def on_first_start(self) -> None:
         """Create (or verify) the declared topics, then do Faust's first-start work."""
         if self.topic_specs:
             await ensure_topics(self.settings.bootstrap_servers, self.topic_specs)
+        for check in self.startup_checks:
+            await check()
         await super().on_first_start()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -64,19 +65,27 @@ def vendor_count_topics(prefix: str, partitions: int, replicas: int) -> list[Top
             spec("rides-low-amount"), spec("rides-dead-letter", parts=1)]
 
 
+def check_ride(ride: Any) -> dict:
+    """Return ``ride`` if it is a ride (an object with VendorID and a numeric total_amount),
+    else raise ValueError saying what is wrong."""
+    if ride is None:
+        raise ValueError("empty value (tombstone) is not a ride")
+    if not isinstance(ride, dict):
+        raise ValueError(f"not a JSON object: {type(ride).__name__}")
+    amount = ride.get("total_amount")
+    if ride.get("VendorID") is None:
+        raise ValueError("missing VendorID")
+    if not isinstance(amount, int | float) or isinstance(amount, bool):
+        raise ValueError(f"total_amount is not a number: {amount!r}")
+    return ride
+
+
 def parse_ride(value: bytes | None) -> tuple[str, float]:
     """Return (vendor, total_amount) of a JSON ride, or raise ValueError saying what is wrong."""
     if value is None:
         raise ValueError("empty value (tombstone) is not a ride")
     try:
-        ride = orjson.loads(value)
+        ride = check_ride(orjson.loads(value))
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(ride, dict):
-        raise ValueError(f"not a JSON object: {type(ride).__name__}")
-    vendor, amount = ride.get("VendorID"), ride.get("total_amount")
-    if vendor is None:
-        raise ValueError("missing VendorID")
-    if not isinstance(amount, int | float) or isinstance(amount, bool):
-        raise ValueError(f"total_amount is not a number: {amount!r}")
-    return str(vendor), float(amount)
+    return str(ride["VendorID"]), float(ride["total_amount"])

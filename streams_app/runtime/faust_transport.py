@@ -23,6 +23,7 @@ from faust.types import TP
 
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
+RevokeHook = Callable[[set[TP]], None]
 
 
 class BatchHooks:
@@ -34,6 +35,7 @@ class BatchHooks:
     def __init__(self) -> None:
         self.handlers: dict[str, BatchHandler] = {}
         self.before_commit: list[CommitHook] = []
+        self.on_revoked: list[RevokeHook] = []
 
     def add_handler(self, topic: str, handler: BatchHandler) -> None:
         """Deliver every fetched batch of ``topic`` to ``handler(tp, records)``."""
@@ -44,6 +46,10 @@ class BatchHooks:
     def add_before_commit(self, hook: CommitHook) -> None:
         """Run ``hook()`` before offsets are committed (flush caches, produce changelogs)."""
         self.before_commit.append(hook)
+
+    def add_on_revoked(self, hook: RevokeHook) -> None:
+        """Call ``hook(revoked)`` first thing when partitions are revoked (drop their state)."""
+        self.on_revoked.append(hook)
 
 
 class BatchConsumer(faust_aiokafka.Consumer):
@@ -68,6 +74,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         fetcher_should_stop = fetcher._stopped.is_set
         read_offset = self._read_offset
         processed = self._batch_done
+        acked = self._acked
         commit_every = self._commit_every
         to_message = self._to_message
         try:
@@ -84,8 +91,10 @@ class BatchConsumer(faust_aiokafka.Consumer):
                             tp not in self._buffered_partitions):
                         continue
                     last_read = read_offset.get(tp)
-                    if last_read is not None and batch[0].offset <= last_read:
-                        batch = [r for r in batch if r.offset > last_read]
+                    # Faust's read offset is the next offset after a seek, the last one
+                    # read after a record; like Faust, keep offsets >= it.
+                    if last_read is not None and batch[0].offset < last_read:
+                        batch = [r for r in batch if r.offset >= last_read]
                         if not batch:
                             continue
                     handler = handlers.get(tp.topic)
@@ -99,6 +108,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     last = batch[-1].offset
                     read_offset[tp] = last
                     processed[tp] = last + 1
+                    acked[tp]  # commits only visit partitions listed in _acked
                     self._n_acked += len(batch)
                     if commit_every is not None and self._n_acked >= commit_every:
                         self._n_acked = 0
@@ -133,6 +143,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self._batch_done.pop(tp, None)
+        for hook in self._hooks.on_revoked:
+            hook(revoked)
         await super().on_partitions_revoked(revoked)
 
 

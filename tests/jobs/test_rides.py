@@ -5,7 +5,9 @@ from collections import Counter
 import orjson
 import pytest
 
+from streams_app import TopologyTestDriver
 from streams_app.jobs.rides import parse_ride, read_rides, read_zones, vendor_count_topics
+from streams_app.jobs.rides_vendor_count import build_topology
 
 
 def test_read_rides_types_numbers():
@@ -48,3 +50,17 @@ def test_vendor_count_topics():
                           "p-rides-low-amount", "p-rides-dead-letter"}
     assert specs["p-rides-vendor-count"].cleanup_policy == "compact"
     assert specs["p-rides"].partitions == 3
+
+
+def test_vendor_count_topology_in_the_driver():
+    rides = list(read_rides())
+    with TopologyTestDriver(build_topology(), {"default_key_serde": "string"}) as driver:
+        inp = driver.create_input_topic("rides", "string", "json")
+        for i, ride in enumerate(rides):
+            inp.pipe_input(str(ride["VendorID"]), ride, timestamp=i)
+        counts = driver.create_output_topic("rides-vendor-count", "string", "json")
+        assert counts.read_key_values_to_map() == {"1": 87, "2": 179}
+        high = driver.create_output_topic("rides-high-amount", "string", "json")
+        assert len(high.read_values_to_list()) == 29
+        store = driver.get_key_value_store("vendor-count")
+        assert store.get("2") == 179

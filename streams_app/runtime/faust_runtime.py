@@ -1,0 +1,281 @@
+"""The Faust runtime: a topology compiled to a Faust app, run by a Faust worker.
+
+Faust owns the consumer group, assignment, offset commits, the changelog topics of the stores
+and their recovery. The topology's processors run inside :class:`BatchConsumer` batch handlers:
+one :class:`StreamTask` per (sub-topology, partition), a whole fetch processed synchronously,
+output produced in bulk. Record caches are flushed on commit, just before Faust flushes the
+producer and commits the offsets, so the changelog always covers the committed input.
+
+Each store is a :class:`StoreTable`, a Faust table that only serves as the store's home: Faust
+creates its ``<application_id>-<store>-changelog`` topic, opens one RocksDB (rocksdict) per
+assigned partition and restores it from the changelog; the task reads and writes that RocksDB
+through :class:`RocksDictKeyValueStore`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import faust
+import rocksdict
+from aiokafka.structs import ConsumerRecord
+from faust.types import TP
+
+from streams_app.app import StreamsApp, create_app
+from streams_app.dsl.topology import SubTopology, Topology
+from streams_app.kafka.admin import describe_topic
+from streams_app.kafka.topics import TopicSpec
+from streams_app.runtime.config import StreamsConfig
+from streams_app.runtime.faust_transport import BatchHooks
+from streams_app.runtime.producing import BulkProducer
+from streams_app.runtime.task import StreamTask
+from streams_app.serdes import resolve_serde
+from streams_app.settings import ConfigError, Settings
+from streams_app.state.api import KeyValueStore, ValueAndTimestamp
+from streams_app.state.memory import InMemoryKeyValueStore
+from streams_app.state.rocksdb import RocksDictKeyValueStore, stored_value
+from streams_app.state.spec import KEY_VALUE, StoreSpec
+
+__all__ = ["FaustRuntime", "StoreTable", "cache_entries"]
+
+log = logging.getLogger(__name__)
+
+# Settings give the cache in bytes (Kafka's statestore.cache.max.bytes); the caches count
+# entries. One entry is taken as 1 KiB, a typical small JSON record with its key.
+CACHE_ENTRY_BYTES = 1024
+
+
+
+def cache_entries(cache_max_bytes: int) -> int:
+    """Per-store cache entries for a byte budget; 0 keeps caching off."""
+    return 0 if cache_max_bytes <= 0 else max(1, cache_max_bytes // CACHE_ENTRY_BYTES)
+
+
+class StoreTable(faust.Table):
+    """The Faust table behind one state store (never used through Faust's Table API).
+
+    Restoring writes the changelog into the partition's database in the store's own layout
+    (timestamped values get their timestamp back from the changelog record).
+    """
+
+    spec: StoreSpec
+    key_serde: Any
+    value_serde: Any
+    memory_stores: dict[int, InMemoryKeyValueStore]
+
+    def bind(self, spec: StoreSpec, key_serde: Any, value_serde: Any) -> StoreTable:
+        """Attach the store's spec and serdes (done once when the runtime is built)."""
+        self.spec, self.key_serde, self.value_serde = spec, key_serde, value_serde
+        self.memory_stores = {}
+        return self
+
+    @property
+    def on_rocksdb(self) -> bool:
+        return hasattr(self.data, "_db_for_partition")
+
+    def store_for(self, partition: int) -> KeyValueStore:
+        """The task-facing store of ``partition`` (its RocksDB, or a dict for memory://)."""
+        if self.on_rocksdb:
+            db = self.data._db_for_partition(partition)
+            return RocksDictKeyValueStore(self.spec.name, db, self.key_serde, self.value_serde,
+                                          self.spec.timestamped)
+        store = self.memory_stores.get(partition)
+        if store is None:
+            store = self.memory_stores[partition] = InMemoryKeyValueStore(self.spec.name)
+        return store
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        """Write changelog events into the stores (Faust calls this during recovery)."""
+        timestamped = self.spec.timestamped
+        if not self.on_rocksdb:
+            for event in batch:
+                msg = event.message
+                store = self.store_for(msg.partition)
+                key = self.key_serde.deserialize(msg.key)
+                if msg.value is None:
+                    store.delete(key)
+                    continue
+                value = self.value_serde.deserialize(msg.value)
+                ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
+                store.put(key, ValueAndTimestamp(value, ts) if timestamped else value)
+            return
+        batches: dict[int, Any] = {}
+        offsets: dict[TP, int] = {}
+        for event in batch:
+            msg = event.message
+            wb = batches.get(msg.partition)
+            if wb is None:
+                wb = batches[msg.partition] = rocksdict.WriteBatch(raw_mode=True)
+            if msg.value is None:
+                wb.delete(msg.key)
+            else:
+                ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
+                wb.put(msg.key, stored_value(msg.value, ts, timestamped))
+            offsets[msg.tp] = max(msg.offset, offsets.get(msg.tp, -1))
+        for partition, wb in batches.items():
+            self.data._db_for_partition(partition).write(wb)
+        for tp, offset in offsets.items():
+            self.data.set_persisted_offset(tp, offset)
+
+
+class FaustRuntime:
+    """Compiles ``topology`` into a Faust app (``runtime.app``) run by ``faust -A ... worker``.
+
+    ``settings`` gives the broker, application id (= group id), store backend, partitions of
+    internal topics (``topic_partitions``), commit interval, cache size and guarantees.
+    ``config`` may add StreamsConfig entries (default serdes, timestamp extractor).
+    ``topics`` are the user topics to create or verify at start-up. A record whose
+    processing raises goes to ``dead_letter_topic`` (default ``<application_id>-dead-letter``)
+    with the error and its source in headers; the job goes on.
+    """
+
+    def __init__(self, topology: Topology, settings: Settings | None = None, *,
+                 config: Mapping[str, Any] | None = None,
+                 topics: Iterable[TopicSpec] = (), dead_letter_topic: str | None = None) -> None:
+        self.settings = settings = settings or Settings.from_env()
+        self.topology = topology
+        cfg = dict(config or {})
+        cfg.setdefault("application_id", settings.app_id)
+        cfg.setdefault("bootstrap_servers", settings.bootstrap_servers)
+        cfg.setdefault("cache_max_entries", cache_entries(settings.cache_max_bytes))
+        cfg.setdefault("commit_interval_ms", settings.commit_interval_ms)
+        self.config = StreamsConfig.from_mapping(cfg)
+        self.app_id = settings.app_id
+        self.dead_letter_topic = dead_letter_topic or f"{self.app_id}-dead-letter"
+        self.subtopologies = [s for s in topology.subtopologies() if not s.is_global]
+        if len(self.subtopologies) != len(topology.subtopologies()):
+            raise NotImplementedError(
+                "GlobalKTable runs in the TopologyTestDriver; the Faust runtime does not run "
+                "global stores yet")
+        self.app: StreamsApp = create_app(settings, topics=[*self._user_topics(topics),
+                                                         *self._internal_topics()])
+        self.app.conf.broker_consumer = [f"streams://{s}" for s in settings.bootstrap_list]
+        self.hooks = BatchHooks()
+        self.app.batch_hooks = self.hooks
+        self.tables: dict[str, StoreTable] = {}
+        self.tasks: dict[tuple[int, int], StreamTask] = {}
+        self._producer: BulkProducer | None = None
+        self._declare()
+
+    # -- compile -------------------------------------------------------------------------
+
+    def _internal_topics(self) -> list[TopicSpec]:
+        s = self.settings
+        names = [self.topology.topic_name(t, self.app_id) for t in self.topology.internal_topics]
+        specs = [TopicSpec(n, s.topic_partitions, s.topic_replication_factor)
+                 for n in sorted(names)]
+        specs.append(TopicSpec(self.dead_letter_topic, 1, s.topic_replication_factor))
+        return specs
+
+    def _user_topics(self, topics: Iterable[TopicSpec]) -> list[TopicSpec]:
+        return [t for t in topics if t.name != self.dead_letter_topic]
+
+    def _declare(self) -> None:
+        app, topo, cfg = self.app, self.topology, self.config
+        for sub in self.subtopologies:
+            for name in sub.stores:
+                spec = topo.stores[name]
+                if spec.kind != KEY_VALUE:
+                    raise NotImplementedError(f"store {name!r}: {spec.kind} stores are not yet "
+                                              "supported by the Faust runtime")
+                if name in self.tables:
+                    continue
+                table = StoreTable(app, name=name, beacon=app.tables.beacon,
+                                   partitions=self.settings.topic_partitions,
+                                   key_type=bytes, value_type=bytes,  # raw changelog codecs
+                                   help=f"state store {name}")
+                ks = resolve_serde(spec.key_serde or cfg.default_key_serde, "key_serde")
+                vs = resolve_serde(spec.value_serde or cfg.default_value_serde, "value_serde")
+                self.tables[name] = app.tables.add(table.bind(spec, ks, vs))
+            for topic in sub.source_topics:
+                real = topo.topic_name(topic, self.app_id)
+                app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
+                self.hooks.add_handler(real, self._handler(sub))
+        self.hooks.add_before_commit(self._commit)
+        self.hooks.add_on_revoked(self._revoke)
+        app.startup_checks.append(self._check_source_topics)
+
+    async def _check_source_topics(self) -> None:
+        want = self.settings.topic_partitions
+        for sub in self.subtopologies:
+            for topic in sub.source_topics:
+                real = self.topology.topic_name(topic, self.app_id)
+                desc = await describe_topic(self.settings.bootstrap_servers, real)
+                if sub.stores and desc.partitions != want:
+                    raise ConfigError(
+                        f"source topic {real!r} has {desc.partitions} partitions but the stores of "
+                        f"sub-topology {sub.id} have {want} (STREAMS_TOPIC_PARTITIONS "
+                        "(topic_partitions)); they must be co-partitioned")
+
+    # -- run -----------------------------------------------------------------------------
+
+    def _task(self, sub: SubTopology, partition: int) -> StreamTask:
+        task = self.tasks.get((sub.id, partition))
+        if task is None:
+            tables = self.tables
+            task = StreamTask(self.topology, sub, self.config, partition,
+                              store_factory=lambda spec: tables[spec.name].store_for(partition))
+            self.tasks[(sub.id, partition)] = task
+        return task
+
+    @property
+    def producer(self) -> BulkProducer:
+        if self._producer is None:
+            self._producer = BulkProducer(self.app.producer._ensure_producer())
+        return self._producer
+
+    def _handler(self, sub: SubTopology):
+        async def handle(tp: TP, records: list[ConsumerRecord]) -> None:
+            task = self._task(sub, tp.partition)
+            topic = tp.topic
+            process = task.process
+            dead: list[tuple[ConsumerRecord, BaseException]] = []
+            for r in records:
+                try:
+                    process(topic, r.key, r.value, r.timestamp, r.headers, r.offset)
+                except Exception as exc:  # a bad record must not stop the job
+                    dead.append((r, exc))
+            if dead:
+                await self._dead_letters(dead)
+            await self._produce(task)
+
+        return handle
+
+    async def _produce(self, task: StreamTask) -> None:
+        out = task.drain_output()
+        if out:
+            await self.producer.send(out)
+        logs = task.drain_changelogs()
+        if logs:
+            await self.producer.send(logs, partition=task.partition)
+
+    async def _dead_letters(self, dead: list[tuple[ConsumerRecord, BaseException]]) -> None:
+        recs = []
+        for r, exc in dead:
+            log.warning("dead letter %s/%s/%s: %r", r.topic, r.partition, r.offset, exc)
+            headers = [*(r.headers or ()),
+                       ("error", f"{type(exc).__name__}: {exc}".encode()),
+                       ("source", f"{r.topic}/{r.partition}/{r.offset}".encode())]
+            recs.append((self.dead_letter_topic, r.key, r.value, r.timestamp, headers))
+        await self.producer.send(recs, partition=0)
+
+    async def _commit(self) -> None:
+        for task in list(self.tasks.values()):
+            task.commit()
+            await self._produce(task)
+        await self.producer.flush()
+
+    def _revoke(self, revoked: set[TP]) -> None:
+        # Uncommitted cache contents of revoked partitions are dropped, not flushed: the new
+        # owner reprocesses from the last commit with the state that commit covered.
+        parts = {(tp.topic, tp.partition) for tp in revoked}
+        for (sub_id, partition), task in list(self.tasks.items()):
+            if any((t, partition) in parts for t in task.source_topics):
+                task.close()
+                del self.tasks[(sub_id, partition)]
+
+    def main(self) -> None:
+        """Run the worker from the command line (``python job.py worker``)."""
+        self.app.main()
