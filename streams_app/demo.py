@@ -23,7 +23,7 @@ from streams_app.jobs.produce_rides import produce_rides
 from streams_app.jobs.rides import read_rides, vendor_count_topics
 from streams_app.kafka.admin import ensure_topics
 from streams_app.kafka.broker import demo_broker
-from streams_app.kafka.reader import topic_partitions
+from streams_app.kafka.reader import group_stable, topic_partitions, wait_until
 
 
 async def _watch_counts(bootstrap: str, topic: str, total: int, job: JobProcess,
@@ -59,7 +59,7 @@ async def _watch_counts(bootstrap: str, topic: str, total: int, job: JobProcess,
     return counts
 
 
-async def run_demo(rate: float = 150.0, timeout: float = 180.0) -> int:
+async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
     """Run the demo end to end; returns the process exit code (0 when counts are right)."""
     expected = Counter(str(ride["VendorID"]) for ride in read_rides())
     total = sum(expected.values())
@@ -84,10 +84,19 @@ async def run_demo(rate: float = 150.0, timeout: float = 180.0) -> int:
             "STREAMS_TOPIC_PARTITIONS": "2",
             "STREAMS_TOPIC_REPLICATION_FACTOR": "1",
             "STREAMS_TOPIC_PREFIX": prefix,
+            "STREAMS_COMMIT_INTERVAL_MS": "250",  # caches flush on commit: live updates
         }
         job = JobProcess("rides-vendor-count", env, log_path=workdir / "worker.log").start()
-        print(f"job rides-vendor-count running as Faust worker (pid {job.proc.pid}); "
+        print(f"job rides-vendor-count starting as a Faust worker (pid {job.proc.pid}); "
               f"log: {job.log_path}", flush=True)
+
+        async def ready() -> bool:
+            if not job.running:
+                raise RuntimeError(f"the job's worker exited:\n{job.log_tail()}")
+            return await group_stable(bootstrap, env["STREAMS_APP_ID"])
+
+        await wait_until(ready, 60, "the job's worker to join its group", interval=0.25)
+        print("job ready (group joined, partitions assigned)", flush=True)
         watcher = asyncio.create_task(
             _watch_counts(bootstrap, f"{prefix}rides-vendor-count", total, job, timeout))
         await produce_rides(bootstrap, f"{prefix}rides", rate=rate, progress=sys.stderr.isatty())
@@ -112,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="streams-app demo", description=__doc__)
-    parser.add_argument("--rate", type=float, default=150.0, help="rides per second")
+    parser.add_argument("--rate", type=float, default=60.0, help="rides per second")
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
     return asyncio.run(run_demo(args.rate, args.timeout))

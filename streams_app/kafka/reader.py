@@ -110,3 +110,19 @@ async def group_caught_up(bootstrap_servers: str, group_id: str, topic: str) -> 
     ends = await end_offsets(bootstrap_servers, topic)
     done = await committed_offsets(bootstrap_servers, group_id, topic)
     return all(done.get(p, 0) >= end for p, end in ends.items())
+
+
+async def group_stable(bootstrap_servers: str, group_id: str) -> bool:
+    """True once ``group_id`` has members and its assignment is done (state ``Stable``)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group_id])
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return False
+    finally:
+        await admin.close()
+    groups = [g for r in responses for g in r.groups]
+    return any(g[1] == group_id and g[2] == "Stable" for g in groups)
