@@ -26,19 +26,22 @@ LATENCY_RATE = 10_000
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     p.add_argument("--quick", action="store_true",
-                   help="150k records, 1 run, 3 s latency phase (~2-3 min)")
+                   help="100k records, 1 run, 3 s latency phase (~2-3 min)")
     p.add_argument("--records", type=int, default=None, help="input records (default 1000000)")
     p.add_argument("--runs", type=int, default=None, help="runs per contestant (default 3)")
     p.add_argument("--latency-seconds", type=float, default=None,
                    help="paced phase of the latency test (default 10)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds one contestant run may take (default 900; quick 90)")
     p.add_argument("--pipelines", default=",".join(PIPELINES), help="comma-separated subset")
     p.add_argument("--contestants", default=",".join(CONTESTANTS), help="comma-separated subset")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
     p.add_argument("--markdown", default=str(report.MARKDOWN), help="BENCHMARKS.md path")
     args = p.parse_args(argv)
-    args.records = args.records or (150_000 if args.quick else 1_000_000)
+    args.records = args.records or (100_000 if args.quick else 1_000_000)
     args.runs = args.runs or (1 if args.quick else 3)
     args.latency_seconds = args.latency_seconds or (3.0 if args.quick else 10.0)
+    args.timeout = args.timeout or (90.0 if args.quick else 900.0)
     for opt, allowed in (("pipelines", PIPELINES), ("contestants", CONTESTANTS)):
         chosen = [x for x in getattr(args, opt).split(",") if x]
         bad = [x for x in chosen if x not in allowed]
@@ -86,7 +89,7 @@ async def _bench(args: argparse.Namespace) -> dict:
                                     args.records, f"bench-{name}-{pipeline}-{tag}-{i}",
                                     str(work / f"{pipeline}-{name}-{i}.json"),
                                     state_dir=str(work / f"state-{pipeline}-{name}-{i}"))
-                    res = await throughput(name, cfg, label)
+                    res = await throughput(name, cfg, label, args.timeout)
                     problem = verify(res, want) if res.status == "ok" else res.detail
                     runs.append((res, problem))
                     print(f"  {label:<40} {_line(res, problem, args.records)}", file=sys.stderr)
@@ -104,7 +107,8 @@ async def _bench(args: argparse.Namespace) -> dict:
                                     zones_topic, "count", 0, f"bench-lat-{name}-{tag}-{i}",
                                     str(work / f"lat-{name}-{i}.json"), mode="latency",
                                     state_dir=str(work / f"state-lat-{name}-{i}"))
-                    res = await latency(name, cfg, label, LATENCY_RATE, args.latency_seconds)
+                    res = await latency(name, cfg, label, LATENCY_RATE, args.latency_seconds,
+                                        args.timeout)
                     if res.status == "ok" and res.latencies_ms:
                         p50, p99 = _percentiles(res.latencies_ms)
                         lats.append((p50, p99))

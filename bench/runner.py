@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,7 +17,6 @@ from aiokafka import AIOKafkaProducer
 from bench.common import RunConfig, RunResult
 from bench.data import create_topics, ride_events
 
-CHILD_TIMEOUT_S = 900.0
 READY_TIMEOUT_S = 120.0
 
 
@@ -37,26 +38,36 @@ def _status(label: str, started: float, proc_pid: int, extra: str = "") -> None:
     sys.stderr.flush()
 
 
+def _die_with_parent() -> None:
+    # A killed harness must not leave contestants (or their JVMs) consuming in the background.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 async def _spawn(name: str, cfg: RunConfig) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.child", name, cfg.to_json(),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=open(f"{cfg.out}.log", "wb"), env=env,
-    )
+    with open(f"{cfg.out}.log", "wb") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.child", name, cfg.to_json(),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
+            preexec_fn=_die_with_parent,
+        )
 
 
 async def _finish(proc: asyncio.subprocess.Process, cfg: RunConfig, label: str,
                   started: float, timeout_s: float) -> RunResult:
     deadline = time.monotonic() + timeout_s
-    while proc.returncode is None:
-        _status(label, started, proc.pid)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(proc.wait(), 0.5)
-        if time.monotonic() > deadline:
+    try:
+        while proc.returncode is None:
+            _status(label, started, proc.pid)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), 0.5)
+            if time.monotonic() > deadline:
+                return RunResult("error", detail=f"timed out after {timeout_s:.0f}s")
+    finally:
+        if proc.returncode is None:
             proc.kill()
             await proc.wait()
-            return RunResult("error", detail=f"timed out after {timeout_s:.0f}s")
     if sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 118 + "\r")
     if not Path(cfg.out).exists():
@@ -65,14 +76,15 @@ async def _finish(proc: asyncio.subprocess.Process, cfg: RunConfig, label: str,
     return RunResult.read(cfg.out)
 
 
-async def throughput(name: str, cfg: RunConfig, label: str) -> RunResult:
-    """Run contestant ``name`` over the whole input topic; return its report."""
+async def throughput(name: str, cfg: RunConfig, label: str, timeout_s: float) -> RunResult:
+    """Run contestant ``name`` over the whole input topic (at most ``timeout_s``)."""
     proc = await _spawn(name, cfg)
     proc.stdin.close()  # type: ignore[union-attr]
-    return await _finish(proc, cfg, label, time.monotonic(), CHILD_TIMEOUT_S)
+    return await _finish(proc, cfg, label, time.monotonic(), timeout_s)
 
 
-async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: float) -> RunResult:
+async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: float,
+                  timeout_s: float) -> RunResult:
     """Feed a fresh topic at ``rate`` records/s for ``seconds`` while the contestant runs.
 
     Warm-up records trickle in until the contestant says READY (group joined, first record
@@ -118,5 +130,5 @@ async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: flo
                 proc.stdin.write(f"{sent}\n".encode())
                 await proc.stdin.drain()
                 proc.stdin.close()
-    return await _finish(proc, cfg, label, started, CHILD_TIMEOUT_S)
+    return await _finish(proc, cfg, label, started, timeout_s)
 
