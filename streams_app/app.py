@@ -36,6 +36,19 @@ class StreamsApp(faust.App):
         self.topic_specs: list[TopicSpec] = list(topic_specs)
         # Async checks run at first start, after the topics exist (e.g. co-partitioning).
         self.startup_checks: list[Callable[[], Awaitable[None]]] = []
+        self.on_rebalance_complete.connect(self._hold_flow_until_seeked)
+
+    async def _hold_flow_until_seeked(self, sender: Any, **kwargs: Any) -> None:
+        """Keep the fetcher from delivering stream records until recovery has seeked them.
+
+        Works around faust-streaming 0.15.3: after a changelog restore the flow is still on
+        when ``Recovery.on_recovery_completed`` resumes the stream partitions and awaits
+        ``perform_seek``; it then calls ``flow_control.resume()``, which empties every agent
+        queue. Records delivered in that window are dropped without an ack, leaving a gap the
+        consumer never commits past (a stall), or skips silently if it is one record long.
+        Faust resumes the flow itself once the seek is done.
+        """
+        self.consumer.stop_flow()
 
     async def on_first_start(self) -> None:
         """Create (or verify) the declared topics, then do Faust's first-start work."""

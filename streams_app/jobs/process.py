@@ -12,6 +12,7 @@ from pathlib import Path
 
 JOBS = {
     "rides-vendor-count": "streams_app.jobs.rides_vendor_count",
+    "pulocation-count": "streams_app.jobs.pulocation_count",
 }
 
 _PR_SET_PDEATHSIG = 1

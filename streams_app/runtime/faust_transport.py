@@ -81,7 +81,12 @@ class BatchConsumer(faust_aiokafka.Consumer):
             while not (consumer_should_stop() or fetcher_should_stop()):
                 records, active = await self._wait_next_records(1.0)
                 await asyncio.sleep(0)
-                if not records or self.should_stop or not self.flow_active:
+                if not records or self.should_stop:
+                    continue
+                if not self.flow_active:
+                    # Fetched while a rebalance stopped the flow: drop them and go back to
+                    # the committed offsets, as Faust's own getmany does.
+                    await self.perform_seek()
                     continue
                 generation = self.app.consumer_generation_id
                 for tp, batch in records.items():
