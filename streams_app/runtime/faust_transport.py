@@ -59,6 +59,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         # Per partition, the offset to commit next for batch-handled records.
         self._batch_done: dict[TP, int] = {}
+        # The offsets the commit in progress may write (see _commit_tps).
+        self._committing: dict[TP, int] = {}
 
     @property
     def _hooks(self) -> BatchHooks:
@@ -73,7 +75,6 @@ class BatchConsumer(faust_aiokafka.Consumer):
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = fetcher._stopped.is_set
         read_offset = self._read_offset
-        processed = self._batch_done
         acked = self._acked
         commit_every = self._commit_every
         to_message = self._to_message
@@ -112,7 +113,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     await handler(tp, batch)
                     last = batch[-1].offset
                     read_offset[tp] = last
-                    processed[tp] = last + 1
+                    self._batch_done[tp] = last + 1
                     acked[tp]  # commits only visit partitions listed in _acked
                     self._n_acked += len(batch)
                     if commit_every is not None and self._n_acked >= commit_every:
@@ -133,21 +134,34 @@ class BatchConsumer(faust_aiokafka.Consumer):
 
     def _new_offset(self, tp: TP) -> int | None:
         # Batch-handled partitions: everything up to the last handled record is done.
-        offset = self._batch_done.pop(tp, None)
+        offset = self._committing.pop(tp, None)
         if offset is not None:
             return offset
         return super()._new_offset(tp)
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Flush record caches first: their changelog and downstream records must be in
-        # the producer before Faust flushes it and commits the offsets that produced them.
-        for hook in self._hooks.before_commit:
-            await hook()
-        return await super()._commit_tps(tps, start_new_transaction)
+        # Offsets are taken BEFORE the caches are flushed: the flush then covers every record
+        # up to them. Batches handled while the flush awaits belong to the next commit (their
+        # state may already be in this flush: at worst counted again after a crash, never lost).
+        snapshot = self._committing = self._batch_done
+        self._batch_done = {}
+        committed = False
+        try:
+            for hook in self._hooks.before_commit:
+                await hook()
+            committed = await super()._commit_tps(tps, start_new_transaction)
+            return committed
+        finally:
+            # What was not committed goes back, unless a later batch moved past it.
+            retry = snapshot if not committed else self._committing
+            for tp, offset in retry.items():
+                self._batch_done.setdefault(tp, offset)
+            self._committing = {}
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self._batch_done.pop(tp, None)
+            self._committing.pop(tp, None)
         for hook in self._hooks.on_revoked:
             hook(revoked)
         await super().on_partitions_revoked(revoked)
