@@ -135,6 +135,10 @@ class FaustRuntime:
                  config: Mapping[str, Any] | None = None,
                  topics: Iterable[TopicSpec] = (), dead_letter_topic: str | None = None) -> None:
         self.settings = settings = settings or Settings.from_env()
+        if settings.exactly_once:
+            raise ConfigError(
+                "STREAMS_PROCESSING_GUARANTEE (processing_guarantee): 'exactly_once' is not yet "
+                "supported by the DSL's Faust runtime; use at_least_once")
         self.topology = topology
         cfg = dict(config or {})
         cfg.setdefault("application_id", settings.app_id)
