@@ -34,3 +34,4 @@ clean:
 	rm -rf $(VENV) .cache .pytest_cache
 
 include conformance/Makefile.inc
+include bench/Makefile.inc
