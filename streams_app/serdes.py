@@ -26,6 +26,8 @@ __all__ = [
     "SerdeError",
     "ChangeSerde",
     "resolve_serde",
+    "TimeWindowedSerde",
+    "SessionWindowedSerde",
 ]
 
 
@@ -326,3 +328,66 @@ class ChangeSerde(Serde):
 
     def __repr__(self) -> str:
         return f"ChangeSerde({self.inner!r})"
+
+
+class TimeWindowedSerde(Serde):
+    """``Windowed`` keys of time windows as ``key bytes + 8-byte start`` (Kafka's
+    TimeWindowedSerde); the end is ``start + window_size`` when reading back."""
+
+    name = "time-windowed"
+
+    def __init__(self, inner: Serde, window_size: int) -> None:
+        self.inner = inner
+        self.window_size = window_size
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode ``Windowed(key, start, end)``."""
+        if data is None:
+            return None
+        from streams_app.state.window_keys import time_windowed_key
+
+        return time_windowed_key(self.inner.serialize(data.key) or b"", data.start)
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode into ``Windowed(key, start, start + window_size)``."""
+        if data is None:
+            return None
+        from streams_app.state.api import Windowed
+        from streams_app.state.window_keys import split_time_windowed_key
+
+        key, start = split_time_windowed_key(bytes(data))
+        return Windowed(self.inner.deserialize(key), start, start + self.window_size)
+
+    def __repr__(self) -> str:
+        return f"TimeWindowedSerde({self.inner!r}, {self.window_size})"
+
+
+class SessionWindowedSerde(Serde):
+    """``Windowed`` session keys as ``key bytes + 8-byte end + 8-byte start`` (Kafka's
+    SessionWindowedSerde)."""
+
+    name = "session-windowed"
+
+    def __init__(self, inner: Serde) -> None:
+        self.inner = inner
+
+    def serialize(self, data: Any) -> bytes | None:
+        """Encode ``Windowed(key, start, end)``."""
+        if data is None:
+            return None
+        from streams_app.state.window_keys import session_store_key
+
+        return session_store_key(self.inner.serialize(data.key) or b"", data.start, data.end)
+
+    def deserialize(self, data: bytes | None) -> Any:
+        """Decode into ``Windowed(key, start, end)``."""
+        if data is None:
+            return None
+        from streams_app.state.api import Windowed
+        from streams_app.state.window_keys import split_session_store_key
+
+        key, start, end = split_session_store_key(bytes(data))
+        return Windowed(self.inner.deserialize(key), start, end)
+
+    def __repr__(self) -> str:
+        return f"SessionWindowedSerde({self.inner!r})"

@@ -353,6 +353,10 @@ class StreamTask(ProcessorContext):
             topic = spec.changelog_topic(cfg.application_id)
             ks = self._serde(spec.key_serde, cfg.default_key_serde)
             vs = self._serde(spec.value_serde, cfg.default_value_serde)
+            serialize = getattr(layer, "serialize_pending", None)
+            if serialize is not None:  # window/session stores lay out their own keys
+                out.extend(serialize(topic, ks, vs))
+                continue
             out.extend(
                 (topic, ks.serialize(k), vs.serialize(v), ts, ())  # type: ignore[misc]
                 for k, v, ts in layer.drain()

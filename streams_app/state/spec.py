@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from streams_app.state.api import KeyValueStore, StateStore
+from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
 from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.logging import ChangeLoggingKeyValueStore
 from streams_app.state.memory import (
@@ -14,9 +14,17 @@ from streams_app.state.memory import (
     InMemorySessionStore,
     InMemoryWindowStore,
 )
+from streams_app.state.windowed import SegmentedSessionStore, SegmentedWindowStore
+from streams_app.state.windowed_layers import (
+    CachingSessionStore,
+    CachingWindowStore,
+    ChangeLoggingSessionStore,
+    ChangeLoggingWindowStore,
+)
 
 __all__ = ["StoreSpec", "StoreStack", "build_store_stack", "in_memory_store"]
 
+_FOREVER = 2**62
 KEY_VALUE = "key-value"
 WINDOW = "window"
 SESSION = "session"
@@ -40,6 +48,10 @@ class StoreSpec:
     window_size: int | None = None
     is_global: bool = False
     source_topic: str | None = None
+    # window/session stores: how long windows are kept, and the time-first layout that
+    # emit-on-window-close uses (None = forever)
+    retention_ms: int | None = None
+    time_ordered: bool = False
 
     def changelog_topic(self, application_id: str) -> str | None:
         """``<application_id>-<store>-changelog`` (a global store restores from its source)."""
@@ -57,7 +69,7 @@ class StoreStack:
     spec: StoreSpec
     outer: StateStore
     inner: StateStore
-    logging: ChangeLoggingKeyValueStore | None
+    logging: Any  # a change-logging layer (key-value, window or session) or None
 
 
 def in_memory_store(spec: StoreSpec) -> StateStore:
@@ -65,9 +77,15 @@ def in_memory_store(spec: StoreSpec) -> StateStore:
     if spec.kind == KEY_VALUE:
         return InMemoryKeyValueStore(spec.name)
     if spec.kind == WINDOW:
-        return InMemoryWindowStore(spec.name, spec.window_size or 0)
+        if spec.retention_ms is None and not spec.time_ordered:
+            return InMemoryWindowStore(spec.name, spec.window_size or 0)
+        return SegmentedWindowStore(spec.name, spec.window_size or 0,
+                                    _FOREVER if spec.retention_ms is None else spec.retention_ms,
+                                    spec.time_ordered)
     if spec.kind == SESSION:
-        return InMemorySessionStore(spec.name)
+        if spec.retention_ms is None:
+            return InMemorySessionStore(spec.name)
+        return SegmentedSessionStore(spec.name, spec.retention_ms)
     raise ValueError(f"store {spec.name!r}: unknown store kind {spec.kind!r}")
 
 
@@ -84,10 +102,29 @@ def build_store_stack(
     inner = factory(spec)
     outer: StateStore = inner
     logging_layer = None
+    if isinstance(inner, WindowStore | SessionStore) and not spec.is_global:
+        return _windowed_stack(spec, inner, cache_max_entries)
     if isinstance(inner, KeyValueStore) and not spec.is_global:
         if spec.logging:
             logging_layer = ChangeLoggingKeyValueStore(inner, spec.timestamped)
             outer = logging_layer
         if spec.caching and cache_max_entries > 0:
             outer = CachingKeyValueStore(outer, cache_max_entries)  # type: ignore[arg-type]
+    return StoreStack(spec, outer, inner, logging_layer)
+
+
+def _windowed_stack(spec: StoreSpec, inner: WindowStore | SessionStore,
+                    cache_max_entries: int) -> StoreStack:
+    """Window and session stores get their own logging and caching layers."""
+    outer: StateStore = inner
+    logging_layer: Any = None
+    if spec.logging:
+        if isinstance(inner, WindowStore):
+            logging_layer = ChangeLoggingWindowStore(inner, spec.timestamped)
+        else:
+            logging_layer = ChangeLoggingSessionStore(inner)
+        outer = logging_layer
+    if spec.caching and cache_max_entries > 0:
+        cache = CachingWindowStore if isinstance(inner, WindowStore) else CachingSessionStore
+        outer = cache(outer, cache_max_entries)
     return StoreStack(spec, outer, inner, logging_layer)

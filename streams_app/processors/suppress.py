@@ -1,0 +1,81 @@
+"""KTable suppression (Kafka Streams' KTableSuppressProcessor).
+
+Updates wait in a buffer holding the latest update per key, ordered by buffer time (the
+window end for ``until_window_closes``, the first buffered record's timestamp for
+``until_time_limit``) and then by serialized key. After each record, entries whose buffer
+time is at most ``observed - suppress_duration`` are emitted, where ``observed`` is the
+largest timestamp this processor has seen; a full buffer emits early or fails. Final
+results (window close) drop tombstones. The buffer is not changelogged: a restart loses
+what it held.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Any
+
+from streams_app.processors.api import Change, Processor, Record
+from streams_app.processors.table import StreamsError
+
+__all__ = ["KTableSuppress"]
+
+NO_TIMESTAMP = -1
+
+
+class KTableSuppress(Processor):
+    """Buffers ``Change`` records and releases them by time or when the buffer is full.
+
+    ``buffer_time(record)`` gives the time an entry waits for; ``key_bytes(key)`` orders
+    entries with the same time; ``max_records`` of ``None`` is unbounded.
+    """
+
+    def __init__(self, suppress_duration_ms: int, buffer_time: Callable[[Record], int],
+                 key_bytes: Callable[[Any], bytes], max_records: int | None,
+                 shut_down_when_full: bool, safe_to_drop_tombstones: bool,
+                 node_name: str = "") -> None:
+        self.suppress_duration_ms = suppress_duration_ms
+        self.buffer_time = buffer_time
+        self.key_bytes = key_bytes
+        self.max_records = max_records
+        self.shut_down_when_full = shut_down_when_full
+        self.safe_to_drop_tombstones = safe_to_drop_tombstones
+        self.node_name = node_name
+        self.observed_stream_time = NO_TIMESTAMP
+        # key -> [buffer time, latest record, prior old value]
+        self._buffer: dict[Any, list[Any]] = {}
+        self._heap: list[tuple[int, bytes, int, Any]] = []
+        self._seq = 0
+
+    def process(self, record: Record) -> None:
+        """Buffer the update, then emit what is due."""
+        if record.timestamp > self.observed_stream_time:
+            self.observed_stream_time = record.timestamp
+        key = record.key
+        entry = self._buffer.get(key)
+        if entry is None:
+            time = self.buffer_time(record)
+            self._buffer[key] = [time, record, record.value.old]
+            self._seq += 1
+            heapq.heappush(self._heap, (time, self.key_bytes(key), self._seq, key))
+        else:
+            entry[1] = record  # keeps its place in time order, as Kafka's buffer does
+        expiry = self.observed_stream_time - self.suppress_duration_ms
+        while self._heap and self._heap[0][0] <= expiry:
+            self._evict()
+        if self.max_records is not None and len(self._buffer) > self.max_records:
+            if self.shut_down_when_full:
+                raise StreamsError(
+                    f"{self.node_name} buffer exceeded its max capacity. Currently "
+                    f"[{len(self._buffer)}/{self.max_records}] records."
+                )
+            while len(self._buffer) > self.max_records:
+                self._evict()
+
+    def _evict(self) -> None:
+        _, _, _, key = heapq.heappop(self._heap)
+        _, record, prior = self._buffer.pop(key)
+        new = record.value.new
+        if new is None and self.safe_to_drop_tombstones:
+            return
+        self.context.forward(record.with_value(Change(new, prior)))

@@ -1,0 +1,361 @@
+"""Change-logging and caching layers for window and session stores.
+
+Logging: every write is kept in :attr:`pending` and serialized for the changelog with
+Kafka's layouts (:mod:`streams_app.state.window_keys`): window stores log
+``key + start + seq(0)`` with the plain value and the value's timestamp as record timestamp;
+session stores log ``key + end + start`` with the value and the current record's timestamp.
+A ``None`` value is a tombstone.
+
+Caching (Kafka's CachingWindowStore / CachingSessionStore): writes stay in a dirty map until
+:meth:`flush`, which writes each dirty entry through once and hands it to the flush
+listener with the value it replaced, oldest dirty entry first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from streams_app.state.api import SessionStore, ValueAndTimestamp, Windowed, WindowStore
+from streams_app.state.memory import sort_keys
+from streams_app.state.window_keys import session_store_key, window_store_key
+
+__all__ = [
+    "ChangeLoggingWindowStore",
+    "ChangeLoggingSessionStore",
+    "CachingWindowStore",
+    "CachingSessionStore",
+]
+
+# (topic, key bytes, value bytes, timestamp, headers), as StreamTask produces them
+OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
+# listener(windowed key, new value, old value, timestamp, headers)
+FlushListener = Callable[[Windowed, Any, Any, int, Any], None]
+
+_DELETED = object()
+
+
+class _Layer:
+    """Delegates reads and attributes (window_size, retention_ms...) to the inner store."""
+
+    inner: Any
+    _context: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["inner"], name)
+
+    def init(self, context: Any) -> None:
+        """Keep the context (record timestamps) and init the inner store."""
+        self._context = context
+        self.inner.init(context)
+
+    def _ts(self) -> int:
+        return self._context.timestamp if self._context is not None else 0
+
+    def flush(self) -> None:
+        """Flush the inner store."""
+        self.inner.flush()
+
+    def close(self) -> None:
+        """Close the inner store."""
+        self.inner.close()
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the inner store is persistent."""
+        return bool(self.inner.persistent)
+
+
+class ChangeLoggingWindowStore(_Layer, WindowStore):
+    """Logs window writes as ``(key, start, plain value, timestamp)``."""
+
+    def __init__(self, inner: WindowStore, timestamped: bool) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.timestamped = timestamped
+        self.pending: list[tuple[Any, int, Any, int]] = []
+
+    def put(self, key: Any, value: Any, window_start: int) -> None:
+        """Write and log."""
+        self.put_at(key, value, window_start, self._ts())
+
+    def put_at(self, key: Any, value: Any, window_start: int, record_ts: int) -> None:
+        """Write and log with ``record_ts`` as the current record's timestamp."""
+        self.inner.put(key, value, window_start)
+        if value is not None and self.timestamped:
+            self.pending.append((key, window_start, value.value, value.timestamp))
+        else:
+            self.pending.append((key, window_start, value, record_ts))
+
+    def fetch(self, key: Any, window_start: int) -> Any:
+        """Read through."""
+        return self.inner.fetch(key, window_start)
+
+    def fetch_range(self, key: Any, time_from: int, time_to: int,
+                    backward: bool = False) -> Iterator[tuple[int, Any]]:
+        """Read through."""
+        return self.inner.fetch_range(key, time_from, time_to, backward)
+
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
+        """Read through."""
+        return self.inner.fetch_all(time_from, time_to)
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Read through."""
+        return self.inner.all()
+
+    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
+                          ) -> list[OutputRecord]:
+        """Take the logged writes as changelog records."""
+        pending, self.pending = self.pending, []
+        return [
+            (topic, window_store_key(key_serde.serialize(k), start), value_serde.serialize(v),
+             ts, ())
+            for k, start, v, ts in pending
+        ]
+
+    def restore(self, key: Any, window_start: int, value: Any, timestamp: int) -> None:
+        """Apply one changelog record without logging it again."""
+        if value is not None and self.timestamped:
+            value = ValueAndTimestamp(value, timestamp)
+        self.inner.put(key, value, window_start)
+
+
+class ChangeLoggingSessionStore(_Layer, SessionStore):
+    """Logs session writes and removals as ``(session, value or None, record timestamp)``."""
+
+    def __init__(self, inner: SessionStore) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.pending: list[tuple[Windowed, Any, int]] = []
+
+    def put(self, session: Windowed, value: Any) -> None:
+        """Write and log."""
+        self.put_at(session, value, self._ts())
+
+    def put_at(self, session: Windowed, value: Any, record_ts: int) -> None:
+        """Write and log with ``record_ts`` as the record timestamp."""
+        self.inner.put(session, value)
+        self.pending.append((session, value, record_ts))
+
+    def remove(self, session: Windowed) -> None:
+        """Remove and log a tombstone."""
+        self.inner.remove(session)
+        self.pending.append((session, None, self._ts()))
+
+    def find_sessions(self, key: Any, earliest_end: int, latest_start: int
+                      ) -> Iterator[tuple[Windowed, Any]]:
+        """Read through."""
+        return self.inner.find_sessions(key, earliest_end, latest_start)
+
+    def find_sessions_ending(self, earliest_end: int, latest_end: int
+                             ) -> Iterator[tuple[Windowed, Any]]:
+        """Read through."""
+        return self.inner.find_sessions_ending(earliest_end, latest_end)
+
+    def fetch_session(self, key: Any, start: int, end: int) -> Any:
+        """Read through."""
+        return self.inner.fetch_session(key, start, end)
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Read through."""
+        return self.inner.all()
+
+    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
+                          ) -> list[OutputRecord]:
+        """Take the logged writes as changelog records."""
+        pending, self.pending = self.pending, []
+        return [
+            (topic, session_store_key(key_serde.serialize(w.key), w.start, w.end),
+             value_serde.serialize(v), ts, ())
+            for w, v, ts in pending
+        ]
+
+    def restore(self, session: Windowed, value: Any) -> None:
+        """Apply one changelog record without logging it again."""
+        self.inner.put(session, value)
+
+
+class _Cache(_Layer):
+    """Dirty entries in write order; the listener hears of them on flush."""
+
+    def __init__(self, inner: Any, max_entries: int) -> None:
+        if max_entries <= 0:
+            raise ValueError("cache_max_entries must be > 0 for a caching store")
+        self.inner = inner
+        self.name = inner.name
+        self.max_entries = max_entries
+        self._dirty: dict[Any, list[Any]] = {}
+        self._listener: FlushListener | None = None
+        self._send_old_values = False
+
+    def set_flush_listener(self, listener: FlushListener, send_old_values: bool) -> bool:
+        """Register the processor's listener; True tells it caching is on."""
+        self._listener = listener
+        self._send_old_values = send_old_values
+        return True
+
+    def _cache(self, ckey: Any, value: Any) -> None:
+        dirty = self._dirty
+        ctx = self._context
+        entry = [_DELETED if value is None else value, self._ts(),
+                 ctx.headers if ctx is not None else ()]
+        dirty.pop(ckey, None)
+        dirty[ckey] = entry
+        if len(dirty) > self.max_entries:
+            self.flush()
+
+    def _cached(self, ckey: Any) -> tuple[bool, Any]:
+        entry = self._dirty.get(ckey)
+        if entry is None:
+            return False, None
+        return True, None if entry[0] is _DELETED else entry[0]
+
+    def _overlay(self, stored: list[tuple[Any, Any]], dirty_keys: list[Any],
+                 to_item: Callable[[Any], Any]) -> dict[Any, Any]:
+        merged = dict(stored)
+        for ckey in dirty_keys:
+            item = to_item(ckey)
+            value = self._dirty[ckey][0]
+            if value is _DELETED:
+                merged.pop(item, None)
+            else:
+                merged[item] = value
+        return merged
+
+    def flush(self) -> None:
+        """Write every dirty entry through and forward it, oldest first."""
+        dirty, self._dirty = self._dirty, {}
+        listener = self._listener
+        for ckey, (value, ts, headers) in dirty.items():
+            new = None if value is _DELETED else value
+            if listener is None:
+                self._write(ckey, new, ts)
+                continue
+            old = self._stored(ckey)
+            if new is None and old is None:
+                continue  # never existed: nothing to store or forward
+            self._write(ckey, new, ts)
+            listener(self._windowed(ckey), new, old if self._send_old_values else None, ts,
+                     headers)
+        self.inner.flush()
+
+    def _write(self, ckey: Any, value: Any, ts: int) -> None:
+        raise NotImplementedError
+
+    def _stored(self, ckey: Any) -> Any:
+        raise NotImplementedError
+
+    def _windowed(self, ckey: Any) -> Windowed:
+        raise NotImplementedError
+
+
+class CachingWindowStore(_Cache, WindowStore):
+    """Record cache over a window store; cache keys are ``(key, window_start)``."""
+
+    def put(self, key: Any, value: Any, window_start: int) -> None:
+        """Cache the write."""
+        self._cache((key, window_start), value)
+
+    def fetch(self, key: Any, window_start: int) -> Any:
+        """Cached value if dirty, else the store's."""
+        hit, value = self._cached((key, window_start))
+        return value if hit else self.inner.fetch(key, window_start)
+
+    def fetch_range(self, key: Any, time_from: int, time_to: int,
+                    backward: bool = False) -> Iterator[tuple[int, Any]]:
+        """The store's windows overlaid with dirty ones, by start."""
+        dirty = [c for c in self._dirty if c[0] == key and time_from <= c[1] <= time_to]
+        merged = self._overlay(list(self.inner.fetch_range(key, time_from, time_to)), dirty,
+                               lambda c: c[1])
+        return iter(sorted(merged.items(), reverse=backward))
+
+    def _merged_windows(self, stored: list[tuple[Windowed, Any]], lo: int, hi: int
+                        ) -> list[tuple[Windowed, Any]]:
+        size = self.inner.window_size
+        dirty = [c for c in self._dirty if lo <= c[1] <= hi]
+        merged = self._overlay(stored, dirty, lambda c: Windowed(c[0], c[1], c[1] + size))
+        order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
+        if self.inner.time_ordered:
+            key = lambda w: (w.start, order[w.key])  # noqa: E731
+        else:
+            key = lambda w: (order[w.key], w.start)  # noqa: E731
+        return [(w, merged[w]) for w in sorted(merged, key=key)]
+
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
+        """Every window starting in the range, dirty ones included."""
+        stored = list(self.inner.fetch_all(time_from, time_to))
+        return iter(self._merged_windows(stored, time_from, time_to))
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Every window, dirty ones included."""
+        return iter(self._merged_windows(list(self.inner.all()), -(2**63), 2**63 - 1))
+
+    def _write(self, ckey: Any, value: Any, ts: int) -> None:
+        put_at = getattr(self.inner, "put_at", None)
+        if put_at is not None:
+            put_at(ckey[0], value, ckey[1], ts)
+        else:
+            self.inner.put(ckey[0], value, ckey[1])
+
+    def _stored(self, ckey: Any) -> Any:
+        return self.inner.fetch(ckey[0], ckey[1])
+
+    def _windowed(self, ckey: Any) -> Windowed:
+        return Windowed(ckey[0], ckey[1], ckey[1] + self.inner.window_size)
+
+
+class CachingSessionStore(_Cache, SessionStore):
+    """Record cache over a session store; cache keys are the sessions."""
+
+    def put(self, session: Windowed, value: Any) -> None:
+        """Cache the write."""
+        self._cache(session, value)
+
+    def remove(self, session: Windowed) -> None:
+        """Cache a removal."""
+        self._cache(session, None)
+
+    def fetch_session(self, key: Any, start: int, end: int) -> Any:
+        """Cached value if dirty, else the store's."""
+        hit, value = self._cached(Windowed(key, start, end))
+        return value if hit else self.inner.fetch_session(key, start, end)
+
+    def find_sessions(self, key: Any, earliest_end: int, latest_start: int
+                      ) -> Iterator[tuple[Windowed, Any]]:
+        """The store's matching sessions overlaid with dirty ones, by end then start."""
+        dirty = [w for w in self._dirty
+                 if w.key == key and w.end >= earliest_end and w.start <= latest_start]
+        stored = list(self.inner.find_sessions(key, earliest_end, latest_start))
+        merged = self._overlay(stored, dirty, lambda w: w)
+        return iter([(w, merged[w]) for w in sorted(merged, key=lambda w: (w.end, w.start))])
+
+    def find_sessions_ending(self, earliest_end: int, latest_end: int
+                             ) -> Iterator[tuple[Windowed, Any]]:
+        """Sessions ending in the range, dirty ones included, by end, key, start."""
+        dirty = [w for w in self._dirty if earliest_end <= w.end <= latest_end]
+        stored = list(self.inner.find_sessions_ending(earliest_end, latest_end))
+        merged = self._overlay(stored, dirty, lambda w: w)
+        order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
+        ordered = sorted(merged, key=lambda w: (w.end, order[w.key], w.start))
+        return iter([(w, merged[w]) for w in ordered])
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Every session, dirty ones included."""
+        merged = self._overlay(list(self.inner.all()), list(self._dirty), lambda w: w)
+        order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
+        ordered = sorted(merged, key=lambda w: (order[w.key], w.end, w.start))
+        return iter([(w, merged[w]) for w in ordered])
+
+    def _write(self, ckey: Any, value: Any, ts: int) -> None:
+        put_at = getattr(self.inner, "put_at", None)
+        if put_at is not None:
+            put_at(ckey, value, ts)
+        else:
+            self.inner.put(ckey, value)
+
+    def _stored(self, ckey: Any) -> Any:
+        return self.inner.fetch_session(ckey.key, ckey.start, ckey.end)
+
+    def _windowed(self, ckey: Any) -> Windowed:
+        return ckey
