@@ -15,6 +15,9 @@ from streams_app.dsl import (
     StreamsBuilder,
     Topology,
 )
+from streams_app.dsl.suppressed import BufferConfig, Suppressed
+from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
+from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
 from streams_app.processors.api import Change, Processor, ProcessorContext, PunctuationType, Record
 from streams_app.runtime.config import ConfigError, StreamsConfig
 from streams_app.runtime.test_driver import TestRecord, TopologyTestDriver
@@ -28,9 +31,11 @@ from streams_app.serdes import (
     LongSerde,
     Serde,
     Serdes,
+    SessionWindowedSerde,
     StringSerde,
+    TimeWindowedSerde,
 )
-from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.api import ValueAndTimestamp, Windowed
 
 __all__ = [
     "StreamsBuilder",
@@ -66,4 +71,15 @@ __all__ = [
     "DoubleSerde",
     "FunctionSerde",
     "FaustRecordSerde",
+    "TimeWindows",
+    "SlidingWindows",
+    "SessionWindows",
+    "EmitStrategy",
+    "Suppressed",
+    "BufferConfig",
+    "Windowed",
+    "TimeWindowedKStream",
+    "SessionWindowedKStream",
+    "TimeWindowedSerde",
+    "SessionWindowedSerde",
 ]

@@ -93,6 +93,13 @@ class KGroupedStream:
             lambda spec: stream_aggregate(spec, initializer, aggregator),
         )
 
+    def windowed_by(self, windows: Any) -> Any:
+        """Aggregate per window: TimeWindows or SlidingWindows give a TimeWindowedKStream,
+        SessionWindows a SessionWindowedKStream (see :mod:`streams_app.dsl.windowed`)."""
+        from streams_app.dsl.windowed import windowed_by
+
+        return windowed_by(self, windows)
+
 
 class KGroupedTable:
     """A re-grouped table: aggregations with an adder and a subtractor."""

@@ -86,6 +86,13 @@ class KTable:
         return KTable(b, node, supplier, self.key_serde, mat.value_serde,
                       spec.name if spec is not None and mat.store_name else None)
 
+    def suppress(self, suppressed: Any) -> KTable:
+        """Hold back updates: final results per window (``Suppressed.until_window_closes``)
+        or the latest per key after a time limit (see :mod:`streams_app.dsl.suppressed`)."""
+        from streams_app.dsl.suppressed import suppress
+
+        return suppress(self, suppressed)
+
     def to_stream(self, name: str | None = None) -> KStream:
         """The table's updates as a stream of new values (deletes as ``None`` values)."""
         from streams_app.dsl.kstream import KStream
@@ -94,6 +101,38 @@ class KTable:
         node = b.add_processor(name or b.new_name("KTABLE-TOSTREAM-"),
                                FixedSupplier(KTableToStream), self._node)
         return KStream(b, node, self.key_serde, self.value_serde, False)
+
+    def join(self, other: KTable, joiner: Callable[..., Any], joiner_or_materialized: Any = None,
+             materialized: Materialized | str | None = None, *, name: str | None = None,
+             table_joined: Any = None) -> KTable:
+        """Inner join of two tables, as Kafka's ``KTable.join``:
+
+        - ``join(table, joiner[, materialized])``: rows with the same key, ``joiner(l, r)``;
+        - ``join(table, fk_extractor, joiner[, materialized])``: foreign-key join, each row
+          with the other table's row for ``fk_extractor(value)`` (or ``(key, value)``).
+        """
+        from streams_app.dsl.join_graph import INNER, table_join
+
+        return table_join(self, other, joiner, joiner_or_materialized, materialized, INNER,
+                          name, table_joined)
+
+    def left_join(self, other: KTable, joiner: Callable[..., Any],
+                  joiner_or_materialized: Any = None,
+                  materialized: Materialized | str | None = None, *, name: str | None = None,
+                  table_joined: Any = None) -> KTable:
+        """Left join (same forms as :meth:`join`): every left row, ``None`` when no partner."""
+        from streams_app.dsl.join_graph import LEFT, table_join
+
+        return table_join(self, other, joiner, joiner_or_materialized, materialized, LEFT,
+                          name, table_joined)
+
+    def outer_join(self, other: KTable, joiner: Callable[..., Any],
+                   materialized: Materialized | str | None = None, *, name: str | None = None
+                   ) -> KTable:
+        """Outer join: a row for every key in either table, ``None`` for a missing side."""
+        from streams_app.dsl.join_graph import OUTER, table_join
+
+        return table_join(self, other, joiner, materialized, None, OUTER, name, None)
 
     def group_by(self, selector: Callable[[Any, Any], tuple[Any, Any]],
                  grouped: Grouped | None = None, name: str | None = None) -> KGroupedTable:
@@ -113,7 +152,8 @@ class KTable:
 
 
 class GlobalKTable:
-    """A fully replicated table, readable by store name (joins come later)."""
+    """A fully replicated table, readable by store name; streams join it with
+    ``KStream.join(global_table, key_mapper, joiner)``."""
 
     def __init__(self, store_name: str, key_serde: Serde | None,
                  value_serde: Serde | None) -> None:

@@ -189,10 +189,21 @@ class TopologyTestDriver:
             return None
         return _PlainValues(stack.outer) if stack.spec.timestamped else stack.outer
 
-    def get_window_store(self, name: str) -> WindowStore | None:
-        """A window store, or ``None``."""
+    def get_timestamped_window_store(self, name: str) -> WindowStore | None:
+        """A window store whose values are ``ValueAndTimestamp``, or ``None``."""
         stack = self._stack(name)
         return stack.outer if stack is not None and stack.spec.kind == WINDOW else None
+
+    def get_window_store(self, name: str) -> WindowStore | None:
+        """A window store showing plain values (timestamps stripped, like Kafka's facade)."""
+        stack = self._stack(name)
+        if stack is None or stack.spec.kind != WINDOW:
+            return None
+        if not stack.spec.timestamped:
+            return stack.outer
+        from streams_app.state.windowed_layers import PlainWindowValues
+
+        return PlainWindowValues(stack.outer)
 
     def get_session_store(self, name: str) -> SessionStore | None:
         """A session store, or ``None``."""

@@ -25,6 +25,7 @@ __all__ = [
     "ChangeLoggingSessionStore",
     "CachingWindowStore",
     "CachingSessionStore",
+    "PlainWindowValues",
 ]
 
 # (topic, key bytes, value bytes, timestamp, headers), as StreamTask produces them
@@ -359,3 +360,35 @@ class CachingSessionStore(_Cache, SessionStore):
 
     def _windowed(self, ckey: Any) -> Windowed:
         return ckey
+
+
+class PlainWindowValues(WindowStore):
+    """A read view of a timestamped window store with the timestamps stripped."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.name = store.name
+
+    def put(self, key: Any, value: Any, window_start: int) -> None:
+        """Write a plain value (stamped with timestamp 0)."""
+        self._store.put(key, None if value is None else ValueAndTimestamp(value, 0),
+                        window_start)
+
+    def fetch(self, key: Any, window_start: int) -> Any:
+        """The plain value of one window."""
+        vt = self._store.fetch(key, window_start)
+        return None if vt is None else vt.value
+
+    def fetch_range(self, key: Any, time_from: int, time_to: int
+                    ) -> Iterator[tuple[int, Any]]:
+        """Plain ``(start, value)`` pairs."""
+        return iter([(s, vt.value) for s, vt in self._store.fetch_range(key, time_from,
+                                                                           time_to)])
+
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
+        """Plain ``(Windowed, value)`` pairs in the time range."""
+        return iter([(w, vt.value) for w, vt in self._store.fetch_all(time_from, time_to)])
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Plain ``(Windowed, value)`` pairs."""
+        return iter([(w, vt.value) for w, vt in self._store.all()])

@@ -1,0 +1,156 @@
+"""``KTable.suppress``: Suppressed (until_window_closes, until_time_limit) and BufferConfig."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from streams_app.dsl.graph import Supplier
+from streams_app.dsl.windows import to_ms
+from streams_app.processors.api import Processor, Record
+from streams_app.processors.suppress import KTableSuppress
+from streams_app.state.api import Windowed
+
+if TYPE_CHECKING:
+    from streams_app.dsl.ktable import KTable
+
+__all__ = ["Suppressed", "BufferConfig", "suppress"]
+
+_Q = struct.Struct(">q")
+
+
+@dataclass(frozen=True)
+class BufferConfig:
+    """How many records a suppression buffer holds (``None``: unbounded) and what happens
+    when it is full: emit the oldest early, or fail (Kafka's shutDownWhenFull)."""
+
+    record_limit: int | None = None
+    shut_down: bool = True
+
+    @classmethod
+    def unbounded(cls) -> BufferConfig:
+        """No limit (memory permitting)."""
+        return cls(None, True)
+
+    @classmethod
+    def max_records(cls, records: int) -> BufferConfig:
+        """At most ``records`` keys; the oldest are emitted early when it overflows."""
+        return cls(None, False).with_max_records(records)
+
+    def with_max_records(self, records: int) -> BufferConfig:
+        """This config with a record limit."""
+        if not isinstance(records, int) or records < 0:
+            raise ValueError(f"BufferConfig max_records: must be an int >= 0, got {records!r}")
+        return replace(self, record_limit=records)
+
+    def with_no_bound(self) -> BufferConfig:
+        """This config without a limit."""
+        return replace(self, record_limit=None)
+
+    def shut_down_when_full(self) -> BufferConfig:
+        """Fail the task when the buffer overflows."""
+        return replace(self, shut_down=True)
+
+    def emit_early_when_full(self) -> BufferConfig:
+        """Emit the oldest records early when the buffer overflows."""
+        return replace(self, shut_down=False)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """What a suppression waits for: its window's close (final results), or a time limit."""
+
+    final: bool
+    time_to_wait_ms: int
+    buffer_config: BufferConfig
+    name: str | None = None
+
+    BufferConfig = BufferConfig  # Kafka's nested Suppressed.BufferConfig
+
+    @classmethod
+    def until_window_closes(cls, buffer_config: BufferConfig) -> Suppressed:
+        """One result per window, once stream time passes its end plus grace; tombstones
+        are dropped. The buffer must not emit early."""
+        if not buffer_config.shut_down:
+            raise ValueError("Suppressed.until_window_closes: buffer_config must not emit "
+                             "early (use BufferConfig.unbounded() or .shut_down_when_full())")
+        return cls(True, 0, buffer_config)
+
+    @classmethod
+    def until_time_limit(cls, time_to_wait: int | timedelta,
+                         buffer_config: BufferConfig) -> Suppressed:
+        """Hold each key's updates until ``time_to_wait`` of stream time has passed since
+        its first buffered update, then emit the latest."""
+        return cls(False, to_ms(time_to_wait, "Suppressed time_to_wait"), buffer_config)
+
+    def with_name(self, name: str) -> Suppressed:
+        """Name the suppression node."""
+        return replace(self, name=name)
+
+
+class SuppressSupplier(Supplier):
+    """Makes the suppress processor; old values come from the upstream table."""
+
+    def __init__(self, parent: Supplier, suppressed: Suppressed, duration: int,
+                 key_serde: Any, node_name: str) -> None:
+        self.parent = parent
+        self.suppressed = suppressed
+        self.duration = duration
+        self.key_serde = key_serde
+        self.node_name = node_name
+
+    def get(self) -> Processor:
+        """A fresh KTableSuppress."""
+        s, cfg = self.suppressed, self.suppressed.buffer_config
+        return KTableSuppress(self.duration, _window_end if s.final else _record_time,
+                              self._key_bytes, cfg.record_limit, cfg.shut_down, s.final,
+                              self.node_name)
+
+    def _key_bytes(self, key: Any) -> bytes:
+        if self.key_serde is not None:
+            return self.key_serde.serialize(key) or b""
+        if isinstance(key, Windowed):  # no serde known: order like a windowed string key
+            return str(key.key).encode() + _Q.pack(key.start)
+        return repr(key).encode()
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Ask upstream."""
+        return self.parent.enable_sending_old_values(force_materialization)
+
+
+def _window_end(record: Record) -> int:
+    return int(record.key.end)
+
+
+def _record_time(record: Record) -> int:
+    return record.timestamp
+
+
+def _window_grace(supplier: Any) -> int:
+    """The grace of the windowed aggregation upstream of a table (through filters etc.)."""
+    while supplier is not None:
+        grace = getattr(supplier, "suppress_grace_ms", None)
+        if grace is not None:
+            return int(grace)
+        supplier = getattr(supplier, "parent", None)
+    raise ValueError("suppress(until_window_closes): the table is not the result of a "
+                     "windowed aggregation, so its windows have no close time")
+
+
+def suppress(table: KTable, suppressed: Suppressed) -> KTable:
+    """The ``table.suppress(suppressed)`` node."""
+    from streams_app.dsl.ktable import KTable
+
+    if not isinstance(suppressed, Suppressed):
+        raise TypeError(f"suppress: expected a Suppressed, got {suppressed!r}")
+    b = table._builder
+    name = suppressed.name or b.new_name("KTABLE-SUPPRESS-")
+    if suppressed.name is None:
+        b.burn_index()  # Kafka also generates a buffer store name
+    duration = (_window_grace(table._supplier) if suppressed.final
+                else suppressed.time_to_wait_ms)
+    supplier = SuppressSupplier(table._supplier, suppressed, duration, table.key_serde, name)
+    node = b.add_processor(name, supplier, table._node)
+    return KTable(b, node, supplier, table.key_serde, table.value_serde)
