@@ -2,6 +2,7 @@
 
 from streams_app.dsl.builder import StreamsBuilder
 from streams_app.dsl.grouped import KGroupedStream, KGroupedTable
+from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
 from streams_app.dsl.kstream import BranchedKStream, KStream
 from streams_app.dsl.ktable import GlobalKTable, KTable
 from streams_app.dsl.options import (
@@ -23,6 +24,10 @@ __all__ = [
     "KGroupedStream",
     "KGroupedTable",
     "Branched",
+    "JoinWindows",
+    "Joined",
+    "StreamJoined",
+    "TableJoined",
     "Consumed",
     "Grouped",
     "Materialized",

@@ -155,6 +155,38 @@ class KStream:
         source = b.add_source(b.new_name("KSTREAM-SOURCE-"), [topic], ks, vs, None)
         return KStream(b, source, ks, vs, False)
 
+    # -- joins ----------------------------------------------------------------------------
+
+    def join(self, other: Any, joiner: Callable[..., Any], windows_or_joiner: Any = None,
+             joined: Any = None, *, name: str | None = None) -> KStream:
+        """Inner join, by ``other``'s type, as Kafka's ``KStream.join``:
+
+        - ``join(stream, joiner, JoinWindows[, StreamJoined])``: windowed stream-stream join;
+        - ``join(table, joiner[, Joined])``: each record with the table's row for its key;
+        - ``join(global_table, key_mapper, joiner)``: with the row for ``key_mapper(k, v)``.
+
+        ``joiner(left, right)`` or ``joiner(key, left, right)``.
+        """
+        from streams_app.dsl.join_graph import INNER, stream_join
+
+        return stream_join(self, other, joiner, windows_or_joiner, joined, INNER, name)
+
+    def left_join(self, other: Any, joiner: Callable[..., Any], windows_or_joiner: Any = None,
+                  joined: Any = None, *, name: str | None = None) -> KStream:
+        """Left join (same forms as :meth:`join`): records without a partner still emit,
+        with ``None`` as the right value (stream-stream: once the window has closed)."""
+        from streams_app.dsl.join_graph import LEFT, stream_join
+
+        return stream_join(self, other, joiner, windows_or_joiner, joined, LEFT, name)
+
+    def outer_join(self, other: KStream, joiner: Callable[..., Any], windows: Any,
+                   stream_joined: Any = None, *, name: str | None = None) -> KStream:
+        """Windowed outer join of two streams: unmatched records of either side emit with
+        ``None`` for the missing side once their window has closed."""
+        from streams_app.dsl.join_graph import OUTER, stream_join
+
+        return stream_join(self, other, joiner, windows, stream_joined, OUTER, name)
+
     # -- grouping and tables ---------------------------------------------------------------
 
     def group_by_key(self, grouped: Grouped | None = None) -> KGroupedStream:

@@ -95,8 +95,11 @@ class StreamTask(ProcessorContext):
         partition: int = 0,
         store_factory: Callable[[StoreSpec], StateStore] = in_memory_store,
         wall_clock: Callable[[], int] | None = None,
+        global_stores: dict[str, StoreStack] | None = None,
     ) -> None:
         self.topology = topology
+        # global stores (owned by the global task) are readable by every processor
+        self.global_stores = global_stores or {}
         self.subtopology = subtopology
         self.config = config
         self.application_id = config.application_id
@@ -125,6 +128,9 @@ class StreamTask(ProcessorContext):
     # -- wiring ---------------------------------------------------------------------------
 
     def _serde(self, serde: Any, default: Any) -> Any:
+        bind = getattr(serde, "bind_defaults", None)
+        if bind is not None:  # internal wrapper serdes (joins) fill in the defaults
+            return bind(self.config.default_key_serde, self.config.default_value_serde)
         if isinstance(serde, ChangeSerde):
             inner = resolve_serde(serde.inner, "serde")
             return ChangeSerde(default if inner is None else inner)
@@ -202,6 +208,8 @@ class StreamTask(ProcessorContext):
     def get_state_store(self, name: str) -> Any:
         """The store ``name``; it must be connected to the current processor."""
         node = self.current_node
+        if name in self.global_stores and name not in self.stores:
+            return self.global_stores[name].outer
         if node is not None and name not in node.stores:
             raise StreamsError(
                 f"Processor {node.name} has no access to StateStore {name}; connect it first"

@@ -62,8 +62,15 @@ class TopologyTestDriver:
         self._wall = initial_wall_clock_time_ms
         self._tasks: list[StreamTask] = []
         self._task_by_topic: dict[str, StreamTask] = {}
-        for sub in topology.subtopologies():
-            task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall)
+        global_stores: dict[str, Any] = {}
+        # global tasks first: every other task reads their stores (GlobalKTable joins)
+        for sub in sorted(topology.subtopologies(), key=lambda s: not s.is_global):
+            task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall,
+                              global_stores=global_stores)
+            # like Kafka's driver: no wall-clock throttling of emit-on-window-close results
+            task.windowed_emit_interval_ms = 0  # type: ignore[attr-defined]
+            if sub.is_global:
+                global_stores.update(task.stores)
             self._tasks.append(task)
             for topic in task.source_topics:
                 self._task_by_topic[topic] = task

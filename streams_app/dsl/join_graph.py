@@ -1,0 +1,483 @@
+"""Wires joins into the DSL graph, with Kafka Streams' node names, stores and internal topics.
+
+Called by ``KStream.join`` / ``left_join`` / ``outer_join`` and ``KTable.join`` / ... . Table
+sides are read through value getters: the join node is connected to the stores behind the
+other side (a source table read by a join gets materialized, as in Kafka).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from streams_app.dsl.graph import (
+    AggregateSupplier,
+    DerivedTableSupplier,
+    FixedSupplier,
+    InternalBuilder,
+    Supplier,
+    TableSourceSupplier,
+)
+from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
+from streams_app.dsl.options import Materialized
+from streams_app.processors import KStreamPassThrough, Processor
+from streams_app.processors.fk_join import (
+    ForeignTableJoin,
+    ResponseJoin,
+    ResponseWrapperSerde,
+    SubscriptionJoinForeign,
+    SubscriptionReceive,
+    SubscriptionSend,
+    SubscriptionWrapperSerde,
+)
+from streams_app.processors.joins import (
+    INNER,
+    LEFT,
+    OUTER,
+    RIGHT,
+    ComputedValueGetter,
+    JoinTimeTrackers,
+    JoinValueGetter,
+    KStreamJoinWindow,
+    KStreamKStreamJoin,
+    KStreamKTableJoin,
+    KTableKTableJoin,
+    KTableKTableJoinMerger,
+    StoreValueGetter,
+    ValueGetterSupplier,
+)
+from streams_app.serdes import BytesSerde
+from streams_app.state.spec import WINDOW, StoreSpec
+
+if TYPE_CHECKING:
+    from streams_app.dsl.kstream import KStream
+    from streams_app.dsl.ktable import GlobalKTable, KTable
+
+__all__ = [
+    "INNER",
+    "LEFT",
+    "OUTER",
+    "stream_join",
+    "table_join",
+    "stream_stream_join",
+    "stream_table_join",
+    "stream_global_table_join",
+    "table_table_join",
+    "foreign_key_join",
+    "value_getter",
+    "with_key",
+]
+
+
+def _positional_arity(fn: Callable[..., Any]) -> int | None:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               and p.default is p.empty)
+
+
+def with_key(fn: Callable[..., Any], arity_without_key: int) -> Callable[..., Any]:
+    """``fn`` taking the key first: Kafka's ValueJoiner vs ValueJoinerWithKey (and
+    ``Function`` vs ``BiFunction`` foreign-key extractors), told apart by arity."""
+    if _positional_arity(fn) == arity_without_key:
+        return lambda key, *args: fn(*args)
+    return fn
+
+
+# -- value getters --------------------------------------------------------------------------
+
+
+def _store_getter(spec: StoreSpec) -> ValueGetterSupplier:
+    return ValueGetterSupplier(lambda: StoreValueGetter(spec.name), [spec])
+
+
+def value_getter(supplier: Supplier) -> ValueGetterSupplier:
+    """How a join reads the table produced by ``supplier`` (Kafka's valueGetterSupplier)."""
+    if isinstance(supplier, TableSourceSupplier):
+        supplier.queryable = True  # Kafka materializes a source table that is looked up
+        return _store_getter(supplier.spec)
+    if isinstance(supplier, AggregateSupplier):
+        return _store_getter(supplier.spec)
+    if isinstance(supplier, DerivedTableSupplier):
+        if supplier.spec is not None:
+            return _store_getter(supplier.spec)
+        parent = value_getter(supplier.parent)
+        compute = supplier.make(None, False)._compute  # type: ignore[attr-defined]
+        return ValueGetterSupplier(lambda: ComputedValueGetter(parent.get(), compute),
+                                   parent.store_specs)
+    view = getattr(supplier, "view", None)
+    if view is not None:
+        return view()
+    raise TypeError(f"{type(supplier).__name__}: this table cannot be read by a join "
+                    "(no value getter); materialize it first")
+
+
+class _StoreUser(Supplier):
+    """A processor factory plus stores it declares or is connected to."""
+
+    def __init__(self, factory: Callable[[], Processor], specs: list[StoreSpec]) -> None:
+        self.factory = factory
+        self.specs = specs
+
+    def get(self) -> Processor:
+        """A fresh processor."""
+        return self.factory()
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The stores (the same spec object declared twice only connects)."""
+        return list(self.specs)
+
+
+# -- stream-stream --------------------------------------------------------------------------
+
+
+def stream_stream_join(this: KStream, other: KStream, joiner: Callable[..., Any],
+                       windows: JoinWindows, joined: StreamJoined | None, left_outer: bool,
+                       right_outer: bool) -> KStream:
+    """``this`` joined with ``other`` within ``windows`` (inner, left or outer)."""
+    from streams_app.dsl.kstream import KStream
+
+    if not isinstance(windows, JoinWindows):
+        raise TypeError(f"stream-stream join: windows must be JoinWindows, got {windows!r}")
+    sj = joined or StreamJoined()
+    b = this._builder
+    ks = sj.key_serde or this.key_serde
+    this_node = _copartition(this, f"{sj.name}-left" if sj.name else None, ks,
+                             sj.value_serde or this.value_serde)
+    other_node = _copartition(other, f"{sj.name}-right" if sj.name else None, ks,
+                              sj.other_value_serde or other.value_serde)
+
+    def named(suffix: str, prefix: str) -> str:
+        return f"{sj.name}{suffix}" if sj.name else b.new_name(prefix)
+
+    this_windowed = named("-this-windowed", "KSTREAM-WINDOWED-")
+    other_windowed = named("-other-windowed", "KSTREAM-WINDOWED-")
+    this_suffix = "-outer-this-join" if right_outer else "-this-join"
+    other_suffix = "-outer-other-join" if left_outer else "-other-join"
+    this_gen = b.new_name("KSTREAM-OUTERTHIS-" if right_outer else "KSTREAM-JOINTHIS-")
+    other_gen = b.new_name("KSTREAM-OUTEROTHER-" if left_outer else "KSTREAM-JOINOTHER-")
+    join_this = f"{sj.name}{this_suffix}" if sj.name else this_gen
+    join_other = f"{sj.name}{other_suffix}" if sj.name else other_gen
+    merge = named("-merge", "KSTREAM-MERGE-")
+    base = sj.store_name
+    this_store = (f"{base}{this_suffix}" if base else this_gen) + "-store"
+    other_store = (f"{base}{other_suffix}" if base else other_gen) + "-store"
+
+    retention = windows.retention_ms()
+
+    def window_spec(name: str, value_serde: Any) -> StoreSpec:
+        return StoreSpec(name, kind=WINDOW, key_serde=ks, value_serde=value_serde,
+                         timestamped=False, logging=False, caching=False,
+                         window_size=windows.size())
+
+    this_spec = window_spec(this_store, sj.value_serde or this.value_serde)
+    other_spec = window_spec(other_store, sj.other_value_serde or other.value_serde)
+    outer_spec = None
+    if left_outer:
+        suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
+        prefix_len = len("KSTREAM-OUTERTHIS-" if right_outer else "KSTREAM-JOINTHIS-")
+        outer_name = (f"{base}{suffix}" if base else "KSTREAM-OUTERSHARED-" + this_gen[prefix_len:])
+        # keys are (timestamp, side, key) tuples: kept in memory, not logged
+        outer_spec = StoreSpec(outer_name + "-store", key_serde=None, value_serde=None,
+                               timestamped=False, logging=False, caching=False)
+    trackers = JoinTimeTrackers()
+    key_joiner = with_key(joiner, 2)
+    outer_name_or_none = None if outer_spec is None else outer_spec.name
+    shared = [] if outer_spec is None else [outer_spec]
+
+    def side(left_side: bool, store: str, outer: bool) -> Callable[[], Processor]:
+        return lambda: KStreamKStreamJoin(
+            left_side, store, windows.before_ms, windows.after_ms, windows.grace_ms, retention,
+            key_joiner, outer, outer_name_or_none, trackers)
+
+    b.add_processor(this_windowed, _StoreUser(
+        lambda: KStreamJoinWindow(this_store, retention, trackers), [this_spec]), this_node)
+    b.add_processor(other_windowed, _StoreUser(
+        lambda: KStreamJoinWindow(other_store, retention, trackers), [other_spec]), other_node)
+    b.add_processor(join_this, _StoreUser(side(True, other_store, left_outer),
+                                          [other_spec, *shared]), this_windowed)
+    b.add_processor(join_other, _StoreUser(side(False, this_store, right_outer),
+                                           [this_spec, *shared]), other_windowed)
+    b.add_processor(merge, FixedSupplier(KStreamPassThrough), join_this, join_other)
+    return KStream(b, merge, sj.key_serde, None, False)
+
+
+def _copartition(stream: KStream, name: str | None, key_serde: Any, value_serde: Any) -> str:
+    """The stream's node, through a repartition topic first when its key was changed."""
+    if not stream.repartition_required:
+        return stream._node
+    return stream._builder.add_repartition(stream._node, name or stream._node, key_serde,
+                                           value_serde)
+
+
+# -- stream-table and stream-global table ----------------------------------------------------
+
+
+def stream_table_join(this: KStream, table: KTable, joiner: Callable[..., Any],
+                      joined: Joined | None, left: bool) -> KStream:
+    """Each stream record joined with the table's current row for its key."""
+    from streams_app.dsl.kstream import KStream
+
+    jd = joined or Joined()
+    b = this._builder
+    ks = jd.key_serde or this.key_serde
+    node = _copartition(this, jd.name, ks, jd.value_serde or this.value_serde)
+    name = jd.name or b.new_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")
+    getter = value_getter(table._supplier)
+    key_joiner = with_key(joiner, 2)
+    b.add_processor(name, _StoreUser(
+        lambda: KStreamKTableJoin(getter.get(), key_joiner, left), getter.store_specs), node)
+    return KStream(b, name, ks, None, False)
+
+
+def stream_global_table_join(this: KStream, table: GlobalKTable,
+                             key_mapper: Callable[[Any, Any], Any], joiner: Callable[..., Any],
+                             left: bool, name: str | None) -> KStream:
+    """Each stream record joined with the global table's row for ``key_mapper(key, value)``."""
+    from streams_app.dsl.kstream import KStream
+
+    b = this._builder
+    node_name = name or b.new_name("KSTREAM-LEFTJOIN-")
+    store = table.store_name
+    key_joiner = with_key(joiner, 2)
+    b.add_processor(node_name, FixedSupplier(
+        lambda: KStreamKTableJoin(StoreValueGetter(store), key_joiner, left, key_mapper)),
+        this._node)
+    return KStream(b, node_name, this.key_serde, None, this.repartition_required)
+
+
+# -- table-table ----------------------------------------------------------------------------
+
+
+class _TableJoinSide(Supplier):
+    """One side of a table-table join (KTableKTable{Inner,Left,Right,Outer}Join)."""
+
+    def __init__(self, kind: str, this: Supplier, other: Supplier, other_getter:
+                 ValueGetterSupplier, joiner: Callable[[Any, Any], Any]) -> None:
+        self.kind = kind
+        self.this = this
+        self.other = other
+        self.other_getter = other_getter
+        self.joiner = joiner
+        self.send_old_values = False
+
+    def get(self) -> Processor:
+        """The join processor reading the other side."""
+        return KTableKTableJoin(self.kind, self.other_getter.get(), self.joiner,
+                                self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The other side's stores."""
+        return list(self.other_getter.store_specs)
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Old join results need both sides' old values."""
+        self.this.enable_sending_old_values(True)
+        self.other.enable_sending_old_values(True)
+        self.send_old_values = True
+        return True
+
+
+class _TableJoinMerger(Supplier):
+    """KTableKTableJoinMerger: the join result, materialized when a store is given."""
+
+    def __init__(self, sides: tuple[_TableJoinSide, _TableJoinSide], spec: StoreSpec | None,
+                 view: ValueGetterSupplier) -> None:
+        self.sides = sides
+        self.spec = spec
+        self._view = view
+        self.send_old_values = False
+
+    def get(self) -> Processor:
+        """The merge processor."""
+        return KTableKTableJoinMerger(None if self.spec is None else self.spec.name,
+                                      self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The result store, when materialized."""
+        return [] if self.spec is None else [self.spec]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Always possible: the sides compute old results."""
+        for side in self.sides:
+            side.enable_sending_old_values(True)
+        self.send_old_values = True
+        return True
+
+    def view(self) -> ValueGetterSupplier:
+        """The result store, or the join computed from both sides."""
+        return self._view if self.spec is None else _store_getter(self.spec)
+
+
+def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], Any],
+                     materialized: Materialized | str | None, kind: str,
+                     name: str | None) -> KTable:
+    """Kafka's KTableImpl.doJoin: two join sides and a merger."""
+    from streams_app.dsl.ktable import KTable
+
+    b = this._builder
+    mat = None if materialized is None else Materialized.of(materialized)
+    store = None
+    if mat is not None:
+        store = mat.store_name or b.new_store_name("KTABLE-MERGE-")
+    merge = name or b.new_name("KTABLE-MERGE-")
+    if kind in (LEFT, OUTER):
+        this._supplier.enable_sending_old_values(True)
+    if kind == OUTER:
+        other._supplier.enable_sending_old_values(True)
+    this_getter = value_getter(this._supplier)
+    other_getter = value_getter(other._supplier)
+    reverse = (lambda a, c: joiner(c, a))  # noqa: E731
+    other_kind = {INNER: INNER, LEFT: RIGHT, OUTER: OUTER}[kind]
+    this_side = _TableJoinSide(kind, this._supplier, other._supplier, other_getter, joiner)
+    other_side = _TableJoinSide(other_kind, other._supplier, this._supplier, this_getter,
+                                reverse)
+    join_this = f"{name}-join-this" if name else b.new_name("KTABLE-JOINTHIS-")
+    join_other = f"{name}-join-other" if name else b.new_name("KTABLE-JOINOTHER-")
+    ks = (mat.key_serde if mat is not None else None) or this.key_serde
+    vs = mat.value_serde if mat is not None else None
+    spec = None
+    if mat is not None and store is not None:
+        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
+                         caching=mat.caching)
+    view = ValueGetterSupplier(
+        lambda: JoinValueGetter(kind, this_getter.get(), other_getter.get(), joiner),
+        [*this_getter.store_specs, *other_getter.store_specs])
+    merger = _TableJoinMerger((this_side, other_side), spec, view)
+    b.add_processor(join_this, this_side, this._node)
+    b.add_processor(join_other, other_side, other._node)
+    b.add_processor(merge, merger, join_this, join_other)
+    queryable = store if mat is not None and mat.store_name else None
+    return KTable(b, merge, merger, ks, vs, queryable)
+
+
+# -- foreign-key ----------------------------------------------------------------------------
+
+
+def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
+                     joiner: Callable[[Any, Any], Any], table_joined: TableJoined | None,
+                     materialized: Materialized | str | None, left: bool) -> KTable:
+    """Kafka's KTableImpl.doJoinOnForeignKey: subscription and response topics, a
+    subscription store next to the right table, the result as a table source."""
+    from streams_app.dsl.ktable import KTable
+
+    b: InternalBuilder = this._builder
+    nm = (table_joined or TableJoined()).name
+    fk_extract = with_key(extractor, 1)
+    other._supplier.enable_sending_old_values(True)
+    this._supplier.enable_sending_old_values(True)
+
+    def named(suffix: str, prefix: str) -> str:
+        return f"{nm}{suffix}" if nm else b.new_name(prefix)
+
+    sub_topic = named("-subscription-registration",
+                      "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-") + "-topic"
+    b.internal_topics.append(sub_topic)
+    fk_serde, pk_serde = other.key_serde, this.key_serde
+    sub_serde = SubscriptionWrapperSerde(pk_serde)
+    response_serde = ResponseWrapperSerde(other.value_serde)
+    this_vs = this.value_serde
+    send = named("-subscription-registration-processor",
+                 "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-")
+    b.add_processor(send, FixedSupplier(
+        lambda: SubscriptionSend(fk_extract, left, fk_serde, this_vs)), this._node)
+    sub_sink = b.add_sink(named("-subscription-registration-sink", "KSTREAM-SINK-"), sub_topic,
+                          fk_serde, sub_serde, send)
+    sub_source = b.add_source(named("-subscription-registration-source", "KSTREAM-SOURCE-"),
+                              [sub_topic], fk_serde, sub_serde, None)
+    del sub_sink
+    store = named("-subscription-store", "KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-")
+    store_spec = StoreSpec(store, key_serde=BytesSerde(), value_serde=sub_serde, caching=False)
+    receive = named("-subscription-receive", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
+    b.add_processor(receive, _StoreUser(
+        lambda: SubscriptionReceive(store, fk_serde, pk_serde), [store_spec]), sub_source)
+    right_getter = value_getter(other._supplier)
+    join_foreign = named("-subscription-join-foreign", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
+    b.add_processor(join_foreign, _StoreUser(
+        lambda: SubscriptionJoinForeign(right_getter.get()), right_getter.store_specs), receive)
+    foreign_join = named("-foreign-join-subscription", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
+    b.add_processor(foreign_join, _StoreUser(
+        lambda: ForeignTableJoin(store, fk_serde, pk_serde), [store_spec]), other._node)
+    response_topic = named("-subscription-response",
+                           "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-") + "-topic"
+    b.internal_topics.append(response_topic)
+    response_sink = b.add_sink(named("-subscription-response-sink", "KSTREAM-SINK-"),
+                               response_topic, pk_serde, response_serde, join_foreign)
+    b.nodes[response_sink].parents.append(foreign_join)  # both answer through one sink
+    response_source = b.add_source(named("-subscription-response-source", "KSTREAM-SOURCE-"),
+                                   [response_topic], pk_serde, response_serde, None)
+    left_getter = value_getter(this._supplier)
+    resolver = named("-subscription-response-resolver",
+                     "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-")
+    b.add_processor(resolver, _StoreUser(
+        lambda: ResponseJoin(left_getter.get(), this_vs, joiner, left), left_getter.store_specs),
+        response_source)
+    result = named("-result", "KTABLE-FK-JOIN-OUTPUT-")
+    mat = Materialized.of(materialized)
+    result_store = mat.store_name or b.new_store_name("KTABLE-FK-JOIN-OUTPUT-")
+    ks = mat.key_serde or pk_serde
+    spec = StoreSpec(result_store, key_serde=ks, value_serde=mat.value_serde,
+                     logging=mat.logging, caching=mat.caching)
+    supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)
+    b.add_processor(result, supplier, resolver)
+    return KTable(b, result, supplier, ks, mat.value_serde,
+                  result_store if mat.store_name else None)
+
+
+# -- dispatch from KStream / KTable ---------------------------------------------------------
+
+
+def stream_join(this: KStream, other: Any, first: Callable[..., Any], second: Any, third: Any,
+                kind: str, name: str | None) -> KStream:
+    """``KStream.join`` / ``left_join`` / ``outer_join`` by the type of ``other``:
+    ``(stream, joiner, JoinWindows[, StreamJoined])``, ``(table, joiner[, Joined])`` or
+    ``(global_table, key_mapper, joiner)``."""
+    from streams_app.dsl.kstream import KStream
+    from streams_app.dsl.ktable import GlobalKTable, KTable
+
+    if isinstance(other, KStream):
+        if second is None:
+            raise TypeError("stream-stream join: windows (JoinWindows) are required")
+        joined = third or StreamJoined()
+        if name is not None:
+            joined = replace(joined, name=name)
+        return stream_stream_join(this, other, first, second, joined, kind != INNER,
+                                  kind == OUTER)
+    if kind == OUTER:
+        raise TypeError(f"outer_join: only stream-stream joins can be outer, got {other!r}")
+    if isinstance(other, KTable):
+        joined = second if isinstance(second, Joined) else Joined()
+        if name is not None:
+            joined = replace(joined, name=name)
+        return stream_table_join(this, other, first, joined, kind == LEFT)
+    if isinstance(other, GlobalKTable):
+        if not callable(second):
+            raise TypeError("stream-global table join: (global_table, key_mapper, joiner)")
+        return stream_global_table_join(this, other, first, second, kind == LEFT, name)
+    raise TypeError(f"join: cannot join a KStream with {other!r}")
+
+
+def table_join(this: KTable, other: KTable, first: Callable[..., Any], second: Any,
+               materialized: Materialized | str | None, kind: str, name: str | None,
+               table_joined: TableJoined | None) -> KTable:
+    """``KTable.join`` / ``left_join`` / ``outer_join``: ``(table, joiner[, materialized])``,
+    or the foreign-key join ``(table, fk_extractor, joiner[, materialized])``."""
+    from streams_app.dsl.ktable import KTable
+
+    if not isinstance(other, KTable):
+        raise TypeError(f"table join: other must be a KTable, got {other!r}")
+    if callable(second):
+        if kind == OUTER:
+            raise TypeError("foreign-key joins are inner or left, not outer")
+        if name is not None and table_joined is None:
+            table_joined = TableJoined(name)
+        return foreign_key_join(this, other, first, second, table_joined, materialized,
+                                kind == LEFT)
+    return table_table_join(this, other, first, second if second is not None else materialized,
+                            kind, name)

@@ -1,0 +1,487 @@
+"""Join operators: stream-stream (windowed), stream-table, stream-GlobalKTable, table-table.
+
+Kafka Streams' KStreamKStreamJoin (with the shared outer-join store that holds non-joined
+records until their window closes), KStreamKTableJoinProcessor, KTableKTable{Inner,Left,Right,
+Outer}Join and KTableKTableJoinMerger, with their value getters. Table sides read the other
+side through a value getter: a lookup in a store connected to the join node.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.processors.forwarding import TupleForwarder
+from streams_app.state.api import ValueAndTimestamp
+
+__all__ = [
+    "ValueGetter",
+    "ValueGetterSupplier",
+    "StoreValueGetter",
+    "ComputedValueGetter",
+    "JoinValueGetter",
+    "JoinTimeTrackers",
+    "KStreamJoinWindow",
+    "KStreamKStreamJoin",
+    "KStreamKTableJoin",
+    "KTableKTableJoin",
+    "KTableKTableJoinMerger",
+    "INNER",
+    "LEFT",
+    "RIGHT",
+    "OUTER",
+]
+
+log = logging.getLogger(__name__)
+
+INNER, LEFT, RIGHT, OUTER = "inner", "left", "right", "outer"
+UNKNOWN = -1  # Kafka's "no timestamp"
+_MAX = 2**63 - 1
+
+
+# -- value getters ------------------------------------------------------------------------------
+
+
+class ValueGetter:
+    """Reads a table's current row: ``get(key) -> ValueAndTimestamp | None``."""
+
+    def init(self, context: ProcessorContext) -> None:
+        """Look up stores (called from the reading processor's ``init``)."""
+
+    def get(self, key: Any) -> ValueAndTimestamp | None:
+        """The row of ``key`` or ``None``."""
+        raise NotImplementedError
+
+
+class ValueGetterSupplier:
+    """Makes value getters for one table and names the stores they read."""
+
+    def __init__(self, make: Callable[[], ValueGetter], store_specs: list[Any]) -> None:
+        self.make = make
+        self.store_specs = store_specs
+
+    def get(self) -> ValueGetter:
+        """A fresh getter."""
+        return self.make()
+
+
+class StoreValueGetter(ValueGetter):
+    """A materialized table: the row is in the store."""
+
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+        self.store: Any = None
+
+    def init(self, context: ProcessorContext) -> None:
+        """Find the store."""
+        self.store = context.get_state_store(self.store_name)
+
+    def get(self, key: Any) -> ValueAndTimestamp | None:
+        """The stored row."""
+        return self.store.get(key)
+
+
+class ComputedValueGetter(ValueGetter):
+    """An unmaterialized filter / mapValues: ``compute(key, value)`` over the parent's row."""
+
+    def __init__(self, parent: ValueGetter, compute: Callable[[Any, Any], Any]) -> None:
+        self.parent = parent
+        self.compute = compute
+
+    def init(self, context: ProcessorContext) -> None:
+        """Init the parent getter."""
+        self.parent.init(context)
+
+    def get(self, key: Any) -> ValueAndTimestamp | None:
+        """The parent's row, transformed (``None`` when the result is ``None``)."""
+        vt = self.parent.get(key)
+        if vt is None:
+            return None
+        value = self.compute(key, vt.value)
+        return None if value is None else ValueAndTimestamp(value, vt.timestamp)
+
+
+class JoinValueGetter(ValueGetter):
+    """A table-table join result computed from both sides' rows (Kafka's join value getters)."""
+
+    def __init__(self, kind: str, left: ValueGetter, right: ValueGetter,
+                 joiner: Callable[[Any, Any], Any]) -> None:
+        self.kind = kind
+        self.left = left
+        self.right = right
+        self.joiner = joiner
+
+    def init(self, context: ProcessorContext) -> None:
+        """Init both sides."""
+        self.left.init(context)
+        self.right.init(context)
+
+    def get(self, key: Any) -> ValueAndTimestamp | None:
+        """The joined row, or ``None`` when the join has no row for ``key``."""
+        kind = self.kind
+        lvt = self.left.get(key) if kind != RIGHT else None
+        if kind in (INNER, LEFT):
+            if lvt is None or lvt.value is None:
+                return None
+            rvt = self.right.get(key)
+            if kind == INNER and (rvt is None or rvt.value is None):
+                return None
+            ts = lvt.timestamp if rvt is None else max(lvt.timestamp, rvt.timestamp)
+            return ValueAndTimestamp(self.joiner(lvt.value, _value(rvt)), ts)
+        rvt = self.right.get(key)
+        if kind == RIGHT:
+            if rvt is None or rvt.value is None:
+                return None
+            lvt = self.left.get(key)
+            ts = rvt.timestamp if lvt is None else max(lvt.timestamp, rvt.timestamp)
+            return ValueAndTimestamp(self.joiner(_value(lvt), rvt.value), ts)
+        lv, rv = _value(lvt), _value(rvt)
+        joined = self.joiner(lv, rv) if lv is not None or rv is not None else None
+        ts = max(UNKNOWN if lvt is None else lvt.timestamp,
+                 UNKNOWN if rvt is None else rvt.timestamp)
+        return None if joined is None else ValueAndTimestamp(joined, ts)
+
+
+def _value(vt: ValueAndTimestamp | None) -> Any:
+    return None if vt is None else vt.value
+
+
+# -- stream-stream ----------------------------------------------------------------------------
+
+
+class _TimeTracker:
+    """Per-task state shared by both sides of one stream-stream join (Kafka's TimeTracker),
+    plus the observed stream time of each join window store (their retention clock)."""
+
+    __slots__ = ("stream_time", "min_time", "next_time_to_emit", "observed")
+
+    def __init__(self) -> None:
+        self.stream_time = -1
+        self.min_time = _MAX
+        self.next_time_to_emit = 0
+        self.observed: dict[str, int] = {}
+
+
+class JoinTimeTrackers:
+    """One :class:`_TimeTracker` per task, shared by the join's four processors."""
+
+    def __init__(self) -> None:
+        self._by_task: dict[Any, _TimeTracker] = {}
+
+    def get(self, context: ProcessorContext) -> _TimeTracker:
+        """The tracker of ``context``'s task."""
+        task = getattr(context, "task_id", id(context))
+        tracker = self._by_task.get(task)
+        if tracker is None:
+            tracker = self._by_task[task] = _TimeTracker()
+        return tracker
+
+    def remove(self, context: ProcessorContext) -> None:
+        """Forget a closed task's tracker."""
+        self._by_task.pop(getattr(context, "task_id", id(context)), None)
+
+
+class KStreamJoinWindow(Processor):
+    """Forwards each record, then remembers it in its side's join window store.
+
+    The store keeps a list of values per (key, timestamp): joins retain duplicates. Records
+    older than the store's observed time minus ``retention`` are no longer fetched; whole
+    segments of them are dropped as time passes (as RocksDB's segmented store does).
+    """
+
+    def __init__(self, store_name: str, retention: int, trackers: JoinTimeTrackers) -> None:
+        self.store_name = store_name
+        self.retention = retention
+        self.segment = max(retention // 2, 60_000)
+        self.trackers = trackers
+        self._live_segment = 0
+
+    def init(self, context: ProcessorContext) -> None:
+        """Find the window store."""
+        self.context = context
+        self.store = context.get_state_store(self.store_name)
+        self.tracker = self.trackers.get(context)
+
+    def process(self, record: Record) -> None:
+        """Forward first (the join looks at the other side), then store."""
+        self.context.forward(record)
+        key, value, ts = record.key, record.value, record.timestamp
+        if key is None or value is None:  # never joined; a null value is not stored
+            return
+        observed = self.tracker.observed
+        now = max(observed.get(self.store_name, -1), ts)
+        observed[self.store_name] = now
+        live = (now - self.retention) // self.segment
+        if ts // self.segment < live:
+            return  # expired segment: Kafka skips the write
+        if live > self._live_segment:
+            self._drop_before(live * self.segment)
+            self._live_segment = live
+        store = self.store
+        values = store.fetch(key, ts)
+        store.put(key, [value] if values is None else [*values, value], ts)
+
+    def _drop_before(self, bound: int) -> None:
+        store = self.store
+        for wk, _ in list(store.all()):
+            if wk.start < bound:
+                store.put(wk.key, None, wk.start)
+
+
+class KStreamKStreamJoin(Processor):
+    """One side of a windowed stream-stream join.
+
+    Looks the record up in the other side's window store within ``[ts - before, ts + after]``
+    (this side's view of the window). Outer sides put unmatched records in the shared outer
+    store (when present) and emit them with a null partner only once their window has closed
+    (plus grace); a later match removes them. Output values are always
+    ``joiner(key, left, right)``; an inner result has the larger of both timestamps.
+    """
+
+    def __init__(
+        self,
+        left_side: bool,
+        other_store: str,
+        before: int,
+        after: int,
+        grace: int,
+        retention: int,
+        joiner: Callable[[Any, Any, Any], Any],
+        outer: bool,
+        outer_store: str | None,
+        trackers: JoinTimeTrackers,
+        emit_interval_ms: int = 1000,
+    ) -> None:
+        self.left_side = left_side
+        self.other_store_name = other_store
+        # this side's window: a left record matches right records in [ts-before, ts+after]
+        self.join_before, self.join_after = (before, after) if left_side else (after, before)
+        self.windows_before, self.windows_after = before, after
+        self.grace = grace
+        self.retention = retention
+        self.joiner = joiner
+        self.outer = outer
+        self.outer_store_name = outer_store
+        self.trackers = trackers
+        self.emit_interval_ms = emit_interval_ms
+
+    def init(self, context: ProcessorContext) -> None:
+        """Find the other side's window store and the shared outer store."""
+        self.context = context
+        self.other = context.get_state_store(self.other_store_name)
+        self.outer_store = (None if self.outer_store_name is None
+                            else context.get_state_store(self.outer_store_name))
+        self.tracker = self.trackers.get(context)
+
+    def _pair(self, this: Any, other: Any) -> tuple[Any, Any]:
+        return (this, other) if self.left_side else (other, this)
+
+    def process(self, record: Record) -> None:
+        """Join with the other side's window; hold or emit unmatched records."""
+        key, value, ts = record.key, record.value, record.timestamp
+        tracker = self.tracker
+        tracker.stream_time = max(tracker.stream_time, ts)
+        if self.outer and key is None and value is not None:
+            self.context.forward(record.with_value(self.joiner(key, *self._pair(value, None))))
+            return
+        if key is None or value is None:
+            log.warning("Skipping record due to null key or value. topic=[%s] offset=[%s]",
+                        self.context.topic, self.context.offset)
+            return
+        if ts == tracker.stream_time and self.outer_store is not None:
+            self._emit_non_joined(record)
+        time_from = max(0, ts - self.join_before)
+        time_to = max(0, ts + self.join_after)
+        observed = tracker.observed.get(self.other_store_name, -1)
+        time_from = max(time_from, observed - self.retention + 1)
+        matches = [] if time_to < time_from else list(
+            self.other.fetch_range(key, time_from, time_to))
+        for other_ts, values in matches:
+            for other_value in values:
+                self._emit_inner(record, other_ts, other_value)
+        if self.outer and not matches:
+            if self.outer_store is None or time_to < tracker.stream_time:
+                self.context.forward(record.with_value(self.joiner(key, *self._pair(value, None))))
+            else:
+                tracker.min_time = min(tracker.min_time, ts)
+                store_key = (ts, 1 if self.left_side else 0, key)
+                held = self.outer_store.get(store_key)
+                entry = self._pair(value, None)
+                self.outer_store.put(store_key, [entry] if held is None else [*held, entry])
+
+    def _emit_inner(self, record: Record, other_ts: int, other_value: Any) -> None:
+        if self.outer_store is not None:
+            # the other record found a partner: it must never be emitted as non-joined
+            other_key = (other_ts, 0 if self.left_side else 1, record.key)
+            if self.outer_store.get(other_key) is not None:
+                self.outer_store.delete(other_key)
+        value = self.joiner(record.key, *self._pair(record.value, other_value))
+        self.context.forward(
+            record.with_value(value).with_timestamp(max(record.timestamp, other_ts)))
+
+    def _emit_non_joined(self, record: Record) -> None:
+        tracker = self.tracker
+        if tracker.min_time + self.join_after + self.grace >= tracker.stream_time:
+            return  # nothing held can have closed yet
+        now = self.context.wall_clock_time
+        if now < tracker.next_time_to_emit:
+            return  # throttled by wall-clock time, like Kafka (emit interval, default 1 s)
+        tracker.next_time_to_emit = now + self.emit_interval_ms
+        tracker.min_time = _MAX
+        store = self.outer_store
+        left_open = right_open = False
+        emitted: list[Any] = []
+        for store_key, entries in list(store.all()):
+            ts, is_left, key = store_key
+            tracker.min_time = ts
+            if left_open and right_open:
+                break
+            look_back = self.windows_after if is_left else self.windows_before
+            if tracker.min_time + look_back + self.grace >= tracker.stream_time:
+                if is_left:
+                    left_open = True
+                else:
+                    right_open = True
+                continue
+            for left, right in entries:
+                self.context.forward(Record(key, self.joiner(key, left, right), ts,
+                                            record.headers))
+            emitted.append(store_key)
+        for store_key in emitted:
+            store.delete(store_key)
+
+    def close(self) -> None:
+        """Drop the task's shared tracker."""
+        self.trackers.remove(self.context)
+
+
+# -- stream-table and stream-global table ----------------------------------------------------
+
+
+class KStreamKTableJoin(Processor):
+    """Stream records look up the table's current row (table updates never emit).
+
+    ``key_mapper(key, value)`` picks the table key (the stream key for KTables, any key for
+    GlobalKTables). Records with a null value or null table key are dropped, except that a
+    left join still emits a null-keyed record with a null partner.
+    """
+
+    def __init__(self, getter: ValueGetter, joiner: Callable[[Any, Any, Any], Any], left: bool,
+                 key_mapper: Callable[[Any, Any], Any] | None = None) -> None:
+        self.getter = getter
+        self.joiner = joiner
+        self.left = left
+        self.key_mapper = key_mapper or (lambda k, _v: k)
+
+    def init(self, context: ProcessorContext) -> None:
+        """Init the table getter."""
+        self.context = context
+        self.getter.init(context)
+
+    def process(self, record: Record) -> None:
+        """Join and forward (or drop)."""
+        key, value = record.key, record.value
+        table_key = self.key_mapper(key, value)
+        if not (self.left and key is None and value is not None) and (
+                table_key is None or value is None):
+            log.warning("Skipping record due to null join key or value. topic=[%s] offset=[%s]",
+                        self.context.topic, self.context.offset)
+            return
+        other = None if table_key is None else _value(self.getter.get(table_key))
+        if self.left or other is not None:
+            self.context.forward(record.with_value(self.joiner(key, value, other)))
+
+
+# -- table-table -----------------------------------------------------------------------------
+
+
+class KTableKTableJoin(Processor):
+    """One side of a table-table join; ``kind`` is from this side's point of view.
+
+    ``inner`` / ``left`` / ``right`` / ``outer`` as Kafka's KTableKTable{Inner,Left,Right,Outer}
+    Join: ``joiner(this, other)`` (the right side gets a reversed joiner), result timestamp
+    the larger of the two rows', old results only when ``send_old_values``.
+    """
+
+    def __init__(self, kind: str, getter: ValueGetter, joiner: Callable[[Any, Any], Any],
+                 send_old_values: bool = False) -> None:
+        self.kind = kind
+        self.getter = getter
+        self.joiner = joiner
+        self.send_old_values = send_old_values
+
+    def init(self, context: ProcessorContext) -> None:
+        """Init the other side's getter."""
+        self.context = context
+        self.getter.init(context)
+
+    def process(self, record: Record) -> None:
+        """Compute the new (and old) join result for this key."""
+        key, change = record.key, record.value
+        if key is None:
+            log.warning("Skipping record due to null key. topic=[%s] offset=[%s]",
+                        self.context.topic, self.context.offset)
+            return
+        ovt = self.getter.get(key)
+        other = _value(ovt)
+        new = old = None
+        joiner, kind, send_old = self.joiner, self.kind, self.send_old_values
+        if kind == INNER:
+            if other is None:
+                return
+            ts = max(record.timestamp, ovt.timestamp)  # type: ignore[union-attr]
+            if change.new is not None:
+                new = joiner(change.new, other)
+            if send_old and change.old is not None:
+                old = joiner(change.old, other)
+        elif kind == RIGHT:
+            if other is None:
+                return
+            ts = max(record.timestamp, ovt.timestamp)  # type: ignore[union-attr]
+            new = joiner(change.new, other)
+            if send_old:
+                old = joiner(change.old, other)
+        else:  # left / outer
+            if other is None and change.new is None and change.old is None:
+                return
+            ts = record.timestamp if ovt is None else max(record.timestamp, ovt.timestamp)
+            if kind == LEFT:
+                if change.new is not None:
+                    new = joiner(change.new, other)
+                if send_old and change.old is not None:
+                    old = joiner(change.old, other)
+            else:
+                if other is not None or change.new is not None:
+                    new = joiner(change.new, other)
+                if send_old and (other is not None or change.old is not None):
+                    old = joiner(change.old, other)
+        self.context.forward(Record(key, Change(new, old), ts, record.headers))
+
+
+class KTableKTableJoinMerger(Processor):
+    """Merges both join sides into one table; materializes it when ``store_name`` is set."""
+
+    def __init__(self, store_name: str | None, send_old_values: bool) -> None:
+        self.store_name = store_name
+        self.send_old_values = send_old_values
+
+    def init(self, context: ProcessorContext) -> None:
+        """Find the result store."""
+        self.context = context
+        if self.store_name is not None:
+            self.store = context.get_state_store(self.store_name)
+            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+
+    def process(self, record: Record) -> None:
+        """Store (when materialized) and forward the change."""
+        change = record.value
+        if self.store_name is not None:
+            self.store.put(record.key, None if change.new is None
+                           else ValueAndTimestamp(change.new, record.timestamp))
+            self.forwarder.maybe_forward(record)
+        elif self.send_old_values:
+            self.context.forward(record)
+        else:
+            self.context.forward(record.with_value(Change(change.new, None)))
