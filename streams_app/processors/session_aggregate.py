@@ -16,6 +16,7 @@ from streams_app.processors.api import Change, Processor, ProcessorContext, Reco
 from streams_app.processors.window_aggregate import (
     DEFAULT_EMIT_INTERVAL_MS,
     NO_TIMESTAMP,
+    emit_interval,
     skip_record,
 )
 from streams_app.state.api import Windowed
@@ -105,7 +106,7 @@ class KStreamSessionWindowAggregate(Processor):
         now = self.context.wall_clock_time
         if now < self.next_time_to_emit:
             return
-        self.next_time_to_emit = now + self.emit_interval_ms
+        self.next_time_to_emit = now + emit_interval(self.context, self.emit_interval_ms)
         last = self.last_emit_window_close_time
         if last != NO_TIMESTAMP and last >= close_time:
             return

@@ -19,12 +19,23 @@ from streams_app.processors.api import Change, Processor, ProcessorContext, Reco
 from streams_app.processors.forwarding import TupleForwarder
 from streams_app.state.api import ValueAndTimestamp, Windowed
 
-__all__ = ["KStreamWindowAggregate", "TimeWindowAggregateBase", "DEFAULT_EMIT_INTERVAL_MS"]
+__all__ = [
+    "KStreamWindowAggregate",
+    "TimeWindowAggregateBase",
+    "DEFAULT_EMIT_INTERVAL_MS",
+    "emit_interval",
+]
 
 log = logging.getLogger(__name__)
 
 NO_TIMESTAMP = -1
 DEFAULT_EMIT_INTERVAL_MS = 1000  # Kafka's emit.interval.ms.kstreams.windowed.aggregation
+
+
+def emit_interval(context: ProcessorContext, default: int) -> int:
+    """The emit-final throttle: a runtime may override it on its context (the test driver
+    sets ``windowed_emit_interval_ms = 0``, as Kafka's TopologyTestDriver does)."""
+    return int(getattr(context, "windowed_emit_interval_ms", default))
 
 
 def skip_record(ctx: ProcessorContext, why: str) -> None:
@@ -89,7 +100,7 @@ class TimeWindowAggregateBase(Processor):
         if now < self.next_time_to_emit:
             return
         # schedule from now so a wall-clock jump does not trigger an emit per record
-        self.next_time_to_emit = now + self.emit_interval_ms
+        self.next_time_to_emit = now + emit_interval(self.context, self.emit_interval_ms)
         last = self.last_emit_window_close_time
         if last != NO_TIMESTAMP and last >= close_time:
             return
