@@ -69,6 +69,7 @@ class TopologyTestDriver:
                               global_stores=global_stores)
             # like Kafka's driver: no wall-clock throttling of emit-on-window-close results
             task.windowed_emit_interval_ms = 0  # type: ignore[attr-defined]
+            task.outer_join_emit_interval_ms = 0  # type: ignore[attr-defined]
             if sub.is_global:
                 global_stores.update(task.stores)
             self._tasks.append(task)
