@@ -13,6 +13,7 @@ listener with the value it replaced, oldest dirty entry first.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -178,7 +179,8 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
 
 
 class _Cache(_Layer):
-    """Dirty entries in write order; the listener hears of them on flush."""
+    """Kafka's NamedCache for one store: entries stay cached (clean) after a flush until
+    evicted least-recently-used, and reads see them before the store, expired or not."""
 
     def __init__(self, inner: Any, max_entries: int) -> None:
         if max_entries <= 0:
@@ -186,7 +188,9 @@ class _Cache(_Layer):
         self.inner = inner
         self.name = inner.name
         self.max_entries = max_entries
-        self._dirty: dict[Any, list[Any]] = {}
+        # cache key -> [value | _DELETED, timestamp, headers]; order = least recently used
+        self._entries: OrderedDict[Any, list[Any]] = OrderedDict()
+        self._dirty: dict[Any, None] = {}  # dirty keys, oldest write first
         self._listener: FlushListener | None = None
         self._send_old_values = False
 
@@ -197,27 +201,31 @@ class _Cache(_Layer):
         return True
 
     def _cache(self, ckey: Any, value: Any) -> None:
-        dirty = self._dirty
         ctx = self._context
-        entry = [_DELETED if value is None else value, self._ts(),
-                 ctx.headers if ctx is not None else ()]
-        dirty.pop(ckey, None)
-        dirty[ckey] = entry
-        if len(dirty) > self.max_entries:
-            self.flush()
+        self._entries[ckey] = [_DELETED if value is None else value, self._ts(),
+                               ctx.headers if ctx is not None else ()]
+        self._entries.move_to_end(ckey)
+        self._dirty.pop(ckey, None)
+        self._dirty[ckey] = None
+        while len(self._entries) > self.max_entries:
+            eldest = next(iter(self._entries))
+            if eldest in self._dirty:
+                self.flush()  # evicting a dirty entry flushes them all, as Kafka does
+            self._entries.pop(eldest, None)
 
     def _cached(self, ckey: Any) -> tuple[bool, Any]:
-        entry = self._dirty.get(ckey)
+        entry = self._entries.get(ckey)
         if entry is None:
             return False, None
+        self._entries.move_to_end(ckey)
         return True, None if entry[0] is _DELETED else entry[0]
 
-    def _overlay(self, stored: list[tuple[Any, Any]], dirty_keys: list[Any],
+    def _overlay(self, stored: list[tuple[Any, Any]], cache_keys: list[Any],
                  to_item: Callable[[Any], Any]) -> dict[Any, Any]:
         merged = dict(stored)
-        for ckey in dirty_keys:
+        for ckey in cache_keys:
             item = to_item(ckey)
-            value = self._dirty[ckey][0]
+            value = self._entries[ckey][0]
             if value is _DELETED:
                 merged.pop(item, None)
             else:
@@ -225,11 +233,15 @@ class _Cache(_Layer):
         return merged
 
     def flush(self) -> None:
-        """Write every dirty entry through and forward it, oldest first."""
+        """Write every dirty entry through and forward it, oldest first; cached deletes
+        are dropped from the cache afterwards."""
         dirty, self._dirty = self._dirty, {}
         listener = self._listener
-        for ckey, (value, ts, headers) in dirty.items():
+        for ckey in dirty:
+            value, ts, headers = self._entries[ckey]
             new = None if value is _DELETED else value
+            if new is None:
+                del self._entries[ckey]
             if listener is None:
                 self._write(ckey, new, ts)
                 continue
@@ -266,7 +278,7 @@ class CachingWindowStore(_Cache, WindowStore):
     def fetch_range(self, key: Any, time_from: int, time_to: int,
                     backward: bool = False) -> Iterator[tuple[int, Any]]:
         """The store's windows overlaid with dirty ones, by start."""
-        dirty = [c for c in self._dirty if c[0] == key and time_from <= c[1] <= time_to]
+        dirty = [c for c in self._entries if c[0] == key and time_from <= c[1] <= time_to]
         merged = self._overlay(list(self.inner.fetch_range(key, time_from, time_to)), dirty,
                                lambda c: c[1])
         return iter(sorted(merged.items(), reverse=backward))
@@ -274,7 +286,7 @@ class CachingWindowStore(_Cache, WindowStore):
     def _merged_windows(self, stored: list[tuple[Windowed, Any]], lo: int, hi: int
                         ) -> list[tuple[Windowed, Any]]:
         size = self.inner.window_size
-        dirty = [c for c in self._dirty if lo <= c[1] <= hi]
+        dirty = [c for c in self._entries if lo <= c[1] <= hi]
         merged = self._overlay(stored, dirty, lambda c: Windowed(c[0], c[1], c[1] + size))
         order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
         if self.inner.time_ordered:
@@ -325,7 +337,7 @@ class CachingSessionStore(_Cache, SessionStore):
     def find_sessions(self, key: Any, earliest_end: int, latest_start: int
                       ) -> Iterator[tuple[Windowed, Any]]:
         """The store's matching sessions overlaid with dirty ones, by end then start."""
-        dirty = [w for w in self._dirty
+        dirty = [w for w in self._entries
                  if w.key == key and w.end >= earliest_end and w.start <= latest_start]
         stored = list(self.inner.find_sessions(key, earliest_end, latest_start))
         merged = self._overlay(stored, dirty, lambda w: w)
@@ -334,7 +346,7 @@ class CachingSessionStore(_Cache, SessionStore):
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
         """Sessions ending in the range, dirty ones included, by end, key, start."""
-        dirty = [w for w in self._dirty if earliest_end <= w.end <= latest_end]
+        dirty = [w for w in self._entries if earliest_end <= w.end <= latest_end]
         stored = list(self.inner.find_sessions_ending(earliest_end, latest_end))
         merged = self._overlay(stored, dirty, lambda w: w)
         order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
@@ -343,7 +355,7 @@ class CachingSessionStore(_Cache, SessionStore):
 
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Every session, dirty ones included."""
-        merged = self._overlay(list(self.inner.all()), list(self._dirty), lambda w: w)
+        merged = self._overlay(list(self.inner.all()), list(self._entries), lambda w: w)
         order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
         ordered = sorted(merged, key=lambda w: (order[w.key], w.end, w.start))
         return iter([(w, merged[w]) for w in ordered])

@@ -95,3 +95,25 @@ def test_group_by_repartitions_before_the_windowed_aggregation() -> None:
     assert out == [(Windowed("odd", 0, 10), 1), (Windowed("even", 0, 10), 2),
                    (Windowed("odd", 0, 10), 4), (Windowed("even", 10, 20), 4)]
     d.close()
+
+
+def test_cached_windows_stay_visible_after_the_store_expires_them() -> None:
+    def windows(cache_entries: int) -> list[Windowed]:
+        b = StreamsBuilder()
+        (b.stream("input", key_serde=S, value_serde=J).group_by_key()
+         .windowed_by(TimeWindows.of_size_with_no_grace(10))
+         .count(Materialized(store_name="w", key_serde=S, value_serde=L)))
+        d = TopologyTestDriver(b.build(), {"application_id": "app",
+                                           "cache_max_entries": cache_entries})
+        topic = d.create_input_topic("input", S, J)
+        topic.pipe_input("a", 1, 5)
+        topic.pipe_input("b", 1, 100)  # retention 10: the store hides [0,10) from now on
+        got = [w for w, _ in d.get_window_store("w").all()]
+        d.close()
+        return got
+
+    # Kafka's record cache keeps flushed entries (clean) and serves reads from them first
+    assert windows(100) == [Windowed("a", 0, 10), Windowed("b", 100, 110)]
+    assert windows(0) == [Windowed("b", 100, 110)]
+    # a one-entry cache evicts a's window when b's arrives
+    assert windows(1) == [Windowed("b", 100, 110)]
