@@ -31,7 +31,18 @@ from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
 
-__all__ = ["StreamTask", "RuntimeNode"]
+__all__ = ["StreamTask", "RuntimeNode", "bind_serde"]
+
+
+def bind_serde(serde: Any, default: Any, config: StreamsConfig) -> Any:
+    """The serde a node or store declared, with the application defaults filled in."""
+    bind = getattr(serde, "bind_defaults", None)
+    if bind is not None:  # internal wrapper serdes (joins) fill in the defaults
+        return bind(config.default_key_serde, config.default_value_serde)
+    if isinstance(serde, ChangeSerde):
+        inner = resolve_serde(serde.inner, "serde")
+        return ChangeSerde(default if inner is None else inner)
+    return default if serde is None else resolve_serde(serde, "serde")
 
 
 class RuntimeNode:
@@ -128,13 +139,7 @@ class StreamTask(ProcessorContext):
     # -- wiring ---------------------------------------------------------------------------
 
     def _serde(self, serde: Any, default: Any) -> Any:
-        bind = getattr(serde, "bind_defaults", None)
-        if bind is not None:  # internal wrapper serdes (joins) fill in the defaults
-            return bind(self.config.default_key_serde, self.config.default_value_serde)
-        if isinstance(serde, ChangeSerde):
-            inner = resolve_serde(serde.inner, "serde")
-            return ChangeSerde(default if inner is None else inner)
-        return default if serde is None else resolve_serde(serde, "serde")
+        return bind_serde(serde, default, self.config)
 
     def _build(self) -> None:
         topo, cfg = self.topology, self.config
