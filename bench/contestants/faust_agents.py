@@ -1,11 +1,12 @@
 """faust-streaming written the way its docs teach: agents, ``group_by``, Tables.
 
-* ``count``: an agent re-keys rides by PULocationID with ``stream.group_by`` and counts them in a
-  ``Table(default=int)``.
+* ``count``: an agent counts rides per record key (the topic is keyed by PULocationID, so no
+  ``group_by`` repartition is needed, as for every contestant) in a ``Table(default=int)``.
 * ``windowed_count``: a ``.tumbling(60)`` windowed table ``relative_to_stream()`` (event time),
   keyed by the record key (already the zone; a repartition would interleave event time).
 * ``zone_join``: the zones topic fills a co-partitioned ``Table``; a rides agent looks each ride's
-  borough up there and forwards it to a topic keyed by borough; a third agent counts boroughs.
+  borough up there and forwards it to a topic keyed by borough (the ``group_by`` pattern); a third
+  agent counts boroughs.
 * ``session``: Faust has no session windows -> missing.
 
 Stores are in memory (``store="memory://"``, the docs' default). Once the tables cover every
@@ -113,8 +114,8 @@ def _count(app: faust.App, rides: faust.TopicT, state: _Run, cfg: RunConfig):
 
     @app.agent(rides)
     async def count(stream: faust.StreamT) -> None:
-        async for ride in stream.group_by(lambda r: str(r["PULocationID"]), name="by-zone"):
-            counts[str(ride["PULocationID"])] += 1
+        async for zone, _ride in stream.items():
+            counts[zone] += 1
             state.seen(stream.current_event)
 
     return lambda: {str(k): v for k, v in counts.items()}

@@ -1,8 +1,8 @@
 """Quix Streams, written with its own API: StreamingDataFrame, group_by, stateful apply, windows.
 
-``count`` re-keys by the ride's PULocationID with ``group_by`` (a repartition topic, as the docs
-teach) and ``zone_join`` by borough; the windowed pipelines use the record key (already the
-zone) because a repartition interleaves partitions far beyond any sensible grace period. State
+The topic is keyed by PULocationID, so ``count`` and the windowed pipelines aggregate per record
+key with no repartition (as every contestant does); ``zone_join`` re-keys by borough with
+``group_by`` (a repartition topic). State
 lives in Quix's RocksDB stores with changelog topics (the defaults); an ``update`` callback keeps
 the latest value per result key. The run stops (``app.stop()``) once those results cover every
 input record, and Quix commits its checkpoint on the way out; if records stop arriving first
@@ -96,7 +96,7 @@ def run(cfg: RunConfig) -> RunResult:
 
     sdf = sdf.update(first)
     if cfg.pipeline == "count":
-        sdf = sdf.group_by("PULocationID").apply(_count, stateful=True)
+        sdf = sdf.apply(_count, stateful=True)
         sdf.update(lambda n, key, ts, _h: settle(_key(key), n, ts), metadata=True)
     elif cfg.pipeline == "zone_join":
         sdf = sdf.apply(lambda ride: {"borough": zones[ride["PULocationID"]]})

@@ -31,9 +31,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * Kafka Streams DSL versions of the benchmark pipelines. Argument: the RunConfig JSON of
  * bench/common.py; writes a RunResult JSON to its "out" path.
  *
- * <p>count re-keys by PULocationID with groupBy (a repartition, as the Python frameworks do);
- * zone_join joins with the zones topic as a GlobalKTable (fully loaded before processing) and
- * re-keys by borough; the windowed pipelines use the record key (already the zone).
+ * <p>The topic is keyed by PULocationID, so count and the windowed pipelines use groupByKey (no
+ * repartition); zone_join joins with the zones topic as a GlobalKTable (fully loaded before
+ * processing) and re-keys by borough with groupBy (a repartition).
  */
 public final class Main {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,7 +72,7 @@ public final class Main {
     rides = rides.peek((k, v) -> progress.first(latencyMode));
     switch (pipeline) {
       case "count" -> rides
-          .groupBy((k, v) -> zoneOf(v), Grouped.with(Serdes.String(), Serdes.String()))
+          .groupByKey()
           .count()
           .toStream()
           .process(() -> new Sink<String>(progress, latencyMode, k -> k));
@@ -157,13 +157,6 @@ public final class Main {
     return dir.isEmpty() ? System.getProperty("java.io.tmpdir") + "/bench-kafka-streams" : dir;
   }
 
-  private static String zoneOf(String ride) {
-    try {
-      return JSON.readTree(ride).get("PULocationID").asText();
-    } catch (Exception e) {
-      throw new IllegalArgumentException("ride is not JSON: " + e.getMessage(), e);
-    }
-  }
 
   private static String boroughOf(String zone) {
     try {
