@@ -21,6 +21,8 @@ from aiokafka.structs import ConsumerRecord
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
+
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
 RevokeHook = Callable[[set[TP]], None]
@@ -53,7 +55,14 @@ class BatchHooks:
 
 
 class BatchConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with batch delivery for topics that have a handler."""
+    """Faust's aiokafka consumer with batch delivery for topics that have a handler.
+
+    aiokafka runs in the app's event loop (:class:`InLoopConsumerThread`), not in Faust's
+    consumer thread; set ``ConsumerThread`` to Faust's ``AIOKafkaConsumerThread`` for that.
+    """
+
+    #: The class running aiokafka for this consumer (Faust's thread interface).
+    ConsumerThread: type[faust_aiokafka.AIOKafkaConsumerThread] = InLoopConsumerThread
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,6 +70,9 @@ class BatchConsumer(faust_aiokafka.Consumer):
         self._batch_done: dict[TP, int] = {}
         # The offsets the commit in progress may write (see _commit_tps).
         self._committing: dict[TP, int] = {}
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return self.ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     @property
     def _hooks(self) -> BatchHooks:
