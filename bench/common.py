@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -89,8 +88,12 @@ def peak_rss_mb() -> float:
 
 
 def announce_ready() -> None:
-    """Tell the harness (latency mode) that the first record was consumed."""
-    print("READY", flush=True)
+    """Tell the harness (latency mode) that the first record was consumed.
+
+    Written to file descriptor 1 directly: workers such as Faust's redirect ``sys.stdout``
+    into their logger.
+    """
+    os.write(1, b"READY\n")
 
 
 class TargetReader:
@@ -106,8 +109,12 @@ class TargetReader:
             threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        line = sys.stdin.readline().strip()
-        self._total = int(line) if line else -1
+        # From descriptor 0 itself, whatever a framework did to ``sys.stdin``. No number (the
+        # harness died) leaves the total unknown: the run never completes and is killed.
+        with os.fdopen(os.dup(0)) as stdin:
+            line = stdin.readline().strip()
+        if line:
+            self._total = int(line)
 
     @property
     def total(self) -> int | None:

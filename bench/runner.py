@@ -93,11 +93,13 @@ async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: flo
     created after READY. The total is sent on its stdin once everything is produced.
     """
     await create_topics(cfg.bootstrap, cfg.input_topic)
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.bootstrap, acks=1, linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.bootstrap, acks=1, linger_ms=1,
+                                max_batch_size=256 * 1024)
     await producer.start()
     started = time.monotonic()
     proc = await _spawn(name, cfg)
     sent = 0
+    paced = False
     # Values are made up front and records go out as one batch per partition per tick: the
     # harness must not eat the CPU the contestant and the broker need.
     rides = [(key, value) for _, _, key, value in ride_events(int(rate * seconds) + 2000, seed=11)]
@@ -108,14 +110,22 @@ async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: flo
         nonlocal sent
         batches = {p: producer.create_batch() for p in parts}
         now_ms = int(time.time() * 1000)
-        for key, value in rides[sent % len(rides):][:count]:
-            batches[partitioner(key, parts, parts)].append(key=key, value=value,
-                                                             timestamp=now_ms)
+
+        async def flush(p: int) -> None:
+            batch, batches[p] = batches[p], producer.create_batch()
+            batch.close()
+            await producer.send_batch(batch, cfg.input_topic, partition=p)
+
+        for i in range(sent, sent + count):
+            key, value = rides[i % len(rides)]
+            p = partitioner(key, parts, parts)
+            if batches[p].append(key=key, value=value, timestamp=now_ms) is None:  # full
+                await flush(p)
+                batches[p].append(key=key, value=value, timestamp=now_ms)
         sent += count
-        for p, batch in batches.items():
-            if batch.record_count():
-                batch.close()
-                await producer.send_batch(batch, cfg.input_topic, partition=p)
+        for p in parts:
+            if batches[p].record_count():
+                await flush(p)
 
     try:
         ready = asyncio.ensure_future(proc.stdout.readline())  # type: ignore[union-attr]
@@ -126,7 +136,8 @@ async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: flo
             await send(1)
             _status(label, started, proc.pid, "joining")
             await asyncio.wait([ready], timeout=0.1)
-        if ready.done() and b"READY" in ready.result():
+        paced = ready.done() and not ready.cancelled() and b"READY" in ready.result()
+        if paced:
             t0, warm = time.monotonic(), sent
             while (elapsed := time.monotonic() - t0) < seconds:
                 due = int(elapsed * rate) - (sent - warm)  # catch up to the schedule
@@ -142,5 +153,10 @@ async def latency(name: str, cfg: RunConfig, label: str, rate: int, seconds: flo
                 proc.stdin.write(f"{sent}\n".encode())
                 await proc.stdin.drain()
                 proc.stdin.close()
+    if not paced:  # no READY: give it a moment to write what went wrong, then stop it
+        result = await _finish(proc, cfg, label, started, 10.0)
+        if result.status == "ok":
+            result = RunResult("error", detail="never reported READY (its first record)")
+        return result
     return await _finish(proc, cfg, label, started, timeout_s)
 

@@ -108,5 +108,5 @@ def test_run_options_fail_naming_the_setting() -> None:
     with pytest.raises(SystemExit):
         _parse(["--contestants", "spark"])
     args = _parse(["--quick"])
-    assert (args.records, args.runs) == (60_000, 1)
+    assert (args.records, args.runs) == (50_000, 1)
     assert SimpleNamespace(**vars(args)).contestants == list(CONTESTANTS)
