@@ -458,7 +458,7 @@ class LocalKafkaCluster:
             cfg.write_text("".join(f"{k}={v}\n" for k, v in self._properties(node).items()))
             (node.home / "log4j2.properties").write_text(_LOG4J2)
             cmd = [*self._java_cmd(java, libs, node, heap_mb=256), "kafka.tools.StorageTool",
-                   "format", "-t", cluster_id, "-c", str(cfg), "--ignore-formatted"]
+                   "format", f"--cluster-id={cluster_id}", "-c", str(cfg), "--ignore-formatted"]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
         for node, proc in zip(self._nodes, procs, strict=True):
             out, _ = proc.communicate(timeout=self.startup_timeout_s)
@@ -544,7 +544,10 @@ class LocalKafka(LocalKafkaCluster):
 
 
 def _cluster_id() -> str:
-    """A random KRaft cluster id (base64url of 16 bytes, as `kafka-storage random-uuid` makes)."""
+    """A random KRaft cluster id (base64url of 16 bytes, as `kafka-storage random-uuid` makes).
+
+    It may start with "-": pass it as ``--cluster-id=<id>``, never as a separate argument.
+    """
     import base64
 
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

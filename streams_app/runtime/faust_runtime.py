@@ -30,13 +30,24 @@ from streams_app.kafka.topics import TopicSpec
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.faust_transport import BatchHooks
 from streams_app.runtime.producing import BulkProducer
-from streams_app.runtime.task import StreamTask
-from streams_app.serdes import resolve_serde
+from streams_app.runtime.task import StreamTask, bind_serde
 from streams_app.settings import ConfigError, Settings
-from streams_app.state.api import KeyValueStore, ValueAndTimestamp
+from streams_app.state.api import KeyValueStore, StateStore, ValueAndTimestamp
 from streams_app.state.memory import InMemoryKeyValueStore
 from streams_app.state.rocksdb import RocksDictKeyValueStore, stored_value
-from streams_app.state.spec import KEY_VALUE, StoreSpec
+from streams_app.state.rocksdb_windowed import RocksDictSessionStore, RocksDictWindowStore
+from streams_app.state.spec import (
+    _FOREVER as FOREVER,
+)
+from streams_app.state.spec import (
+    KEY_VALUE,
+    SESSION,
+    WINDOW,
+    StoreSpec,
+    StoreStack,
+    build_store_stack,
+    in_memory_store,
+)
 
 __all__ = ["FaustRuntime", "StoreTable", "cache_entries"]
 
@@ -57,13 +68,15 @@ class StoreTable(faust.Table):
     """The Faust table behind one state store (never used through Faust's Table API).
 
     Restoring writes the changelog into the partition's database in the store's own layout
-    (timestamped values get their timestamp back from the changelog record).
+    (timestamped values get their timestamp back from the changelog record). A global store's
+    changelog is its source topic; every partition of it is restored into one database.
     """
 
     spec: StoreSpec
     key_serde: Any
     value_serde: Any
-    memory_stores: dict[int, InMemoryKeyValueStore]
+    memory_stores: dict[int, KeyValueStore]
+    source_topic: str | None = None
 
     def bind(self, spec: StoreSpec, key_serde: Any, value_serde: Any) -> StoreTable:
         """Attach the store's spec and serdes (done once when the runtime is built)."""
@@ -71,53 +84,108 @@ class StoreTable(faust.Table):
         self.memory_stores = {}
         return self
 
+    def _changelog_topic_name(self) -> str:
+        # Faust's assignor asks this for global tables: the source topic is the changelog.
+        return self.source_topic or super()._changelog_topic_name()
+
     @property
     def on_rocksdb(self) -> bool:
         return hasattr(self.data, "_db_for_partition")
 
-    def store_for(self, partition: int) -> KeyValueStore:
+    def _db(self, partition: int) -> Any:
+        return self.data._db_for_partition(0 if self.is_global else partition)
+
+    def store_for(self, partition: int) -> StateStore:
         """The task-facing store of ``partition`` (its RocksDB, or a dict for memory://)."""
-        if self.on_rocksdb:
-            db = self.data._db_for_partition(partition)
-            return RocksDictKeyValueStore(self.spec.name, db, self.key_serde, self.value_serde,
-                                          self.spec.timestamped)
-        store = self.memory_stores.get(partition)
-        if store is None:
-            store = self.memory_stores[partition] = InMemoryKeyValueStore(self.spec.name)
-        return store
+        spec = self.spec
+        if not self.on_rocksdb:
+            store = self.memory_stores.get(partition)
+            if store is None:
+                store = self.memory_stores[partition] = InMemoryKeyValueStore(spec.name)
+            return store
+        if self.is_global:
+            return _GlobalRocksStore(self, spec.name, self.key_serde, self.value_serde,
+                                     spec.timestamped)
+        return self._open(self._db(partition))
+
+    def _open(self, db: Any) -> StateStore:
+        spec = self.spec
+        retention = FOREVER if spec.retention_ms is None else spec.retention_ms
+        if spec.kind == WINDOW:
+            return RocksDictWindowStore(spec.name, db, self.key_serde, self.value_serde,
+                                        spec.window_size or 0, retention, spec.timestamped,
+                                        spec.time_ordered)
+        if spec.kind == SESSION:
+            return RocksDictSessionStore(spec.name, db, self.key_serde, self.value_serde,
+                                         retention)
+        return RocksDictKeyValueStore(spec.name, db, self.key_serde, self.value_serde,
+                                      spec.timestamped)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         """Write changelog events into the stores (Faust calls this during recovery)."""
-        timestamped = self.spec.timestamped
         if not self.on_rocksdb:
-            for event in batch:
-                msg = event.message
-                store = self.store_for(msg.partition)
-                key = self.key_serde.deserialize(msg.key)
-                if msg.value is None:
-                    store.delete(key)
-                    continue
-                value = self.value_serde.deserialize(msg.value)
-                ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
-                store.put(key, ValueAndTimestamp(value, ts) if timestamped else value)
+            self._restore_memory(batch)
             return
+        kind, timestamped = self.spec.kind, self.spec.timestamped
         batches: dict[int, Any] = {}
+        windowed: dict[int, Any] = {}
         offsets: dict[TP, int] = {}
         for event in batch:
             msg = event.message
-            wb = batches.get(msg.partition)
+            partition = 0 if self.is_global else msg.partition
+            ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
+            offsets[msg.tp] = max(msg.offset, offsets.get(msg.tp, -1))
+            if kind != KEY_VALUE:
+                store = windowed.get(partition)
+                if store is None:
+                    store = windowed[partition] = self._open(self._db(partition))
+                if kind == WINDOW:
+                    store.put_raw(msg.key, msg.value, ts)
+                else:
+                    store.put_raw(msg.key, msg.value)
+                continue
+            wb = batches.get(partition)
             if wb is None:
-                wb = batches[msg.partition] = rocksdict.WriteBatch(raw_mode=True)
+                wb = batches[partition] = rocksdict.WriteBatch(raw_mode=True)
             if msg.value is None:
                 wb.delete(msg.key)
             else:
-                ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
                 wb.put(msg.key, stored_value(msg.value, ts, timestamped))
-            offsets[msg.tp] = max(msg.offset, offsets.get(msg.tp, -1))
         for partition, wb in batches.items():
-            self.data._db_for_partition(partition).write(wb)
+            self._db(partition).write(wb)
         for tp, offset in offsets.items():
             self.data.set_persisted_offset(tp, offset)
+
+    def _restore_memory(self, batch: Iterable[Any]) -> None:
+        timestamped = self.spec.timestamped
+        for event in batch:
+            msg = event.message
+            store = self.store_for(msg.partition)
+            key = self.key_serde.deserialize(msg.key)
+            if msg.value is None:
+                store.delete(key)
+                continue
+            value = self.value_serde.deserialize(msg.value)
+            ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
+            store.put(key, ValueAndTimestamp(value, ts) if timestamped else value)
+
+
+class _GlobalRocksStore(RocksDictKeyValueStore):
+    """A global store: one database for all partitions, looked up on every access because
+    Faust may reopen it on a rebalance."""
+
+    def __init__(self, table: StoreTable, name: str, key_serde: Any, value_serde: Any,
+                 timestamped: bool) -> None:
+        self._table = table
+        super().__init__(name, None, key_serde, value_serde, timestamped)
+
+    @property
+    def db(self) -> Any:  # type: ignore[override]
+        return self._table._db(0)
+
+    @db.setter
+    def db(self, _value: Any) -> None:
+        pass
 
 
 class FaustRuntime:
@@ -148,11 +216,9 @@ class FaustRuntime:
         self.config = StreamsConfig.from_mapping(cfg)
         self.app_id = settings.app_id
         self.dead_letter_topic = dead_letter_topic or f"{self.app_id}-dead-letter"
-        self.subtopologies = [s for s in topology.subtopologies() if not s.is_global]
-        if len(self.subtopologies) != len(topology.subtopologies()):
-            raise NotImplementedError(
-                "GlobalKTable runs in the TopologyTestDriver; the Faust runtime does not run "
-                "global stores yet")
+        subtopologies = topology.subtopologies()
+        self.subtopologies = [s for s in subtopologies if not s.is_global]
+        self.global_subtopologies = [s for s in subtopologies if s.is_global]
         self.app: StreamsApp = create_app(settings, topics=[*self._user_topics(topics),
                                                          *self._internal_topics()])
         self.app.conf.broker_consumer = [f"streams://{s}" for s in settings.bootstrap_list]
@@ -161,6 +227,7 @@ class FaustRuntime:
         self.tables: dict[str, StoreTable] = {}
         self.tasks: dict[tuple[int, int], StreamTask] = {}
         self._producer: BulkProducer | None = None
+        self._globals: dict[str, StoreStack] | None = None
         self._declare()
 
     # -- compile -------------------------------------------------------------------------
@@ -177,22 +244,13 @@ class FaustRuntime:
         return [t for t in topics if t.name != self.dead_letter_topic]
 
     def _declare(self) -> None:
-        app, topo, cfg = self.app, self.topology, self.config
+        app, topo = self.app, self.topology
+        for sub in self.global_subtopologies:
+            for name in sub.stores:
+                self._declare_store(topo.stores[name])
         for sub in self.subtopologies:
             for name in sub.stores:
-                spec = topo.stores[name]
-                if spec.kind != KEY_VALUE:
-                    raise NotImplementedError(f"store {name!r}: {spec.kind} stores are not yet "
-                                              "supported by the Faust runtime")
-                if name in self.tables:
-                    continue
-                table = StoreTable(app, name=name, beacon=app.tables.beacon,
-                                   partitions=self.settings.topic_partitions,
-                                   key_type=bytes, value_type=bytes,  # raw changelog codecs
-                                   help=f"state store {name}")
-                ks = resolve_serde(spec.key_serde or cfg.default_key_serde, "key_serde")
-                vs = resolve_serde(spec.value_serde or cfg.default_value_serde, "value_serde")
-                self.tables[name] = app.tables.add(table.bind(spec, ks, vs))
+                self._declare_store(topo.stores[name])
             for topic in sub.source_topics:
                 real = topo.topic_name(topic, self.app_id)
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
@@ -201,8 +259,33 @@ class FaustRuntime:
         self.hooks.add_on_revoked(self._revoke)
         app.startup_checks.append(self._check_source_topics)
 
+    def _declare_store(self, spec: StoreSpec) -> None:
+        """A Faust table for every logged or global store; unlogged stores live in the task."""
+        if spec.name in self.tables or not (spec.logging or spec.is_global):
+            return
+        if spec.kind != KEY_VALUE and self.settings.store != "rocksdb":
+            raise ConfigError(f"STREAMS_STORE (store): {spec.kind} store {spec.name!r} needs "
+                              "'rocksdb' in the Faust runtime")
+        app, cfg = self.app, self.config
+        kw: dict[str, Any] = {"partitions": self.settings.topic_partitions}
+        if spec.is_global:
+            # A GlobalKTable's changelog is its source topic, read whole by every worker.
+            kw = {"is_global": True, "changelog_topic": app.topic(
+                spec.source_topic, key_type=bytes, value_type=bytes, acks=False)}
+        table = StoreTable(app, name=spec.name, beacon=app.tables.beacon,
+                           key_type=bytes, value_type=bytes,  # raw changelog codecs
+                           help=f"state store {spec.name}", **kw)
+        if spec.is_global:
+            table.source_topic = spec.source_topic
+        ks = bind_serde(spec.key_serde, cfg.default_key_serde, cfg)
+        vs = bind_serde(spec.value_serde, cfg.default_value_serde, cfg)
+        self.tables[spec.name] = app.tables.add(table.bind(spec, ks, vs))
+
     async def _check_source_topics(self) -> None:
         want = self.settings.topic_partitions
+        for sub in self.global_subtopologies:
+            for topic in sub.source_topics:  # a missing one raises, naming the topic
+                await describe_topic(self.settings.bootstrap_servers, topic)
         for sub in self.subtopologies:
             for topic in sub.source_topics:
                 real = self.topology.topic_name(topic, self.app_id)
@@ -215,12 +298,24 @@ class FaustRuntime:
 
     # -- run -----------------------------------------------------------------------------
 
+    def _store(self, spec: StoreSpec, partition: int) -> StateStore:
+        table = self.tables.get(spec.name)
+        return in_memory_store(spec) if table is None else table.store_for(partition)
+
+    def _global_stores(self) -> dict[str, StoreStack]:
+        if self._globals is None:
+            self._globals = {
+                name: build_store_stack(self.topology.stores[name], 0,
+                                        lambda spec: self._store(spec, 0))
+                for sub in self.global_subtopologies for name in sub.stores}
+        return self._globals
+
     def _task(self, sub: SubTopology, partition: int) -> StreamTask:
         task = self.tasks.get((sub.id, partition))
         if task is None:
-            tables = self.tables
             task = StreamTask(self.topology, sub, self.config, partition,
-                              store_factory=lambda spec: tables[spec.name].store_for(partition))
+                              store_factory=lambda spec: self._store(spec, partition),
+                              global_stores=self._global_stores())
             self.tasks[(sub.id, partition)] = task
         return task
 
