@@ -174,7 +174,7 @@ def render_markdown(doc: dict, details: dict) -> str:
         "",
         "```sh",
         "make bench         # 1,000,000 records, 3 runs each (tens of minutes)",
-        "make bench-quick   # 50,000 records, 1 run each (~3 min)",
+        "make bench-quick   # 50,000 records, 1 run each (~4 min)",
         "python -m bench.run --records 300000 --runs 1 --pipelines count "
         "--contestants aiokafka,quixstreams",
         "```",

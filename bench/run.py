@@ -26,13 +26,13 @@ LATENCY_RATE = 10_000
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     p.add_argument("--quick", action="store_true",
-                   help="50k records, 1 run, 3 s latency phase, 40 s per run (~3 min)")
+                   help="50k records, 1 run, 3 s latency phase, 60 s per run (~4 min)")
     p.add_argument("--records", type=int, default=None, help="input records (default 1000000)")
     p.add_argument("--runs", type=int, default=None, help="runs per contestant (default 3)")
     p.add_argument("--latency-seconds", type=float, default=None,
                    help="paced phase of the latency test (default 10)")
     p.add_argument("--timeout", type=float, default=None,
-                   help="seconds one contestant run may take (default 600; quick 40)")
+                   help="seconds one contestant run may take (default 600; quick 60)")
     p.add_argument("--pipelines", default=",".join(PIPELINES), help="comma-separated subset")
     p.add_argument("--contestants", default=",".join(CONTESTANTS), help="comma-separated subset")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
@@ -41,7 +41,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args.records = args.records or (50_000 if args.quick else 1_000_000)
     args.runs = args.runs or (1 if args.quick else 3)
     args.latency_seconds = args.latency_seconds or (3.0 if args.quick else 10.0)
-    args.timeout = args.timeout or (40.0 if args.quick else 600.0)
+    args.timeout = args.timeout or (60.0 if args.quick else 600.0)
     for opt, allowed in (("pipelines", PIPELINES), ("contestants", CONTESTANTS)):
         chosen = [x for x in getattr(args, opt).split(",") if x]
         bad = [x for x in chosen if x not in allowed]

@@ -5,8 +5,8 @@
 * ``windowed_count``: a ``.tumbling(60)`` windowed table ``relative_to_stream()`` (event time),
   keyed by the record key (already the zone; a repartition would interleave event time).
 * ``zone_join``: the zones topic fills a co-partitioned ``Table``; a rides agent looks each ride's
-  borough up there and forwards it to a topic keyed by borough (the ``group_by`` pattern); a third
-  agent counts boroughs.
+  borough up there and forwards the borough to a topic keyed by it (the ``group_by`` pattern); a
+  third agent counts boroughs.
 * ``session``: Faust has no session windows -> missing.
 
 Stores are in memory (``store="memory://"``, the docs' default). Once the tables cover every
@@ -156,10 +156,11 @@ def _zone_join(app: faust.App, rides: faust.TopicT, state: _Run, cfg: RunConfig)
 
     @app.agent(rides)
     async def join(stream: faust.StreamT) -> None:
-        async for zone, ride in stream.items():
+        async for zone, _ride in stream.items():
             while zones.get(zone) is None:  # the zones agent has not reached this zone yet
                 await asyncio.sleep(0.005)
-            await by_borough.send(key=zones[zone], value=ride)
+            # The join result is the borough, as in the other contestants' join.
+            await by_borough.send(key=zones[zone], value=zones[zone])
 
     @app.agent(by_borough)
     async def count(stream: faust.StreamT) -> None:
