@@ -166,6 +166,7 @@ def render_markdown(doc: dict, details: dict) -> str:
     ]
     if problems:
         out += ["", "Not measured:", "", *problems]
+    out += ["", "## How each contestant runs the pipelines", "", *_METHOD]
     out += [
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
@@ -185,6 +186,31 @@ def render_markdown(doc: dict, details: dict) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+_METHOD = [
+    "- Input: rides.csv scaled up, Zipf-like PULocationID popularity over 265 zones, Poisson "
+    "pickup times (20/s of event time), 5% of records up to 30 s late; keyed by PULocationID, "
+    "JSON values, Kafka timestamp = pickup time. Zones: taxi_zone_lookup.csv in a co-partitioned "
+    "topic.",
+    "- Every contestant consumes the same topic from the start with a fresh group id, in its "
+    "own process, with default (at-least-once) guarantees. The topic is already keyed by zone, "
+    "so count, windowed_count and session aggregate per record key (no repartition; Kafka "
+    "Streams `groupByKey`); zone_join re-keys by borough (a repartition in every framework).",
+    "- windowed_count: 1-minute tumbling windows; session: 5-minute inactivity gap; grace 60 s "
+    "(nothing is late by more than 30 s). Kafka Streams' window/session stores keep 1 day "
+    "(its default of window+grace makes a RocksDB segment per minute of event time).",
+    "- aiokafka: getmany + orjson + dicts, no state store or changelog (the Python ceiling).",
+    "- faust: agents + Tables in memory (docs defaults); the join looks zones up in a "
+    "co-partitioned Table and forwards the borough to a topic keyed by it. No session windows.",
+    "- quixstreams: StreamingDataFrame with stateful apply / tumbling_window / session_window "
+    "and RocksDB state; the zones are read into a dict at start (Quix has no table to join "
+    "with; `join_asof` does not wait for the zones side).",
+    "- kafka_streams: Kafka Streams DSL (GlobalKTable join), record cache on, commits every 1 s "
+    "(100 ms in the latency test); JVM with -Xmx2g.",
+    "- End time: the moment the contestant's results cover every input record (Kafka Streams: "
+    "after the cache flush on commit), followed by an offset commit where the API allows.",
+]
 
 
 def chart(doc: dict, path: Path) -> None:
