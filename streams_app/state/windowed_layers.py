@@ -191,6 +191,8 @@ class _Cache(_Layer):
         # cache key -> [value | _DELETED, timestamp, headers]; order = least recently used
         self._entries: OrderedDict[Any, list[Any]] = OrderedDict()
         self._dirty: dict[Any, None] = {}  # dirty keys, oldest write first
+        # record key -> cache keys holding a value (not a delete): range reads visit only these
+        self._live_by_key: dict[Any, dict[Any, None]] = {}
         self._listener: FlushListener | None = None
         self._send_old_values = False
 
@@ -205,13 +207,29 @@ class _Cache(_Layer):
         self._entries[ckey] = [_DELETED if value is None else value, self._ts(),
                                ctx.headers if ctx is not None else ()]
         self._entries.move_to_end(ckey)
+        if value is None:
+            self._unindex(ckey)
+        else:
+            self._live_by_key.setdefault(ckey[0], {})[ckey] = None
         self._dirty.pop(ckey, None)
         self._dirty[ckey] = None
         while len(self._entries) > self.max_entries:
             eldest = next(iter(self._entries))
             if eldest in self._dirty:
                 self.flush()  # evicting a dirty entry flushes them all, as Kafka does
-            self._entries.pop(eldest, None)
+            if self._entries.pop(eldest, None) is not None:
+                self._unindex(eldest)
+
+    def _unindex(self, ckey: Any) -> None:
+        live = self._live_by_key.get(ckey[0])
+        if live is not None:
+            live.pop(ckey, None)
+            if not live:
+                del self._live_by_key[ckey[0]]
+
+    def _live(self, key: Any) -> list[Any]:
+        """Cache keys of ``key`` that hold a value (cache keys start with the record key)."""
+        return list(self._live_by_key.get(key, ()))
 
     def _cached(self, ckey: Any) -> tuple[bool, Any]:
         entry = self._entries.get(ckey)
@@ -278,10 +296,12 @@ class CachingWindowStore(_Cache, WindowStore):
     def fetch_range(self, key: Any, time_from: int, time_to: int,
                     backward: bool = False) -> Iterator[tuple[int, Any]]:
         """The store's windows overlaid with dirty ones, by start."""
-        dirty = [c for c in self._entries if c[0] == key and time_from <= c[1] <= time_to]
-        merged = self._overlay(list(self.inner.fetch_range(key, time_from, time_to)), dirty,
-                               lambda c: c[1])
-        return iter(sorted(merged.items(), reverse=backward))
+        entries = self._entries
+        merged = [(start, v) for start, v in self.inner.fetch_range(key, time_from, time_to)
+                  if (key, start) not in entries]
+        merged += [(c[1], entries[c][0]) for c in self._live(key)
+                   if time_from <= c[1] <= time_to]
+        return iter(sorted(merged, key=lambda item: item[0], reverse=backward))
 
     def _merged_windows(self, stored: list[tuple[Windowed, Any]], lo: int, hi: int
                         ) -> list[tuple[Windowed, Any]]:
@@ -337,11 +357,12 @@ class CachingSessionStore(_Cache, SessionStore):
     def find_sessions(self, key: Any, earliest_end: int, latest_start: int
                       ) -> Iterator[tuple[Windowed, Any]]:
         """The store's matching sessions overlaid with dirty ones, by end then start."""
-        dirty = [w for w in self._entries
-                 if w.key == key and w.end >= earliest_end and w.start <= latest_start]
-        stored = list(self.inner.find_sessions(key, earliest_end, latest_start))
-        merged = self._overlay(stored, dirty, lambda w: w)
-        return iter([(w, merged[w]) for w in sorted(merged, key=lambda w: (w.end, w.start))])
+        entries = self._entries
+        merged = [(w, v) for w, v in self.inner.find_sessions(key, earliest_end, latest_start)
+                  if w not in entries]
+        merged += [(w, entries[w][0]) for w in self._live(key)
+                   if w.end >= earliest_end and w.start <= latest_start]
+        return iter(sorted(merged, key=lambda item: (item[0].end, item[0].start)))
 
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
