@@ -174,7 +174,7 @@ def render_markdown(doc: dict, details: dict) -> str:
         "## Reproduce",
         "",
         "```sh",
-        "make bench         # 1,000,000 records, 3 runs each (tens of minutes)",
+        "make bench         # 1,000,000 records, 3 runs each (an hour or more: faust ~2k rec/s)",
         "make bench-quick   # 50,000 records, 1 run each (~4 min)",
         "python -m bench.run --records 300000 --runs 1 --pipelines count "
         "--contestants aiokafka,quixstreams",
@@ -239,3 +239,17 @@ def chart(doc: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def main() -> int:
+    """``python -m bench.report``: re-render BENCHMARKS.md and the chart from the saved JSON."""
+    doc = json.loads((RESULTS_DIR / "latest.json").read_text())
+    details = json.loads((RESULTS_DIR / "details.json").read_text())
+    chart(doc, RESULTS_DIR / "chart.png")
+    MARKDOWN.write_text(render_markdown(doc, details))
+    print(table(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
