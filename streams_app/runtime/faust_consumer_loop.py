@@ -10,6 +10,10 @@ all Faust's code) but it never starts a thread: aiokafka lives in the app loop, 
 
 Rebalance callbacks still travel through the consumer's method queue
 (``threadsafe_partitions_revoked``/``_assigned``), which works unchanged inside one loop.
+
+The price: heartbeats share the loop with processing, so no single synchronous stretch (one
+batch handler call) may come near ``broker_session_timeout``; a fetched batch takes tens of
+milliseconds, far below it.
 """
 
 from __future__ import annotations
