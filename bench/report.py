@@ -205,7 +205,9 @@ _METHOD = [
     "co-partitioned Table and forwards the borough to a topic keyed by it. No session windows.",
     "- quixstreams: StreamingDataFrame with stateful apply / tumbling_window / session_window "
     "and RocksDB state; the zones are read into a dict at start (Quix has no table to join "
-    "with; `join_asof` does not wait for the zones side).",
+    "with; `join_asof` does not wait for the zones side). Its session windows slow down "
+    "superlinearly on this data (each event scans the key's windows in RocksDB): 50k records "
+    "take ~4 s, 300k took over 300 s, so a 1M run is expected to hit the per-run timeout.",
     "- kafka_streams: Kafka Streams DSL (GlobalKTable join), record cache on, commits every 1 s "
     "(100 ms in the latency test); JVM with -Xmx2g.",
     "- End time: the moment the contestant's results cover every input record (Kafka Streams: "
