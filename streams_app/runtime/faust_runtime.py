@@ -123,50 +123,57 @@ class StoreTable(faust.Table):
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         """Write changelog events into the stores (Faust calls this during recovery)."""
+        self.restore((e.message.tp, e.message.offset, e.message.key, e.message.value,
+                      round(e.message.timestamp * 1000) if e.message.timestamp is not None
+                      else 0) for e in batch)
+
+    def restore_records(self, records: list[ConsumerRecord]) -> None:
+        """Write fetched changelog records (the batch consumer's bulk restore path)."""
+        self.restore((TP(r.topic, r.partition), r.offset, r.key, r.value, r.timestamp or 0)
+                     for r in records)
+
+    def restore(self, items: Iterable[tuple[TP, int, bytes, bytes | None, int]]) -> None:
+        """Apply ``(tp, offset, key, value, timestamp ms)`` changelog records in order."""
         if not self.on_rocksdb:
-            self._restore_memory(batch)
+            self._restore_memory(items)
             return
         kind, timestamped = self.spec.kind, self.spec.timestamped
         batches: dict[int, Any] = {}
         windowed: dict[int, Any] = {}
         offsets: dict[TP, int] = {}
-        for event in batch:
-            msg = event.message
-            partition = 0 if self.is_global else msg.partition
-            ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
-            offsets[msg.tp] = max(msg.offset, offsets.get(msg.tp, -1))
+        for tp, offset, key, value, ts in items:
+            partition = 0 if self.is_global else tp.partition
+            offsets[tp] = max(offset, offsets.get(tp, -1))
             if kind != KEY_VALUE:
                 store = windowed.get(partition)
                 if store is None:
                     store = windowed[partition] = self._open(self._db(partition))
                 if kind == WINDOW:
-                    store.put_raw(msg.key, msg.value, ts)
+                    store.put_raw(key, value, ts)
                 else:
-                    store.put_raw(msg.key, msg.value)
+                    store.put_raw(key, value)
                 continue
             wb = batches.get(partition)
             if wb is None:
                 wb = batches[partition] = rocksdict.WriteBatch(raw_mode=True)
-            if msg.value is None:
-                wb.delete(msg.key)
+            if value is None:
+                wb.delete(key)
             else:
-                wb.put(msg.key, stored_value(msg.value, ts, timestamped))
+                wb.put(key, stored_value(value, ts, timestamped))
         for partition, wb in batches.items():
             self._db(partition).write(wb)
         for tp, offset in offsets.items():
             self.data.set_persisted_offset(tp, offset)
 
-    def _restore_memory(self, batch: Iterable[Any]) -> None:
+    def _restore_memory(self, items: Iterable[tuple[TP, int, bytes, bytes | None, int]]) -> None:
         timestamped = self.spec.timestamped
-        for event in batch:
-            msg = event.message
-            store = self.store_for(msg.partition)
-            key = self.key_serde.deserialize(msg.key)
-            if msg.value is None:
+        for tp, _offset, raw_key, raw_value, ts in items:
+            store = self.store_for(tp.partition)
+            key = self.key_serde.deserialize(raw_key)
+            if raw_value is None:
                 store.delete(key)
                 continue
-            value = self.value_serde.deserialize(msg.value)
-            ts = round(msg.timestamp * 1000) if msg.timestamp is not None else 0
+            value = self.value_serde.deserialize(raw_value)
             store.put(key, ValueAndTimestamp(value, ts) if timestamped else value)
 
 
@@ -280,6 +287,7 @@ class FaustRuntime:
         ks = bind_serde(spec.key_serde, cfg.default_key_serde, cfg)
         vs = bind_serde(spec.value_serde, cfg.default_value_serde, cfg)
         self.tables[spec.name] = app.tables.add(table.bind(spec, ks, vs))
+        self.hooks.add_restorer(table._changelog_topic_name(), table.restore_records)
 
     async def _check_source_topics(self) -> None:
         want = self.settings.topic_partitions

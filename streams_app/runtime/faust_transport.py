@@ -26,6 +26,7 @@ from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
 RevokeHook = Callable[[set[TP]], None]
+RestoreHandler = Callable[[list[ConsumerRecord]], None]
 
 
 class BatchHooks:
@@ -38,6 +39,7 @@ class BatchHooks:
         self.handlers: dict[str, BatchHandler] = {}
         self.before_commit: list[CommitHook] = []
         self.on_revoked: list[RevokeHook] = []
+        self.restorers: dict[str, RestoreHandler] = {}
 
     def add_handler(self, topic: str, handler: BatchHandler) -> None:
         """Deliver every fetched batch of ``topic`` to ``handler(tp, records)``."""
@@ -48,6 +50,15 @@ class BatchHooks:
     def add_before_commit(self, hook: CommitHook) -> None:
         """Run ``hook()`` before offsets are committed (flush caches, produce changelogs)."""
         self.before_commit.append(hook)
+
+    def add_restorer(self, changelog_topic: str, restore: RestoreHandler) -> None:
+        """Apply changelog fetches of ``changelog_topic`` in bulk with ``restore(records)``.
+
+        Faust's recovery handles one event per record; with a restorer, all but the last
+        record of each fetch are written at once and only the last one goes through
+        Faust, which so still tracks offsets and decides when recovery is done.
+        """
+        self.restorers[changelog_topic] = restore
 
     def add_on_revoked(self, hook: RevokeHook) -> None:
         """Call ``hook(revoked)`` first thing when partitions are revoked (drop their state)."""
@@ -83,6 +94,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
 
     async def _drain_messages(self, fetcher: Any) -> None:  # noqa: C901 - one hot loop
         handlers = self._hooks.handlers
+        restorers = self._hooks.restorers
         callback = self.callback
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = fetcher._stopped.is_set
@@ -117,6 +129,10 @@ class BatchConsumer(faust_aiokafka.Consumer):
                             continue
                     handler = handlers.get(tp.topic)
                     if handler is None:
+                        restore = restorers.get(tp.topic)
+                        if restore is not None and len(batch) > 1:
+                            restore(batch[:-1])
+                            batch = batch[-1:]
                         for record in batch:
                             await self.wait_first(callback(to_message(tp, record)),
                                                   self.suspend_flow.wait())
