@@ -8,14 +8,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from streams_app.serdes import JsonSerde, Serde, resolve_serde
+from streams_app.settings import ConfigError  # one error type for every bad setting
 
 __all__ = ["StreamsConfig", "ConfigError"]
 
 _APP_ID = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-class ConfigError(ValueError):
-    """A bad setting; the message names it."""
 
 
 @dataclass

@@ -99,6 +99,7 @@ class StoreTable(faust.Table):
         """The task-facing store of ``partition`` (its RocksDB, or a dict for memory://)."""
         spec = self.spec
         if not self.on_rocksdb:
+            partition = 0 if self.is_global else partition  # as restore writes it
             store = self.memory_stores.get(partition)
             if store is None:
                 store = self.memory_stores[partition] = InMemoryKeyValueStore(spec.name)
