@@ -50,6 +50,11 @@ from streams_app.processors.joins import (
 )
 from streams_app.serdes import BytesSerde
 from streams_app.state.spec import WINDOW, StoreSpec
+from streams_app.state.store_serdes import (
+    JoinSideKeySerde,
+    JoinValuesSerde,
+    LeftOrRightValuesSerde,
+)
 
 if TYPE_CHECKING:
     from streams_app.dsl.kstream import KStream
@@ -171,21 +176,26 @@ def stream_stream_join(this: KStream, other: KStream, joiner: Callable[..., Any]
 
     retention = windows.retention_ms()
 
+    this_vs = sj.value_serde or this.value_serde
+    other_vs = sj.other_value_serde or other.value_serde
+
     def window_spec(name: str, value_serde: Any) -> StoreSpec:
-        return StoreSpec(name, kind=WINDOW, key_serde=ks, value_serde=value_serde,
-                         timestamped=False, logging=False, caching=False,
+        # every value of a key at one timestamp (duplicates are kept), logged as one list
+        return StoreSpec(name, kind=WINDOW, key_serde=ks, value_serde=JoinValuesSerde(value_serde),
+                         timestamped=False, logging=sj.logging, caching=False,
                          window_size=windows.size())
 
-    this_spec = window_spec(this_store, sj.value_serde or this.value_serde)
-    other_spec = window_spec(other_store, sj.other_value_serde or other.value_serde)
+    this_spec = window_spec(this_store, this_vs)
+    other_spec = window_spec(other_store, other_vs)
     outer_spec = None
     if left_outer:
         suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
         prefix_len = len("KSTREAM-OUTERTHIS-" if right_outer else "KSTREAM-JOINTHIS-")
         outer_name = (f"{base}{suffix}" if base else "KSTREAM-OUTERSHARED-" + this_gen[prefix_len:])
-        # keys are (timestamp, side, key) tuples: kept in memory, not logged
-        outer_spec = StoreSpec(outer_name + "-store", key_serde=None, value_serde=None,
-                               timestamped=False, logging=False, caching=False)
+        # keys are (timestamp, side, key) tuples, values the held (left, right) pairs
+        outer_spec = StoreSpec(outer_name + "-store", key_serde=JoinSideKeySerde(ks),
+                               value_serde=LeftOrRightValuesSerde(this_vs, other_vs),
+                               timestamped=False, logging=sj.logging, caching=False)
     trackers = JoinTimeTrackers()
     key_joiner = with_key(joiner, 2)
     outer_name_or_none = None if outer_spec is None else outer_spec.name

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from streams_app.dsl.graph import Supplier
 from streams_app.dsl.windows import to_ms
 from streams_app.processors.api import Processor, Record
-from streams_app.processors.suppress import KTableSuppress
+from streams_app.processors.suppress import KTableSuppress, buffer_store_spec
 from streams_app.state.api import Windowed
+from streams_app.state.spec import StoreSpec
 
 if TYPE_CHECKING:
     from streams_app.dsl.ktable import KTable
@@ -94,8 +95,9 @@ class SuppressSupplier(Supplier):
     """Makes the suppress processor; old values come from the upstream table."""
 
     def __init__(self, parent: Supplier, suppressed: Suppressed, duration: int,
-                 key_serde: Any, node_name: str) -> None:
+                 key_serde: Any, node_name: str, spec: StoreSpec) -> None:
         self.parent = parent
+        self.spec = spec
         self.suppressed = suppressed
         self.duration = duration
         self.key_serde = key_serde
@@ -106,7 +108,11 @@ class SuppressSupplier(Supplier):
         s, cfg = self.suppressed, self.suppressed.buffer_config
         return KTableSuppress(self.duration, _window_end if s.final else _record_time,
                               self._key_bytes, cfg.record_limit, cfg.shut_down, s.final,
-                              self.node_name)
+                              self.node_name, self.spec.name)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The changelogged buffer store."""
+        return [self.spec]
 
     def _key_bytes(self, key: Any) -> bytes:
         if self.key_serde is not None:
@@ -147,10 +153,12 @@ def suppress(table: KTable, suppressed: Suppressed) -> KTable:
         raise TypeError(f"suppress: expected a Suppressed, got {suppressed!r}")
     b = table._builder
     name = suppressed.name or b.new_name("KTABLE-SUPPRESS-")
-    if suppressed.name is None:
-        b.burn_index()  # Kafka also generates a buffer store name
+    store = (f"{suppressed.name}-store" if suppressed.name
+             else b.new_store_name("KTABLE-SUPPRESS-"))
     duration = (_window_grace(table._supplier) if suppressed.final
                 else suppressed.time_to_wait_ms)
-    supplier = SuppressSupplier(table._supplier, suppressed, duration, table.key_serde, name)
+    spec = buffer_store_spec(store, table.key_serde, table.value_serde)
+    supplier = SuppressSupplier(table._supplier, suppressed, duration, table.key_serde, name,
+                                spec)
     node = b.add_processor(name, supplier, table._node)
     return KTable(b, node, supplier, table.key_serde, table.value_serde)

@@ -193,7 +193,9 @@ class KStreamJoinWindow(Processor):
 
     The store keeps a list of values per (key, timestamp): joins retain duplicates. Records
     older than the store's observed time minus ``retention`` are no longer fetched; whole
-    segments of them are dropped as time passes (as RocksDB's segmented store does).
+    segments of them are dropped as time passes (as RocksDB's segmented store does). The
+    store is changelogged (unless the join disables logging), so a restarted task finds
+    the records of both sides that are still within the window.
     """
 
     def __init__(self, store_name: str, retention: int, trackers: JoinTimeTrackers) -> None:
@@ -204,10 +206,15 @@ class KStreamJoinWindow(Processor):
         self._live_segment = 0
 
     def init(self, context: ProcessorContext) -> None:
-        """Find the window store."""
+        """Find the window store; a restored store brings back the times it had observed."""
         self.context = context
         self.store = context.get_state_store(self.store_name)
-        self.tracker = self.trackers.get(context)
+        tracker = self.tracker = self.trackers.get(context)
+        # the newest stored record is the newest this side had seen (it is never expired)
+        restored = getattr(self.store, "observed_stream_time", None)
+        if restored is not None and restored > tracker.observed.get(self.store_name, -1):
+            tracker.observed[self.store_name] = restored
+            tracker.stream_time = max(tracker.stream_time, restored)
 
     def process(self, record: Record) -> None:
         """Forward first (the join looks at the other side), then store."""

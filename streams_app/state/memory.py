@@ -77,10 +77,12 @@ class InMemoryWindowStore(WindowStore):
         """The value of ``key`` in one window."""
         return self.data.get((key, window_start))
 
-    def fetch_range(self, key: Any, time_from: int, time_to: int) -> Iterator[tuple[int, Any]]:
-        """Windows of ``key`` starting within ``[time_from, time_to]``, oldest first."""
+    def fetch_range(self, key: Any, time_from: int, time_to: int,
+                    backward: bool = False) -> Iterator[tuple[int, Any]]:
+        """Windows of ``key`` starting within ``[time_from, time_to]``, oldest first
+        (newest first when ``backward``)."""
         hits = [(s, v) for (k, s), v in self.data.items() if k == key and time_from <= s <= time_to]
-        return iter(sorted(hits, key=lambda item: item[0]))
+        return iter(sorted(hits, key=lambda item: item[0], reverse=backward))
 
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Every window, ordered by key then start."""
