@@ -27,10 +27,12 @@ from streams_app.app import StreamsApp, create_app
 from streams_app.dsl.topology import SubTopology, Topology
 from streams_app.kafka.admin import describe_topic
 from streams_app.kafka.topics import TopicSpec
+from streams_app.runtime.committed_reads import CommittedTableManager
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.faust_transport import BatchHooks
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.task import StreamTask, bind_serde
+from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
 from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import KeyValueStore, StateStore, ValueAndTimestamp
 from streams_app.state.memory import InMemoryKeyValueStore
@@ -211,10 +213,6 @@ class FaustRuntime:
                  config: Mapping[str, Any] | None = None,
                  topics: Iterable[TopicSpec] = (), dead_letter_topic: str | None = None) -> None:
         self.settings = settings = settings or Settings.from_env()
-        if settings.exactly_once:
-            raise ConfigError(
-                "STREAMS_PROCESSING_GUARANTEE (processing_guarantee): 'exactly_once' is not yet "
-                "supported by the DSL's Faust runtime; use at_least_once")
         self.topology = topology
         cfg = dict(config or {})
         cfg.setdefault("application_id", settings.app_id)
@@ -230,6 +228,7 @@ class FaustRuntime:
         self.app: StreamsApp = create_app(settings, topics=[*self._user_topics(topics),
                                                          *self._internal_topics()])
         self.app.conf.broker_consumer = [f"streams://{s}" for s in settings.bootstrap_list]
+        self.transaction = self._exactly_once() if settings.exactly_once else None
         self.hooks = BatchHooks()
         self.app.batch_hooks = self.hooks
         self.tables: dict[str, StoreTable] = {}
@@ -239,6 +238,24 @@ class FaustRuntime:
         self._declare()
 
     # -- compile -------------------------------------------------------------------------
+
+    def _exactly_once(self) -> WorkerTransaction:
+        """Transactions driven here, one producer per worker (see runtime.transactions)."""
+        app = self.app
+        txn = WorkerTransaction(self.settings, app.conf.id,
+                                lambda: {**app.producer._settings_default(),
+                                         **app.producer._settings_auth()})
+        app.conf.processing_guarantee = "at_least_once"  # Faust's own transactions stay off
+        app.conf.TableManager = CommittedTableManager
+        app.batch_consumer_class = TransactionalBatchConsumer
+        app.transaction = txn
+        app.startup_checks.append(txn.start)
+
+        async def stop(sender: Any, **kwargs: Any) -> None:  # after the consumer's last commit
+            await txn.stop()
+
+        app.on_before_shutdown.connect(stop, weak=False)
+        return txn
 
     def _internal_topics(self) -> list[TopicSpec]:
         s = self.settings
@@ -262,7 +279,10 @@ class FaustRuntime:
             for topic in sub.source_topics:
                 real = topo.topic_name(topic, self.app_id)
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
-                self.hooks.add_handler(real, self._handler(sub))
+                handler = self._handler(sub)
+                if self.transaction is not None:
+                    handler = self.transaction.guard(handler)
+                self.hooks.add_handler(real, handler)
         self.hooks.add_before_commit(self._commit)
         self.hooks.add_on_revoked(self._revoke)
         app.startup_checks.append(self._check_source_topics)
@@ -331,7 +351,9 @@ class FaustRuntime:
     @property
     def producer(self) -> BulkProducer:
         if self._producer is None:
-            self._producer = BulkProducer(self.app.producer._ensure_producer())
+            txn = self.transaction
+            self._producer = BulkProducer(self.app.producer._ensure_producer() if txn is None
+                                          else txn.producer)
         return self._producer
 
     def _handler(self, sub: SubTopology):

@@ -199,3 +199,8 @@ class Transport(faust_aiokafka.Transport):
     """aiokafka transport with :class:`BatchConsumer`."""
 
     Consumer = BatchConsumer
+
+    def create_consumer(self, callback: Any, **kwargs: Any) -> Any:
+        """The app's ``batch_consumer_class`` if it sets one (exactly-once), else Consumer."""
+        cls = getattr(self.app, "batch_consumer_class", None) or self.Consumer
+        return cls(self, callback=callback, loop=self.loop, **kwargs)

@@ -1,0 +1,194 @@
+"""Exactly-once processing: one Kafka transaction per commit, one producer per worker.
+
+Kafka Streams' ``exactly_once_v2`` in the Faust runtime. A worker owns one transactional
+aiokafka producer. Between two commits every output and changelog record goes into the open
+transaction; a commit flushes the caches into it, adds the consumed offsets
+(``send_offsets_to_transaction``) and commits it, so records, changelogs and offsets become
+visible together or not at all. Faust's own consumer-group commit is replaced by that.
+
+Why not Faust's ``processing_guarantee="exactly_once"``: it runs one producer and one
+transaction per input partition (exactly_once v1), and its recovery reads highwaters as the
+consumer's last stable offset, which is unknown before the first fetch (a restore then ends
+before it starts). One producer per worker keeps one commit per commit interval, like v2.
+
+A batch handler and a commit never interleave (:attr:`WorkerTransaction.lock`): a batch whose
+offsets are not in a commit cannot leave records in it. Under at-least-once none of this runs.
+
+The transactional id is ``<application_id>-<uuid>``, kept in the data directory: a worker
+restarted on the same directory fences its predecessor and aborts its open transaction at
+once; with a new directory the broker aborts it after ``transaction_timeout_ms``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from faust.types import TP
+
+from streams_app.runtime.committed_reads import ReadCommittedConsumerThread
+from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
+from streams_app.settings import ConfigError, Settings
+
+__all__ = ["TransactionalBatchConsumer", "WorkerTransaction", "transaction_timeout_ms"]
+
+log = logging.getLogger(__name__)
+
+# How long the broker keeps a transaction of a dead worker open (blocking read_committed
+# readers) before aborting it; Kafka Streams' default under exactly-once.
+MIN_TRANSACTION_TIMEOUT_MS = 10_000
+# How long start-up waits for the transaction coordinator before calling the broker unfit.
+COORDINATOR_TIMEOUT_S = 20.0
+
+
+def transaction_timeout_ms(commit_interval_ms: int) -> int:
+    """A transaction spans one commit interval; leave room for slow commits."""
+    return max(MIN_TRANSACTION_TIMEOUT_MS, 3 * commit_interval_ms)
+
+
+def worker_transactional_id(data_dir: Path, app_id: str) -> str:
+    """The worker's transactional id, created once and kept in ``data_dir``."""
+    path = Path(data_dir) / f"{app_id}.transactional-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    tid = f"{app_id}-{uuid.uuid4().hex}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tid + "\n")
+    return tid
+
+
+class WorkerTransaction:
+    """The worker's transactional producer and the transaction open between two commits.
+
+    ``producer_settings`` are aiokafka producer keyword arguments (the app producer's);
+    ``group_id`` is the consumer group whose offsets each transaction commits.
+    """
+
+    def __init__(self, settings: Settings, group_id: str,
+                 producer_settings: Callable[[], Mapping[str, Any]]) -> None:
+        if settings.acks != "all":
+            raise ConfigError(
+                f"STREAMS_ACKS (acks): exactly_once (STREAMS_PROCESSING_GUARANTEE) needs 'all', "
+                f"got {settings.acks!r}")
+        self.settings = settings
+        self.group_id = group_id
+        self._producer_settings = producer_settings
+        self.lock = asyncio.Lock()
+        self.producer: AIOKafkaProducer | None = None
+        self.transactional_id: str | None = None
+        self.open = False  # a transaction was begun and not yet ended
+
+    async def start(self) -> None:
+        """Start the producer and get its producer id from the transaction coordinator.
+
+        Raises :class:`ConfigError` naming the setting when the broker cannot do transactions.
+        """
+        s = self.settings
+        self.transactional_id = worker_transactional_id(s.data_dir, s.app_id)
+        producer = AIOKafkaProducer(**{
+            **self._producer_settings(), "acks": "all", "enable_idempotence": True,
+            "transactional_id": self.transactional_id,
+            "transaction_timeout_ms": transaction_timeout_ms(s.commit_interval_ms)})
+        await producer.start()
+        try:
+            # begin waits for the producer id (InitProducerId through the coordinator); an
+            # empty transaction then ends without a request.
+            await asyncio.wait_for(producer.begin_transaction(), COORDINATOR_TIMEOUT_S)
+            await producer.abort_transaction()
+        except Exception as exc:
+            await producer.stop()
+            why = "no answer" if isinstance(exc, TimeoutError) else repr(exc)
+            raise ConfigError(
+                f"STREAMS_PROCESSING_GUARANTEE (processing_guarantee): exactly_once needs "
+                f"transactions, but the broker at {s.bootstrap_servers} did not start one "
+                f"within {COORDINATOR_TIMEOUT_S:.0f} s ({why}); check that it supports "
+                "transactions and that transaction.state.log.replication.factor is at most "
+                "the number of brokers, or use at_least_once") from exc
+        self.producer = producer
+        log.info("exactly_once: transactional id %s", self.transactional_id)
+
+    async def stop(self) -> None:
+        """Abort what is still open (a clean stop has committed it) and stop the producer."""
+        producer, self.producer = self.producer, None
+        if producer is None:
+            return
+        try:
+            if self.open:
+                self.open = False
+                await producer.abort_transaction()
+        finally:
+            await producer.stop()
+
+    async def begin(self) -> None:
+        """Open a transaction unless one is open."""
+        if not self.open:
+            assert self.producer is not None, "WorkerTransaction.start() was not awaited"
+            await self.producer.begin_transaction()
+            self.open = True
+
+    async def add_offsets(self, offsets: Mapping[TP, int]) -> None:
+        """Make committing ``offsets`` (next offset to read, per partition) part of it."""
+        assert self.producer is not None and self.open
+        await self.producer.send_offsets_to_transaction(
+            {TopicPartition(tp.topic, tp.partition): off for tp, off in offsets.items()},
+            self.group_id)
+
+    async def commit(self) -> None:
+        """Commit the open transaction (records and offsets become visible together)."""
+        if self.open:
+            assert self.producer is not None
+            self.open = False
+            await self.producer.commit_transaction()
+
+    def guard(self, handler: BatchHandler) -> BatchHandler:
+        """``handler`` run inside the open transaction and never during a commit."""
+        lock, begin = self.lock, self.begin
+
+        async def in_transaction(tp: TP, records: list[Any]) -> None:
+            async with lock:
+                await begin()
+                await handler(tp, records)
+
+        return in_transaction
+
+
+class TransactionalBatchConsumer(BatchConsumer):
+    """The batch consumer for exactly-once: read_committed input, offsets in transactions.
+
+    The app must carry the :class:`WorkerTransaction` as ``app.transaction``.
+    """
+
+    ConsumerThread = ReadCommittedConsumerThread
+
+    @property
+    def _transaction(self) -> WorkerTransaction:
+        return self.app.transaction  # type: ignore[attr-defined, no-any-return]
+
+    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        txn = self._transaction
+        async with txn.lock:  # no batch runs between the offset snapshot and the commit
+            await txn.begin()
+            try:
+                committed = await super()._commit_tps(tps, start_new_transaction)
+                # Also without offsets: the transaction may hold punctuation output.
+                await txn.commit()
+            except Exception as exc:
+                # The local stores now hold writes the broker will never see: stop the worker
+                # (Kafka Streams' task-corrupted path), the next start restores them.
+                self.log.exception("exactly_once: commit failed: %r", exc)
+                await self.crash(exc)
+                return False
+            return committed
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        # Faust's group commit is replaced by the offsets riding in the transaction.
+        await self._transaction.add_offsets(offsets)
+        return True
+
