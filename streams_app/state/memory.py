@@ -65,9 +65,12 @@ class InMemoryWindowStore(WindowStore):
         self.name = name
         self.window_size = window_size
         self.data: dict[tuple[Any, int], Any] = {}
+        self.observed_stream_time = -1  # the largest window start written (a restore too)
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Set one window's value; ``None`` deletes it."""
+        if window_start > self.observed_stream_time:
+            self.observed_stream_time = window_start
         if value is None:
             self.data.pop((key, window_start), None)
         else:
