@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -159,6 +159,32 @@ class BatchConsumer(faust_aiokafka.Consumer):
         except Exception as exc:  # crash the app like Faust's own drain loop
             self.log.exception("Drain messages raised: %r", exc)
             raise
+
+    def pause_partitions(self, tps: Iterable[TP]) -> None:
+        tps = set(tps)
+        super().pause_partitions(tps)
+        self._pause_fetching(tps, pause=True)
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        tps = set(tps)
+        super().resume_partitions(tps)
+        self._pause_fetching(tps, pause=False)
+
+    def _pause_fetching(self, tps: set[TP], *, pause: bool) -> None:
+        # Faust only pauses in its own bookkeeping and leaves aiokafka fetching every
+        # assigned partition. Records fetched for a partition nobody reads (a changelog
+        # after recovery, once the commit writes to it) then block the whole broker's
+        # fetches for aiokafka's prefetch backoff (100 ms): a latency spike. So aiokafka
+        # pauses too. Only possible when aiokafka runs in this loop.
+        thread = getattr(self, "_thread", None)
+        consumer = getattr(thread, "_consumer", None)
+        if consumer is None or not isinstance(thread, InLoopConsumerThread):
+            return
+        assigned = consumer.assignment()
+        parts = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+        parts = [tp for tp in parts if tp in assigned]
+        if parts:
+            (consumer.pause if pause else consumer.resume)(*parts)
 
     def _new_offset(self, tp: TP) -> int | None:
         # Batch-handled partitions: everything up to the last handled record is done.
