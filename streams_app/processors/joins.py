@@ -347,7 +347,7 @@ class KStreamKStreamJoin(Processor):
         store = self.outer_store
         left_open = right_open = False
         emitted: list[Any] = []
-        for store_key, entries in list(store.all()):
+        for store_key, entries in store.all():  # deletes wait until the scan is done
             ts, is_left, key = store_key
             tracker.min_time = ts
             if left_open and right_open:
