@@ -8,12 +8,15 @@ Faust's recovery counts a changelog partition as restored once it has seen the r
 ``end offset - 1``. In a transactional changelog that offset is a commit marker (or an aborted
 record), never delivered, so recovery would never end. :class:`CommittedRecovery` also counts
 it restored once the consumer's position has reached the end offset (aiokafka moves the
-position past markers and aborted batches it skips).
+position past markers and aborted batches it skips) and recovery has applied every record
+fetched before that position (:class:`FetchProgress`): records still queued for recovery
+must not be dropped by ending it early.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiokafka
@@ -23,7 +26,8 @@ from faust.types import TP
 
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
 
-__all__ = ["CommittedRecovery", "CommittedTableManager", "ReadCommittedConsumerThread"]
+__all__ = ["CommittedRecovery", "CommittedTableManager", "FetchProgress",
+           "ReadCommittedConsumerThread"]
 
 READ_COMMITTED = "read_committed"
 
@@ -51,22 +55,56 @@ class ReadCommittedConsumerThread(InLoopConsumerThread):
         return state.position if state is not None and state.has_valid_position else None
 
 
+class FetchProgress:
+    """What the consumer had fetched of each changelog partition under restore.
+
+    Updated each time the consumer's fetch loop takes a new fetch result, when the records
+    of every earlier result have been handed to recovery: per watched partition, the
+    consumer's position then and the last record offset handed out up to then.
+    """
+
+    def __init__(self, position: Callable[[TP], int | None]) -> None:
+        self._position = position
+        self.watched: set[TP] = set()
+        self.last_record: dict[TP, int] = {}
+        self.position: dict[TP, int] = {}
+
+    def fetched(self, records: Mapping[TP, list[Any]] | None) -> None:
+        """Note a fetch result (``{tp: records}``) about to be handed out."""
+        if not self.watched:
+            return
+        for tp in self.watched:
+            batch = records.get(tp) if records else None
+            if batch:
+                self.last_record[tp] = batch[-1].offset
+            at = self._position(tp)
+            if at is not None:
+                self.position[tp] = at
+
+    def restored(self, tp: TP, applied: int | None, end: int) -> bool:
+        """True once the position reached ``end`` and every record before it is ``applied``."""
+        self.watched.add(tp)
+        at = self.position.get(tp)
+        if at is None or at < end:
+            return False
+        last = self.last_record.get(tp)
+        return last is None or (applied is not None and applied >= last)
+
+
 class CommittedRecovery(Recovery):
     """Recovery that ends at a transactional changelog's end (see the module docstring)."""
 
     def active_remaining(self) -> Counter[TP]:
-        """Changes left per active changelog partition; 0 once the position is at the end."""
+        """Changes left per active changelog partition; 0 once restored to the end offset."""
         remaining = super().active_remaining()
-        thread = getattr(self.app.consumer, "_thread", None)
-        position = getattr(thread, "fetched_position", None)
-        if position is None:
+        progress: FetchProgress | None = getattr(self.app.consumer, "fetch_progress", None)
+        if progress is None:
             return remaining
+        offsets = self.active_offsets
         for tp, left in remaining.items():
-            if left > 0:
-                at = position(tp)
-                # Faust's highwater is end offset - 1.
-                if at is not None and at > self.active_highwaters[tp]:
-                    remaining[tp] = 0
+            # Faust's highwater is the end offset - 1.
+            if left > 0 and progress.restored(tp, offsets[tp], self.active_highwaters[tp] + 1):
+                remaining[tp] = 0
         return remaining
 
 

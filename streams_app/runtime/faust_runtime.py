@@ -249,12 +249,7 @@ class FaustRuntime:
         app.conf.TableManager = CommittedTableManager
         app.batch_consumer_class = TransactionalBatchConsumer
         app.transaction = txn
-        app.startup_checks.append(txn.start)
-
-        async def stop(sender: Any, **kwargs: Any) -> None:  # after the consumer's last commit
-            await txn.stop()
-
-        app.on_before_shutdown.connect(stop, weak=False)
+        app.startup_checks.append(txn.start)  # the consumer stops it after its last commit
         return txn
 
     def _internal_topics(self) -> list[TopicSpec]:

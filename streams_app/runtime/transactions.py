@@ -31,7 +31,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, TopicPartition
 from faust.types import TP
 
-from streams_app.runtime.committed_reads import ReadCommittedConsumerThread
+from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedConsumerThread
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
 from streams_app.settings import ConfigError, Settings
 
@@ -167,6 +167,14 @@ class TransactionalBatchConsumer(BatchConsumer):
 
     ConsumerThread = ReadCommittedConsumerThread
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fetch_progress = FetchProgress(self._fetched_position)
+
+    def _fetched_position(self, tp: TP) -> int | None:
+        thread = getattr(self, "_thread", None)
+        return None if thread is None else thread.fetched_position(tp)
+
     @property
     def _transaction(self) -> WorkerTransaction:
         return self.app.transaction  # type: ignore[attr-defined, no-any-return]
@@ -176,7 +184,10 @@ class TransactionalBatchConsumer(BatchConsumer):
         async with txn.lock:  # no batch runs between the offset snapshot and the commit
             await txn.begin()
             try:
-                committed = await super()._commit_tps(tps, start_new_transaction)
+                # Every partition with handled batches, not only ``tps`` (listed before the
+                # lock was taken): the transaction holds the output of all of them.
+                pending = list(self._filter_tps_with_pending_acks())
+                committed = await super()._commit_tps(pending, start_new_transaction)
                 # Also without offsets: the transaction may hold punctuation output.
                 await txn.commit()
             except Exception as exc:
@@ -186,6 +197,16 @@ class TransactionalBatchConsumer(BatchConsumer):
                 await self.crash(exc)
                 return False
             return committed
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
+        records, active = await super()._wait_next_records(timeout)
+        self.fetch_progress.fetched(records)
+        return records, active
+
+    async def on_stop(self) -> None:
+        """Faust's last commit, then the producer stops (nothing may be sent after it)."""
+        await super().on_stop()
+        await self._transaction.stop()
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         # Faust's group commit is replaced by the offsets riding in the transaction.
