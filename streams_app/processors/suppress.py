@@ -91,8 +91,6 @@ class KTableSuppress(Processor):
             heapq.heappush(self._heap, (time, self.key_bytes(key), self._seq, key))
         else:
             entry[1] = record  # keeps its place in time order, as Kafka's buffer does
-        if self.store is not None:
-            self._log(key, entry)
         expiry = self.observed_stream_time - self.suppress_duration_ms
         while self._heap and self._heap[0][0] <= expiry:
             self._evict()
@@ -104,6 +102,8 @@ class KTableSuppress(Processor):
                 )
             while len(self._buffer) > self.max_records:
                 self._evict()
+        if self.store is not None and key in self._buffer:  # (an emitted key was deleted)
+            self._log(key, entry)
 
     def _evict(self) -> None:
         _, _, _, key = heapq.heappop(self._heap)
