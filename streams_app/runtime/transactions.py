@@ -22,6 +22,7 @@ once; with a new directory the broker aborts it after ``transaction_timeout_ms``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -96,14 +97,13 @@ class WorkerTransaction:
             **self._producer_settings(), "acks": "all", "enable_idempotence": True,
             "transactional_id": self.transactional_id,
             "transaction_timeout_ms": transaction_timeout_ms(s.commit_interval_ms)})
-        await producer.start()
         try:
-            # begin waits for the producer id (InitProducerId through the coordinator); an
-            # empty transaction then ends without a request.
-            await asyncio.wait_for(producer.begin_transaction(), COORDINATOR_TIMEOUT_S)
-            await producer.abort_transaction()
+            # start waits for the producer id (InitProducerId through the transaction
+            # coordinator); it never comes from a broker that cannot do transactions.
+            await asyncio.wait_for(producer.start(), COORDINATOR_TIMEOUT_S)
         except Exception as exc:
-            await producer.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5.0)
             why = "no answer" if isinstance(exc, TimeoutError) else repr(exc)
             raise ConfigError(
                 f"STREAMS_PROCESSING_GUARANTEE (processing_guarantee): exactly_once needs "
@@ -181,6 +181,8 @@ class TransactionalBatchConsumer(BatchConsumer):
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
         txn = self._transaction
+        if txn.producer is None:  # stopping before start-up got that far: nothing was sent
+            return False
         async with txn.lock:  # no batch runs between the offset snapshot and the commit
             await txn.begin()
             try:

@@ -161,14 +161,21 @@ def test_exactly_once_is_accepted(tmp_path):
 
 
 async def test_broker_without_transactions_fails_at_start(unique_name, tmp_path):
-    """A single broker whose transaction log wants 3 replicas never starts a transaction."""
+    """A single broker whose transaction log wants 3 replicas never starts a transaction:
+    the worker stops at start-up with an error naming the setting."""
     broker = LocalKafka(broker_config={"transaction.state.log.replication.factor": "3"})
     await asyncio.to_thread(broker.start)
     try:
-        settings = Settings(processing_guarantee="exactly_once", data_dir=tmp_path,
-                            bootstrap_servers=broker.bootstrap_servers, app_id=unique_name)
-        runtime = FaustRuntime(eos_topologies.build("count", ""), settings)
-        with pytest.raises(ConfigError, match=r"STREAMS_PROCESSING_GUARANTEE .*transactions"):
-            await runtime.transaction.start()
+        job = Job(broker.bootstrap_servers, unique_name, tmp_path, "count", "exactly_once")
+        await ensure_topics(job.bootstrap, [TopicSpec(job.input, PARTITIONS, 1)])
+        with job.worker() as worker:
+            async def exited() -> bool:
+                return not worker.running
+
+            await wait_until(exited, 90, "the worker to give up on transactions")
+            assert worker.proc.returncode != 0
+        log = job.log.read_text(errors="replace")
+        assert "ConfigError('STREAMS_PROCESSING_GUARANTEE (processing_guarantee): " \
+               "exactly_once needs transactions" in log, log[-3000:]
     finally:
         await asyncio.to_thread(broker.stop)
