@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -244,7 +245,8 @@ class FaustRuntime:
         app = self.app
         txn = WorkerTransaction(self.settings, app.conf.id,
                                 lambda: {**app.producer._settings_default(),
-                                         **app.producer._settings_auth()})
+                                         **app.producer._settings_auth()},
+                                Path(app.conf.tabledir))
         app.conf.processing_guarantee = "at_least_once"  # Faust's own transactions stay off
         app.conf.TableManager = CommittedTableManager
         app.batch_consumer_class = TransactionalBatchConsumer

@@ -33,6 +33,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from faust.types import TP
 
 from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedConsumerThread
+from streams_app.runtime.dirty_state import discard_unless_clean, mark_clean
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
 from streams_app.settings import ConfigError, Settings
 
@@ -69,11 +70,12 @@ class WorkerTransaction:
     """The worker's transactional producer and the transaction open between two commits.
 
     ``producer_settings`` are aiokafka producer keyword arguments (the app producer's);
-    ``group_id`` is the consumer group whose offsets each transaction commits.
+    ``group_id`` is the consumer group whose offsets each transaction commits;
+    ``store_dir`` holds the local stores (wiped at start after an unclean stop).
     """
 
     def __init__(self, settings: Settings, group_id: str,
-                 producer_settings: Callable[[], Mapping[str, Any]]) -> None:
+                 producer_settings: Callable[[], Mapping[str, Any]], store_dir: Path) -> None:
         if settings.acks != "all":
             raise ConfigError(
                 f"STREAMS_ACKS (acks): exactly_once (STREAMS_PROCESSING_GUARANTEE) needs 'all', "
@@ -84,7 +86,9 @@ class WorkerTransaction:
         self.lock = asyncio.Lock()
         self.producer: AIOKafkaProducer | None = None
         self.transactional_id: str | None = None
+        self.store_dir = store_dir
         self.open = False  # a transaction was begun and not yet ended
+        self.failed = False  # a commit failed: local state is ahead of the broker
 
     async def start(self) -> None:
         """Start the producer and get its producer id from the transaction coordinator.
@@ -92,6 +96,7 @@ class WorkerTransaction:
         Raises :class:`ConfigError` naming the setting when the broker cannot do transactions.
         """
         s = self.settings
+        discard_unless_clean(s.data_dir, s.app_id, self.store_dir)
         self.transactional_id = worker_transactional_id(s.data_dir, s.app_id)
         producer = AIOKafkaProducer(**{
             **self._producer_settings(), "acks": "all", "enable_idempotence": True,
@@ -122,9 +127,12 @@ class WorkerTransaction:
         try:
             if self.open:
                 self.open = False
+                self.failed = True  # its writes are in the stores, not on the broker
                 await producer.abort_transaction()
         finally:
             await producer.stop()
+        if not self.failed:
+            mark_clean(self.settings.data_dir, self.settings.app_id)
 
     async def begin(self) -> None:
         """Open a transaction unless one is open."""
@@ -193,6 +201,7 @@ class TransactionalBatchConsumer(BatchConsumer):
                 # Also without offsets: the transaction may hold punctuation output.
                 await txn.commit()
             except Exception as exc:
+                txn.failed = True
                 # The local stores now hold writes the broker will never see: stop the worker
                 # (Kafka Streams' task-corrupted path), the next start restores them.
                 self.log.exception("exactly_once: commit failed: %r", exc)

@@ -101,8 +101,11 @@ class Job:
         return {S.deserialize(k): int.from_bytes(v, "big", signed=True) for k, v in log.items()}
 
 
-async def run_with_kill(job: Job) -> None:
-    """Start, SIGKILL mid-stream, wipe the data dir, restart, wait until all is counted."""
+async def run_with_kill(job: Job, wipe: bool) -> None:
+    """Start, SIGKILL mid-stream, maybe wipe the data dir, restart, wait until all is counted.
+
+    Without the wipe the restarted worker must throw away its stores itself: they hold writes
+    of the transaction the kill left open."""
     await ensure_topics(job.bootstrap, [TopicSpec(job.input, PARTITIONS, 1)])
     want = truth(job.env["EOS_TOPOLOGY"])
     first = job.worker().start()
@@ -116,7 +119,8 @@ async def run_with_kill(job: Job) -> None:
         assert not producing.done(), "the kill must come mid-stream"
     finally:
         first.kill()
-    shutil.rmtree(job.data_dir)
+    if wipe:
+        shutil.rmtree(job.data_dir)
 
     with job.worker() as second:
         await producing
@@ -131,11 +135,13 @@ async def run_with_kill(job: Job) -> None:
         await wait_until(all_counted, 120, f"{job.app_id} to count all {TOTAL} records")
 
 
-@pytest.mark.parametrize("topology", ["count", "regroup_count"])
-async def test_kill_mid_stream_publishes_every_count_once(topology, kafka_bootstrap,
+@pytest.mark.parametrize(("topology", "wipe"), [("count", True), ("regroup_count", True),
+                                               ("count", False)],
+                         ids=["count", "repartition", "count-same-data-dir"])
+async def test_kill_mid_stream_publishes_every_count_once(topology, wipe, kafka_bootstrap,
                                                           unique_name, tmp_path):
     job = Job(kafka_bootstrap, unique_name, tmp_path, topology, "exactly_once")
-    await run_with_kill(job)
+    await run_with_kill(job, wipe)
     want = truth(topology)
     updates = await job.updates()
     assert set(updates) == set(want)
@@ -144,6 +150,7 @@ async def test_kill_mid_stream_publishes_every_count_once(topology, kafka_bootst
     assert await job.store() == dict(want)
     log = job.log.read_text(errors="replace")
     assert "exactly_once: transactional id" in log
+    assert ("did not stop cleanly" in log) is not wipe
 
 
 def test_exactly_once_needs_acks_all(tmp_path):
