@@ -88,7 +88,12 @@ class FetchProgress:
         if at is None or at < end:
             return False
         last = self.last_record.get(tp)
-        return last is None or (applied is not None and applied >= last)
+        done = last is None or (applied is not None and applied >= last)
+        if done:  # stop tracking it; a later recovery of it starts over
+            self.watched.discard(tp)
+            self.last_record.pop(tp, None)
+            self.position.pop(tp, None)
+        return done
 
 
 class CommittedRecovery(Recovery):
@@ -100,10 +105,11 @@ class CommittedRecovery(Recovery):
         progress: FetchProgress | None = getattr(self.app.consumer, "fetch_progress", None)
         if progress is None:
             return remaining
-        offsets = self.active_offsets
+        offsets, highwaters = self.active_offsets, self.active_highwaters
         for tp, left in remaining.items():
             # Faust's highwater is the end offset - 1.
-            if left > 0 and progress.restored(tp, offsets[tp], self.active_highwaters[tp] + 1):
+            if left > 0 and progress.restored(tp, offsets[tp], highwaters[tp] + 1):
+                offsets[tp] = highwaters[tp]  # as Faust's own aborted-transaction check does
                 remaining[tp] = 0
         return remaining
 
