@@ -66,6 +66,10 @@ class StreamsApp(faust.App):
         await super().on_first_start()
 
 
+#: Largest produce batch per partition: below the broker's default message.max.bytes (1 MiB).
+PRODUCER_MAX_BATCH_BYTES = 512 * 1024
+
+
 def faust_options(settings: Settings) -> dict[str, Any]:
     """The faust.App keyword arguments for ``settings`` (exposed for inspection and tests)."""
     session_s = settings.session_timeout_ms / 1000.0
@@ -78,6 +82,9 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "topic_disable_leader": True,
         "consumer_auto_offset_reset": settings.auto_offset_reset,
         "producer_acks": settings.producer_acks,
+        # Output leaves in one batch per partition per produce request (see BulkProducer);
+        # Faust's 16 KiB default would cap a request at ~50 records per partition.
+        "producer_max_batch_size": PRODUCER_MAX_BATCH_BYTES,
         "processing_guarantee": settings.processing_guarantee,
         "broker_commit_interval": settings.commit_interval_ms / 1000.0,
         "broker_session_timeout": session_s,

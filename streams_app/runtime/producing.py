@@ -1,85 +1,141 @@
-"""Bulk production: records grouped by topic-partition into aiokafka batches.
+"""Bulk production: records grouped by topic-partition into aiokafka batches, sent behind.
 
 A fetched batch can yield thousands of output records; sending them one ``await send()``
-at a time is what makes per-record frameworks slow. Here each (topic, partition) group is
-appended to a ``BatchBuilder`` and submitted with one ``send_batch`` per filled batch.
+at a time is what makes per-record frameworks slow. Here records are appended to one open
+``BatchBuilder`` per (topic, partition) and a background pump hands the batches to aiokafka.
+The processing loop never waits for a produce round trip (aiokafka takes a partition's next
+batch only once its previous one left): while a request is out, records pile up in the open
+batches and leave together in the next one, like the Java producer's accumulator.
+:meth:`BulkProducer.flush` (on commit) sends what is open and waits for every ack.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]  # topic, key, value, ts, headers
+TopicPartitionKey = tuple[str, int]
+
+#: Full batches waiting for the pump beyond which :meth:`BulkProducer.send` waits for it.
+MAX_QUEUED_BATCHES = 64
 
 
 class BulkProducer:
-    """Sends serialized records through an started aiokafka producer, in batches.
+    """Sends serialized records through a started aiokafka producer, in batches.
 
     Keyed records are partitioned like Kafka's Java clients (murmur2), so repartition topics
-    co-partition with topics written by Kafka Streams or any Java producer.
+    co-partition with topics written by Kafka Streams or any Java producer. Records of one
+    partition keep their order; a failed send is raised by the next ``send`` or ``flush``.
     """
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
         self._partitioner = DefaultPartitioner()
+        self._parts: dict[str, list[int]] = {}
+        self._open: dict[TopicPartitionKey, BatchBuilder] = {}
+        # Full batches in the order they must go out.
+        self._queue: deque[tuple[TopicPartitionKey, BatchBuilder]] = deque()
+        self._progress = asyncio.Event()  # the pump handed a batch over
+        self._idle = asyncio.Event()  # nothing queued or open, the pump is not running
+        self._idle.set()
+        self._pump: asyncio.Task | None = None
+        self._error: BaseException | None = None
         self.pending: list[asyncio.Future] = []
 
     async def _partitions(self, topic: str) -> list[int]:
-        cluster = self.producer.client.cluster
-        parts = cluster.partitions_for_topic(topic)
-        if not parts:
-            await self.producer.client._wait_on_metadata(topic)
-            parts = cluster.partitions_for_topic(topic)
-        return sorted(parts)
+        parts = self._parts.get(topic)
+        if parts is None:
+            cluster = self.producer.client.cluster
+            if not cluster.partitions_for_topic(topic):
+                await self.producer.client._wait_on_metadata(topic)
+            parts = self._parts[topic] = sorted(cluster.partitions_for_topic(topic))
+        return parts
 
     async def send(self, records: Iterable[OutputRecord], partition: int | None = None) -> int:
         """Queue ``records`` for sending; ``partition`` forces one (changelogs), else by key.
 
         Returns how many were queued. Delivery is awaited by :meth:`flush`.
         """
-        groups: dict[tuple[str, int], list[OutputRecord]] = {}
-        part_cache: dict[str, list[int]] = {}
+        self._raise_failed()
         n = 0
+        open_, queue, partitioner = self._open, self._queue, self._partitioner
         for rec in records:
-            topic = rec[0]
+            topic, key, value, ts, headers = rec  # key and value may both be None
             if partition is None:
-                parts = part_cache.get(topic)
-                if parts is None:
-                    parts = part_cache[topic] = await self._partitions(topic)
-                p = self._partitioner(rec[1], parts, parts) if rec[1] is not None else (
-                    parts[n % len(parts)])
+                parts = self._parts.get(topic) or await self._partitions(topic)
+                p = partitioner(key, parts, parts) if key is not None else parts[n % len(parts)]
             else:
                 p = partition
-            groups.setdefault((topic, p), []).append(rec)
             n += 1
-        for (topic, p), recs in groups.items():
-            await self._send_group(topic, p, recs)
+            tp = (topic, p)
+            batch = open_.get(tp)
+            if batch is None:
+                batch = open_[tp] = self.producer.create_batch()
+            hdrs = list(headers) if headers else []
+            if batch.append(key=key, value=value, timestamp=ts, headers=hdrs) is None:  # full
+                queue.append((tp, batch))
+                batch = open_[tp] = self.producer.create_batch()
+                batch.append(key=key, value=value, timestamp=ts, headers=hdrs)
+        if n:
+            self._kick()
+            while len(queue) > MAX_QUEUED_BATCHES and self._error is None:
+                self._progress.clear()
+                await self._progress.wait()  # back-pressure: the broker is behind
         return n
 
-    async def _send_group(self, topic: str, partition: int, recs: list[OutputRecord]) -> None:
-        producer = self.producer
-        batch = producer.create_batch()
-        for _, key, value, ts, headers in recs:
-            hdrs = list(headers or ())
-            if key is None and value is None:
-                # A batch cannot hold a record with neither key nor value.
-                self.pending.append(await producer.send(topic, None, None, partition=partition,
-                                                        timestamp_ms=ts, headers=headers or None))
-                continue
-            if batch.append(key=key, value=value, timestamp=ts, headers=hdrs) is None:
-                self.pending.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = producer.create_batch()
-                batch.append(key=key, value=value, timestamp=ts, headers=hdrs)
-        if batch.record_count():
-            self.pending.append(await producer.send_batch(batch, topic, partition=partition))
+    def _kick(self) -> None:
+        self._idle.clear()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.ensure_future(self._run_pump())
+
+    async def _run_pump(self) -> None:
+        producer, queue, open_, pending = self.producer, self._queue, self._open, self.pending
+        try:
+            while queue or open_:
+                if not queue:  # the open batches: each grew while the previous one was out
+                    queue.extend(open_.items())
+                    open_.clear()
+                (topic, p), batch = queue.popleft()
+                pending.append(await producer.send_batch(batch, topic, partition=p))
+                self._progress.set()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - raised to the caller of send/flush
+            self._error = exc
+        finally:
+            self._idle.set()
+            self._progress.set()
+
+    def _raise_failed(self) -> None:
+        if self._error is not None:
+            exc, self._error = self._error, None
+            self._queue.clear()
+            self._open.clear()
+            raise exc
 
     async def flush(self) -> None:
-        """Wait until every queued record is acknowledged (raises on a failed send)."""
+        """Send everything queued and wait until each record is acknowledged."""
+        if self._open or self._queue:
+            self._kick()
+        await self._idle.wait()
+        self._raise_failed()
         pending, self.pending = self.pending, []
         if pending:
             await asyncio.gather(*pending)
+
+    async def close(self) -> None:
+        """Stop the pump (what was not flushed is dropped)."""
+        if self._pump is not None:
+            self._pump.cancel()
+            try:
+                await self._pump
+            except asyncio.CancelledError:
+                pass
+            self._pump = None
