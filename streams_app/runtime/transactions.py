@@ -8,8 +8,8 @@ visible together or not at all. Faust's own consumer-group commit is replaced by
 
 Why not Faust's ``processing_guarantee="exactly_once"``: it runs one producer and one
 transaction per input partition (exactly_once v1), and its recovery reads highwaters as the
-consumer's last stable offset, which is unknown before the first fetch (a restore then ends
-before it starts). One producer per worker keeps one commit per commit interval, like v2.
+consumer's last stable offset, which aiokafka only knows after a fetch (before it, Faust
+sees nothing to restore). One producer per worker keeps one commit per commit interval, like v2.
 
 A batch handler and a commit never interleave (:attr:`WorkerTransaction.lock`): a batch whose
 offsets are not in a commit cannot leave records in it. Under at-least-once none of this runs.
@@ -17,6 +17,10 @@ offsets are not in a commit cannot leave records in it. Under at-least-once none
 The transactional id is ``<application_id>-<uuid>``, kept in the data directory: a worker
 restarted on the same directory fences its predecessor and aborts its open transaction at
 once; with a new directory the broker aborts it after ``transaction_timeout_ms``.
+
+Limit: aiokafka 0.14 commits transactional offsets without the consumer group's generation
+(KIP-447), so a zombie worker (one that lost its partitions without knowing) is not fenced
+by the group coordinator as in Kafka Streams; only a restart on the same data dir fences.
 """
 
 from __future__ import annotations
