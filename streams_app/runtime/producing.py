@@ -23,6 +23,9 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]  # topic, key, value, ts, headers
 TopicPartitionKey = tuple[str, int]
 
+#: Keys whose partition is remembered (all forgotten when full).
+PARTITION_CACHE_SIZE = 100_000
+
 #: Full batches waiting for the pump beyond which :meth:`BulkProducer.send` waits for it.
 MAX_QUEUED_BATCHES = 64
 
@@ -39,6 +42,7 @@ class BulkProducer:
         self.producer = producer
         self._partitioner = DefaultPartitioner()
         self._parts: dict[str, list[int]] = {}
+        self._partition_of: dict[tuple[str, bytes], int] = {}
         self._open: dict[TopicPartitionKey, BatchBuilder] = {}
         # Full batches in the order they must go out.
         self._queue: deque[tuple[TopicPartitionKey, BatchBuilder]] = deque()
@@ -58,6 +62,16 @@ class BulkProducer:
             parts = self._parts[topic] = sorted(cluster.partitions_for_topic(topic))
         return parts
 
+    async def _partition_for(self, topic: str, key: bytes) -> int:
+        # murmur2 in pure Python costs microseconds; output keys repeat (a few thousand
+        # distinct ones per topic in most jobs), so remember them, within a bound.
+        parts = self._parts.get(topic) or await self._partitions(topic)
+        p = self._partitioner(key, parts, parts)
+        if len(self._partition_of) >= PARTITION_CACHE_SIZE:
+            self._partition_of.clear()
+        self._partition_of[(topic, key)] = p
+        return p
+
     async def send(self, records: Iterable[OutputRecord], partition: int | None = None) -> int:
         """Queue ``records`` for sending; ``partition`` forces one (changelogs), else by key.
 
@@ -65,14 +79,18 @@ class BulkProducer:
         """
         self._raise_failed()
         n = 0
-        open_, queue, partitioner = self._open, self._queue, self._partitioner
+        open_, queue, by_key = self._open, self._queue, self._partition_of
         for rec in records:
             topic, key, value, ts, headers = rec  # key and value may both be None
-            if partition is None:
-                parts = self._parts.get(topic) or await self._partitions(topic)
-                p = partitioner(key, parts, parts) if key is not None else parts[n % len(parts)]
-            else:
+            if partition is not None:
                 p = partition
+            elif key is None:
+                parts = self._parts.get(topic) or await self._partitions(topic)
+                p = parts[n % len(parts)]
+            else:
+                p = by_key.get((topic, key))
+                if p is None:
+                    p = await self._partition_for(topic, key)
             n += 1
             tp = (topic, p)
             batch = open_.get(tp)
