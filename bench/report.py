@@ -197,6 +197,9 @@ _METHOD = [
     "own process, with default (at-least-once) guarantees. The topic is already keyed by zone, "
     "so count, windowed_count and session aggregate per record key (no repartition; Kafka "
     "Streams `groupByKey`); zone_join re-keys by borough (a repartition in every framework).",
+    "- Order: one untimed raw-consumer pass over the topic first (the broker's JIT and page "
+    "cache warm up), then per pipeline the runs go round-robin over the contestants, so no one "
+    "meets the broker colder than the others.",
     "- windowed_count: 1-minute tumbling windows; session: 5-minute inactivity gap; grace 60 s "
     "(nothing is late by more than 30 s). Kafka Streams' window/session stores keep 1 day "
     "(its default of window+grace makes a RocksDB segment per minute of event time).",

@@ -25,9 +25,19 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 from mode.utils.futures import maybe_async
 
+#: Longest time the broker may hold a fetch that found no new data. Faust hard-codes 1500 ms;
+#: with one fetch in flight per broker, a fetch parked on caught-up partitions (a repartition
+#: topic, an exhausted input partition) delays every other partition's next fetch that long.
+FETCH_MAX_WAIT_MS = 100
+
 
 class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """:class:`AIOKafkaConsumerThread` whose "thread loop" is the app loop; no thread."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when aiokafka starts its fetcher
+        return consumer
 
     def __init__(self, consumer: Any, *, loop: Any, **kwargs: Any) -> None:
         # One loop for both roles: mode does not close a thread loop it was given.
