@@ -47,6 +47,9 @@ from streams_app.settings import Settings
 from streams_app.state.api import ValueAndTimestamp, Windowed
 
 STORE = "zone-counts"
+# Windows are kept for a day of event time (as in the Kafka Streams contestant): the default
+# (size + grace) would expire most windows of a long input before the results are read.
+STORE_RETENTION_MS = 24 * 3600 * 1000
 
 
 def _rides(builder: StreamsBuilder, cfg: RunConfig):
@@ -63,7 +66,7 @@ def _windowed(cfg: RunConfig) -> Topology:
     builder = StreamsBuilder()
     (_rides(builder, cfg).group_by_key()
      .windowed_by(TimeWindows.of_size_and_grace(WINDOW_MS, GRACE_MS))
-     .count(Materialized.as_(STORE)))
+     .count(Materialized.as_(STORE).with_retention(STORE_RETENTION_MS)))
     return builder.build()
 
 
@@ -84,7 +87,7 @@ def _session(cfg: RunConfig) -> Topology:
     builder = StreamsBuilder()
     (_rides(builder, cfg).group_by_key()
      .windowed_by(SessionWindows.of_inactivity_gap_and_grace(SESSION_GAP_MS, GRACE_MS))
-     .count(Materialized.as_(STORE)))
+     .count(Materialized.as_(STORE).with_retention(STORE_RETENTION_MS)))
     return builder.build()
 
 

@@ -48,6 +48,26 @@ class Materialized:
     value_serde: Serde | None = None
     logging: bool = True
     caching: bool = True
+    #: Window/session stores: how long (event time) windows are kept; None = size + grace.
+    retention_ms: int | None = None
+
+    def with_retention(self, retention_ms: int) -> Materialized:
+        """Keep windows this long, like ``withRetention``; must cover window size + grace."""
+        if retention_ms < 0:
+            raise ValueError(f"Materialized.with_retention: retention_ms must be >= 0, got "
+                             f"{retention_ms}")
+        self.retention_ms = retention_ms
+        return self
+
+    def window_retention(self, minimum_ms: int, what: str) -> int:
+        """The store's retention: the configured one (checked against ``minimum_ms``) or it."""
+        if self.retention_ms is None:
+            return minimum_ms
+        if self.retention_ms < minimum_ms:
+            raise ValueError(
+                f"The retention period of the window store {self.store_name or ''} must be no "
+                f"smaller than its {what} ({minimum_ms} ms); got {self.retention_ms} ms")
+        return self.retention_ms
 
     @classmethod
     def as_(cls, store_name: str) -> Materialized:

@@ -125,10 +125,14 @@ class TimeWindowedKStream(_Windowed):
               ) -> StoreSpec:
         w = self.windows
         if isinstance(w, SlidingWindows):
-            size, retention = w.time_difference_ms, 2 * w.time_difference_ms + w.grace_ms
+            size = w.time_difference_ms
+            retention = mat.window_retention(2 * size + w.grace_ms,
+                                             "window size plus the grace period")
             caching = mat.caching and not self._emit_final
         else:
-            size, retention = w.size_ms, w.size_ms + w.grace_ms
+            size = w.size_ms
+            retention = mat.window_retention(size + w.grace_ms,
+                                             "window size plus the grace period")
             caching = mat.caching
         return StoreSpec(store, kind=WINDOW, key_serde=ks, value_serde=vs, logging=mat.logging,
                          caching=caching, window_size=size, retention_ms=retention,
@@ -184,7 +188,9 @@ class SessionWindowedKStream(_Windowed):
         w = self.windows
         return StoreSpec(store, kind=SESSION, key_serde=ks, value_serde=vs, timestamped=False,
                          logging=mat.logging, caching=mat.caching and not self._emit_final,
-                         retention_ms=w.gap_ms + w.grace_ms, time_ordered=self._emit_final)
+                         retention_ms=mat.window_retention(
+                             w.gap_ms + w.grace_ms, "inactivity gap plus the grace period"),
+                         time_ordered=self._emit_final)
 
     def _aggregate(self, prefix: str, materialized: Materialized | str | None,
                    name: str | None, value_serde: Serde | None, burn: bool,
