@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka.structs import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 from mode.utils.futures import maybe_async
@@ -33,6 +34,17 @@ FETCH_MAX_WAIT_MS = 100
 
 class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """:class:`AIOKafkaConsumerThread` whose "thread loop" is the app loop; no thread."""
+
+    def verify_event_path(self, now: float, tp: Any) -> None:
+        """Faust's livelock check, minus partitions paused on purpose (they are not fetched).
+
+        The batch consumer pauses in aiokafka what Faust pauses (an unread changelog after
+        recovery); Faust's check would report those as "no fetch request since start".
+        """
+        consumer = self._consumer
+        if consumer is not None and TopicPartition(tp.topic, tp.partition) in consumer.paused():
+            return None
+        return super().verify_event_path(now, tp)
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
