@@ -85,6 +85,7 @@ class StoreTable(faust.Table):
         """Attach the store's spec and serdes (done once when the runtime is built)."""
         self.spec, self.key_serde, self.value_serde = spec, key_serde, value_serde
         self.memory_stores = {}
+        self._bulk_restored: dict[TP, int] = {}  # per changelog partition, last offset written
         return self
 
     def _changelog_topic_name(self) -> str:
@@ -126,15 +127,26 @@ class StoreTable(faust.Table):
                                       spec.timestamped)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
-        """Write changelog events into the stores (Faust calls this during recovery)."""
+        """Write changelog events into the stores (Faust calls this during recovery).
+
+        Events the bulk path (:meth:`restore_records`) already wrote are skipped: Faust
+        applies its buffer late, and an old value must not overwrite a newer one.
+        """
+        done = self._bulk_restored
         self.restore((e.message.tp, e.message.offset, e.message.key, e.message.value,
                       round(e.message.timestamp * 1000) if e.message.timestamp is not None
-                      else 0) for e in batch)
+                      else 0) for e in batch
+                     if e.message.offset > done.get(e.message.tp, -1))
 
     def restore_records(self, records: list[ConsumerRecord]) -> None:
         """Write fetched changelog records (the batch consumer's bulk restore path)."""
+        if not records:
+            return
         self.restore((TP(r.topic, r.partition), r.offset, r.key, r.value, r.timestamp or 0)
                      for r in records)
+        last = records[-1]
+        tp = TP(last.topic, last.partition)
+        self._bulk_restored[tp] = max(last.offset, self._bulk_restored.get(tp, -1))
 
     def restore(self, items: Iterable[tuple[TP, int, bytes, bytes | None, int]]) -> None:
         """Apply ``(tp, offset, key, value, timestamp ms)`` changelog records in order."""

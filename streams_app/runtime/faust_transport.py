@@ -54,9 +54,11 @@ class BatchHooks:
     def add_restorer(self, changelog_topic: str, restore: RestoreHandler) -> None:
         """Apply changelog fetches of ``changelog_topic`` in bulk with ``restore(records)``.
 
-        Faust's recovery handles one event per record; with a restorer, all but the last
-        record of each fetch are written at once and only the last one goes through
-        Faust, which so still tracks offsets and decides when recovery is done.
+        Faust's recovery handles one event per record; with a restorer, every record of a
+        fetch is written at once and the last one also goes through Faust, which so still
+        tracks offsets and decides when recovery is done. Faust buffers that record and
+        applies it later (up to 1000 at a time), so the restorer must skip what it already
+        wrote: applied late, an old value would overwrite a newer one of the same key.
         """
         self.restorers[changelog_topic] = restore
 
@@ -130,9 +132,9 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     handler = handlers.get(tp.topic)
                     if handler is None:
                         restore = restorers.get(tp.topic)
-                        if restore is not None and len(batch) > 1:
-                            restore(batch[:-1])
-                            batch = batch[-1:]
+                        if restore is not None:
+                            restore(batch)  # every record, now, in order
+                            batch = batch[-1:]  # Faust sees the last: it tracks offsets
                         for record in batch:
                             await self.wait_first(callback(to_message(tp, record)),
                                                   self.suspend_flow.wait())
