@@ -65,7 +65,7 @@ class BulkProducer:
     async def _partition_for(self, topic: str, key: bytes) -> int:
         # murmur2 in pure Python costs microseconds; output keys repeat (a few thousand
         # distinct ones per topic in most jobs), so remember them, within a bound.
-        parts = self._parts.get(topic) or await self._partitions(topic)
+        parts = await self._partitions(topic)
         p = self._partitioner(key, parts, parts)
         if len(self._partition_of) >= PARTITION_CACHE_SIZE:
             self._partition_of.clear()
