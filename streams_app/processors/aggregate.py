@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.processors.api import Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TupleForwarder
 from streams_app.state.api import ValueAndTimestamp
 
@@ -65,10 +65,7 @@ class KStreamAggregate(Processor):
             ts = max(record.timestamp, old.timestamp)
         new_agg = self.aggregator(key, record.value, old_agg)
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
-        self.forwarder.maybe_forward(
-            Record(key, Change(new_agg, old_agg if self.send_old_values else None), ts,
-                   record.headers)
-        )
+        self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)
 
 
 class KStreamReduce(Processor):
@@ -106,7 +103,4 @@ class KStreamReduce(Processor):
             new_agg = self.reducer(old_agg, record.value)
             ts = max(record.timestamp, old.timestamp)
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
-        self.forwarder.maybe_forward(
-            Record(key, Change(new_agg, old_agg if self.send_old_values else None), ts,
-                   record.headers)
-        )
+        self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)

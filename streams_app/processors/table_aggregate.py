@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.processors.api import Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TupleForwarder
 from streams_app.processors.table import StreamsError
 from streams_app.state.api import ValueAndTimestamp
@@ -57,10 +57,7 @@ class KTableAggregate(Processor):
             if old is not None:
                 ts = max(record.timestamp, old.timestamp)
         self.store.put(key, None if agg is None else ValueAndTimestamp(agg, ts))
-        self.forwarder.maybe_forward(
-            Record(key, Change(agg, old_agg if self.send_old_values else None), ts,
-                   record.headers)
-        )
+        self.forwarder.forward_change(key, agg, old_agg, ts, record.headers)
 
 
 class KTableReduce(Processor):
@@ -107,7 +104,4 @@ class KTableReduce(Processor):
                 agg = self.adder(agg, change.new)
                 ts = max(record.timestamp, old.timestamp)  # type: ignore[union-attr]
         self.store.put(key, None if agg is None else ValueAndTimestamp(agg, ts))
-        self.forwarder.maybe_forward(
-            Record(key, Change(agg, old_agg if self.send_old_values else None), ts,
-                   record.headers)
-        )
+        self.forwarder.forward_change(key, agg, old_agg, ts, record.headers)

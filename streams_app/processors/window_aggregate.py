@@ -71,9 +71,7 @@ class TimeWindowAggregateBase(Processor):
         """Forward one window's update (nothing when emitting final results)."""
         if self.emit_final:
             return
-        self.forwarder.maybe_forward(Record(
-            key, Change(new, old if self.send_old_values else None), timestamp, record.headers
-        ))
+        self.forwarder.forward_change(key, new, old, timestamp, record.headers)
 
     def observe(self, timestamp: int) -> int:
         """Advance the observed stream time; return the window close time."""

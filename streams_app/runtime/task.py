@@ -1,7 +1,7 @@
 """A stream task: one sub-topology for one partition, run synchronously.
 
 Shared by every runtime. The runtime feeds raw records (bytes) with :meth:`process` or
-:meth:`process_batch`, calls :meth:`commit` at its commit points (flushes record caches,
+:meth:`process_records`, calls :meth:`commit` at its commit points (flushes record caches,
 which forwards their updates), then takes the output with :meth:`drain_output` (sink
 records) and :meth:`drain_changelogs` (store changelog records), all serialized, ready to
 produce in bulk. Nothing here awaits or does I/O.
@@ -13,7 +13,7 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from streams_app.dsl.topology import ProcessorNode, SinkNode, SourceNode, SubTopology, Topology
 from streams_app.processors.api import (
@@ -31,7 +31,17 @@ from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
 
-__all__ = ["StreamTask", "RuntimeNode", "bind_serde"]
+__all__ = ["StreamTask", "RuntimeNode", "InputRecord", "bind_serde"]
+
+
+class InputRecord(NamedTuple):
+    """A raw input record as :meth:`StreamTask.process_records` reads it."""
+
+    key: bytes | None
+    value: bytes | None
+    timestamp: int
+    headers: Any
+    offset: int | None
 
 
 def bind_serde(serde: Any, default: Any, config: StreamsConfig) -> Any:
@@ -287,35 +297,53 @@ class StreamTask(ProcessorContext):
         offset: int | None = None,
     ) -> None:
         """Deserialize one raw record from ``topic`` and run it through the sub-topology."""
+        failed = self.process_records(topic, (InputRecord(key, value, timestamp, headers, offset),))
+        if failed:
+            raise failed[0][1]
+
+    def process_records(self, topic: str, records: Iterable[Any]) -> list[tuple[Any, Exception]]:
+        """Run fetched records (with ``key``, ``value``, ``timestamp``, ``headers``, ``offset``
+        attributes, raw bytes) through the sub-topology, in order.
+
+        A record whose deserialization or processing raises is returned with its error and
+        the rest go on (the runtime dead-letters them). One loop per fetch: this is the hot
+        path, so the per-record work is inlined here.
+        """
         entry = self._sources.get(topic)
         if entry is None:
             raise StreamsError(f"task {self.task_id} does not read topic {topic!r}")
         node, key_serde, value_serde, extractor = entry
-        record = Record(key_serde.deserialize(key), value_serde.deserialize(value), timestamp,
-                        headers)
-        if extractor is not None:
-            ts = extractor(record, self._stream_time)
-            if ts != timestamp:
-                record = record.with_timestamp(ts)
-        ts = record.timestamp
-        if ts < 0:
-            raise StreamsError(
-                f"Input record from {topic} offset {offset} has invalid (negative) timestamp "
-                f"{ts}; use a timestamp extractor that returns a valid one"
-            )
-        self._topic, self._offset = topic, offset
-        if ts > self._stream_time:
-            self._stream_time = ts
-        self._timestamp, self._headers = ts, headers
-        self.current_node = node
-        try:
-            for child in node.children:
-                self.current_node = child
-                child.processor.process(record)
-        finally:
-            self.current_node = None
-        if self._stream_queue._heap and self._stream_queue._heap[0][0] <= self._stream_time:
-            self._punctuate(self._stream_queue, self._stream_time)
+        key_of, value_of = key_serde.deserialize, value_serde.deserialize
+        children = node.children
+        punctuations = self._stream_queue._heap
+        failed: list[tuple[Any, Exception]] = []
+        for raw in records:
+            try:
+                record = Record(key_of(raw.key), value_of(raw.value), raw.timestamp, raw.headers)
+                if extractor is not None:
+                    ts = extractor(record, self._stream_time)
+                    if ts != record.timestamp:
+                        record = record.with_timestamp(ts)
+                ts = record.timestamp
+                if ts < 0:
+                    raise StreamsError(
+                        f"Input record from {topic} offset {raw.offset} has invalid (negative) "
+                        f"timestamp {ts}; use a timestamp extractor that returns a valid one"
+                    )
+                self._topic, self._offset = topic, raw.offset
+                if ts > self._stream_time:
+                    self._stream_time = ts
+                self._timestamp, self._headers = ts, record.headers
+                for child in children:
+                    self.current_node = child
+                    child.processor.process(record)
+                self.current_node = None
+                if punctuations and punctuations[0][0] <= self._stream_time:
+                    self._punctuate(self._stream_queue, self._stream_time)
+            except Exception as exc:
+                self.current_node = None
+                failed.append((raw, exc))
+        return failed
 
     def process_batch(
         self, topic: str, records: Iterable[tuple[int, bytes | None, bytes | None, int, Any]]
