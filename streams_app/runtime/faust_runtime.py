@@ -361,8 +361,11 @@ class FaustRuntime:
         kw: dict[str, Any] = {"partitions": self.settings.topic_partitions}
         if spec.is_global:
             # A GlobalKTable's changelog is its source topic, read whole by every worker.
-            kw = {"is_global": True, "changelog_topic": app.topic(
-                spec.source_topic, key_type=bytes, value_type=bytes, acks=False)}
+            # Every partition is also a standby, so the worker keeps following the topic
+            # after the restore (Faust otherwise pauses it for good once recovered).
+            kw = {"is_global": True, "synchronize_all_active_partitions": True,
+                  "changelog_topic": app.topic(
+                      spec.source_topic, key_type=bytes, value_type=bytes, acks=False)}
         table = StoreTable(app, name=spec.name, beacon=app.tables.beacon,
                            key_type=bytes, value_type=bytes,  # raw changelog codecs
                            help=f"state store {spec.name}", **kw)
