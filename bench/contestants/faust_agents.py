@@ -34,6 +34,8 @@ from bench.common import (
     peak_rss_mb,
 )
 
+EPOCH_2020_S = 1_577_836_800  # 2020-01-01 UTC: the rides (rides.csv) are from later in 2020
+
 
 class _Run:
     """Shared progress of one run: processed records, first/done times, latencies."""
@@ -122,8 +124,12 @@ def _count(app: faust.App, rides: faust.TopicT, state: _Run, cfg: RunConfig):
 
 
 def _windowed(app: faust.App, rides: faust.TopicT, state: _Run, cfg: RunConfig):
+    # Faust expires windows against the wall clock (its cleanup timer compares a window's end
+    # with time.time()), not stream time; the rides are from 2020, so 30 days of expiry
+    # deleted every window at the first cleanup (30 s in). Keep them as long as the data is old.
+    age_s = time.time() - EPOCH_2020_S
     windows = app.Table("zone-minutes", default=int).tumbling(
-        WINDOW_MS / 1000, expires=timedelta(days=30)
+        WINDOW_MS / 1000, expires=timedelta(seconds=age_s, days=30)
     ).relative_to_stream()
 
     @app.agent(rides)
