@@ -90,9 +90,13 @@ def _positional_arity(fn: Callable[..., Any]) -> int | None:
 def with_key(fn: Callable[..., Any], arity_without_key: int) -> Callable[..., Any]:
     """``fn`` taking the key first: Kafka's ValueJoiner vs ValueJoinerWithKey (and
     ``Function`` vs ``BiFunction`` foreign-key extractors), told apart by arity."""
-    if _positional_arity(fn) == arity_without_key:
-        return lambda key, *args: fn(*args)
-    return fn
+    if _positional_arity(fn) != arity_without_key:
+        return fn
+    if arity_without_key == 1:  # fixed arities: no *args packing per record
+        return lambda _key, a: fn(a)
+    if arity_without_key == 2:
+        return lambda _key, a, b: fn(a, b)
+    return lambda _key, *args: fn(*args)
 
 
 # -- value getters --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from streams_app.processors import (
     KStreamMapValues,
     KStreamPassThrough,
     KStreamPeek,
+    KStreamSelectKey,
 )
 from streams_app.serdes import Serde
 from streams_app.state.spec import StoreSpec
@@ -89,7 +90,7 @@ class KStream:
     def select_key(self, mapper: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
         """New key ``mapper(key, value)``, same value; a key change."""
         return self._child("KSTREAM-KEY-SELECT-",
-                           lambda: KStreamMap(lambda k, v: (mapper(k, v), v)), name, None,
+                           lambda: KStreamSelectKey(mapper), name, None,
                            self.value_serde, True)
 
     def peek(self, action: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
@@ -206,7 +207,7 @@ class KStream:
         grouped = grouped or Grouped()
         b = self._builder
         node = b.add_processor(b.new_name("KSTREAM-KEY-SELECT-"),
-                               FixedSupplier(lambda: KStreamMap(lambda k, v: (selector(k, v), v))),
+                               FixedSupplier(lambda: KStreamSelectKey(selector)),
                                self._node)
         return KGroupedStream(b, node, grouped.key_serde,
                               grouped.value_serde or self.value_serde, True, grouped.name)

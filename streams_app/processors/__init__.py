@@ -19,6 +19,7 @@ from streams_app.processors.stream import (
     KStreamMapValues,
     KStreamPassThrough,
     KStreamPeek,
+    KStreamSelectKey,
 )
 from streams_app.processors.table import (
     KTableFilter,
@@ -44,6 +45,7 @@ __all__ = [
     "KStreamFlatMap",
     "KStreamFlatMapValues",
     "KStreamMap",
+    "KStreamSelectKey",
     "KStreamMapValues",
     "KStreamPassThrough",
     "KStreamPeek",

@@ -9,6 +9,7 @@ from streams_app.processors.api import Processor, Record
 
 __all__ = [
     "KStreamMap",
+    "KStreamSelectKey",
     "KStreamMapValues",
     "KStreamFilter",
     "KStreamFlatMap",
@@ -29,6 +30,17 @@ class KStreamMap(Processor):
         """Forward the mapped pair with the input's timestamp and headers."""
         key, value = self.mapper(record.key, record.value)
         self.context.forward(Record(key, value, record.timestamp, record.headers))
+
+
+class KStreamSelectKey(Processor):
+    """``selector(key, value) -> new_key`` (``select_key`` / ``group_by``'s key selection)."""
+
+    def __init__(self, selector: Callable[[Any, Any], Any]) -> None:
+        self.selector = selector
+
+    def process(self, record: Record) -> None:
+        """Forward the record under its new key."""
+        self.context.forward(record.with_key(self.selector(record.key, record.value)))
 
 
 class KStreamMapValues(Processor):
