@@ -174,7 +174,8 @@ def render_markdown(doc: dict, details: dict) -> str:
         "## Reproduce",
         "",
         "```sh",
-        "make bench         # 1,000,000 records, 3 runs each (an hour or more: faust ~2k rec/s)",
+        "make bench         # 1,000,000 records, 3 runs each (~1 h; a run over 120 s runs once, "
+        "720 s is a timeout)",
         "make bench-quick   # 50,000 records, 1 run each (~4 min)",
         "python -m bench.run --records 300000 --runs 1 --pipelines count "
         "--contestants aiokafka,quixstreams",

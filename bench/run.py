@@ -32,9 +32,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--latency-seconds", type=float, default=None,
                    help="paced phase of the latency test (default 10)")
     p.add_argument("--timeout", type=float, default=None,
-                   help="seconds one contestant run may take (default 1800; quick 60)")
-    p.add_argument("--repeat-limit", type=float, default=300.0,
-                   help="a run slower than this many seconds is not repeated (default 300)")
+                   help="seconds one contestant run may take (default 720; quick 60)")
+    p.add_argument("--repeat-limit", type=float, default=120.0,
+                   help="a run slower than this many seconds is not repeated (default 120)")
     p.add_argument("--pipelines", default=",".join(PIPELINES), help="comma-separated subset")
     p.add_argument("--contestants", default=",".join(CONTESTANTS), help="comma-separated subset")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
@@ -43,7 +43,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args.records = args.records or (50_000 if args.quick else 1_000_000)
     args.runs = args.runs or (1 if args.quick else 3)
     args.latency_seconds = args.latency_seconds or (3.0 if args.quick else 10.0)
-    args.timeout = args.timeout or (60.0 if args.quick else 1800.0)
+    args.timeout = args.timeout or (60.0 if args.quick else 720.0)
     for opt, allowed in (("pipelines", PIPELINES), ("contestants", CONTESTANTS)):
         chosen = [x for x in getattr(args, opt).split(",") if x]
         bad = [x for x in chosen if x not in allowed]
