@@ -26,6 +26,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode import Service
 from mode.utils.futures import maybe_async
 
+from streams_app.runtime import lean_records
+
 #: Longest time the broker may hold a fetch that found no new data. Faust hard-codes 1500 ms;
 #: with one fetch in flight per broker, a fetch parked on caught-up partitions (a repartition
 #: topic, an exhausted input partition) delays every other partition's next fetch that long.
@@ -49,6 +51,7 @@ class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when aiokafka starts its fetcher
+        lean_records.install()  # a worker process: fetched records as lean tuples
         return consumer
 
     def __init__(self, consumer: Any, *, loop: Any, **kwargs: Any) -> None:
