@@ -91,6 +91,8 @@ class StringSerde(Serde):
 
     def deserialize(self, data: bytes | None) -> str | None:
         """Decode UTF-8 bytes."""
+        if type(data) is bytes:  # the common case, without a copy
+            return data.decode()
         return None if data is None else bytes(data).decode()
 
 

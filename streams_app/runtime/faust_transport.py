@@ -14,7 +14,7 @@ Installed as the ``streams`` transport (entry point ``faust.transports``): an ap
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord, TopicPartition
@@ -111,16 +111,20 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 if not records or self.should_stop:
                     continue
                 if not self.flow_active:
-                    # Fetched while a rebalance stopped the flow: drop them and go back to
-                    # the committed offsets, as Faust's own getmany does.
-                    await self.perform_seek()
+                    # Fetched while a rebalance stopped the flow: hand nothing over, and fetch
+                    # it again later (Faust's own getmany went back to the committed offsets,
+                    # which leaves a partition without any where the fetch left it: lost).
+                    await self._refetch(records)
                     continue
                 generation = self.app.consumer_generation_id
-                for tp, batch in records.items():
+                fetched = list(records.items())
+                for i, (tp, batch) in enumerate(fetched):
                     if self.app.consumer_generation_id != generation or not self.flow_active:
-                        break  # a rebalance began: what is left is fetched again later
+                        await self._refetch(dict(fetched[i:]))  # a rebalance began
+                        break
                     if active is not None and tp not in active and (
                             tp not in self._buffered_partitions):
+                        await self._refetch({tp: batch})  # paused meanwhile
                         continue
                     last_read = read_offset.get(tp)
                     # Faust's read offset is the next offset after a seek, the last one
@@ -161,6 +165,13 @@ class BatchConsumer(faust_aiokafka.Consumer):
         except Exception as exc:  # crash the app like Faust's own drain loop
             self.log.exception("Drain messages raised: %r", exc)
             raise
+
+    async def _refetch(self, records: Mapping[TP, list[Any]]) -> None:
+        """Seek every still-assigned partition back to its first record in ``records``."""
+        assigned = self.assignment()
+        for tp, batch in records.items():
+            if batch and tp in assigned:
+                await self.seek(tp, batch[0].offset)
 
     def pause_partitions(self, tps: Iterable[TP]) -> None:
         tps = set(tps)
