@@ -167,11 +167,32 @@ class BatchConsumer(faust_aiokafka.Consumer):
             raise
 
     async def _refetch(self, records: Mapping[TP, list[Any]]) -> None:
-        """Seek every still-assigned partition back to its first record in ``records``."""
+        """Seek every still-assigned partition back to its first record in ``records``.
+
+        Never forward: a rebalance may already have sought a partition back to its committed
+        offset (its uncommitted state was dropped with the task), which must stand.
+        """
         assigned = self.assignment()
         for tp, batch in records.items():
-            if batch and tp in assigned:
-                await self.seek(tp, batch[0].offset)
+            if not batch or tp not in assigned:
+                continue
+            first = batch[0].offset
+            position = self._known_position(tp)
+            if position is not None and position > first:
+                await self.seek(tp, first)
+
+    def _known_position(self, tp: TP) -> int | None:
+        """aiokafka's fetch position of ``tp`` if valid now (in-loop consumer only)."""
+        thread = getattr(self, "_thread", None)
+        consumer = getattr(thread, "_consumer", None)
+        if consumer is None or not isinstance(thread, InLoopConsumerThread):
+            return None
+        subscription = consumer._subscription.subscription
+        assignment = None if subscription is None else subscription.assignment
+        if assignment is None:
+            return None
+        state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+        return state.position if state is not None and state.has_valid_position else None
 
     def pause_partitions(self, tps: Iterable[TP]) -> None:
         tps = set(tps)
