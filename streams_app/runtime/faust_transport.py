@@ -181,11 +181,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if position is not None and position > first:
                 await self.seek(tp, first)
 
-    def _known_position(self, tp: TP) -> int | None:
-        """aiokafka's fetch position of ``tp`` if valid now (in-loop consumer only)."""
+    def _in_loop_aiokafka(self) -> Any:
+        """The aiokafka consumer when it runs in this loop (safe to touch directly), else None."""
         thread = getattr(self, "_thread", None)
         consumer = getattr(thread, "_consumer", None)
-        if consumer is None or not isinstance(thread, InLoopConsumerThread):
+        return consumer if isinstance(thread, InLoopConsumerThread) else None
+
+    def _known_position(self, tp: TP) -> int | None:
+        """aiokafka's fetch position of ``tp`` if valid now (in-loop consumer only)."""
+        consumer = self._in_loop_aiokafka()
+        if consumer is None:
             return None
         subscription = consumer._subscription.subscription
         assignment = None if subscription is None else subscription.assignment
@@ -210,9 +215,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
         # after recovery, once the commit writes to it) then block the whole broker's
         # fetches for aiokafka's prefetch backoff (100 ms): a latency spike. So aiokafka
         # pauses too. Only possible when aiokafka runs in this loop.
-        thread = getattr(self, "_thread", None)
-        consumer = getattr(thread, "_consumer", None)
-        if consumer is None or not isinstance(thread, InLoopConsumerThread):
+        consumer = self._in_loop_aiokafka()
+        if consumer is None:
             return
         assigned = consumer.assignment()
         parts = [TopicPartition(tp.topic, tp.partition) for tp in tps]
