@@ -462,7 +462,9 @@ class FaustRuntime:
         await self.producer.send(recs, partition=0)
 
     async def _commit(self) -> None:
-        for task in list(self.tasks.values()):
+        for key, task in list(self.tasks.items()):
+            if self.tasks.get(key) is not task:
+                continue  # revoked while this commit awaited: its state is dropped, not flushed
             task.commit()
             await self._produce(task)
         await self.producer.flush()

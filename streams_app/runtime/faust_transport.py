@@ -23,6 +23,9 @@ from faust.types import TP
 
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
 
+#: How long a revocation waits for the batch handler in progress before leaving it behind.
+REVOKE_WAIT_S = 10.0
+
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
 CommitHook = Callable[[], Awaitable[None]]
 RevokeHook = Callable[[set[TP]], None]
@@ -83,6 +86,10 @@ class BatchConsumer(faust_aiokafka.Consumer):
         self._batch_done: dict[TP, int] = {}
         # The offsets the commit in progress may write (see _commit_tps).
         self._committing: dict[TP, int] = {}
+        # Rebalances that revoked partitions so far (a handler checks it across its awaits).
+        self._revocations = 0
+        self._handler_idle = asyncio.Event()  # clear while a batch handler runs
+        self._handler_idle.set()
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return self.ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -144,7 +151,19 @@ class BatchConsumer(faust_aiokafka.Consumer):
                                                   self.suspend_flow.wait())
                             read_offset[tp] = record.offset
                         continue
-                    await handler(tp, batch)
+                    revocations = self._revocations
+                    self._handler_idle.clear()
+                    try:
+                        await handler(tp, batch)
+                    finally:
+                        self._handler_idle.set()
+                    if self._revocations != revocations:
+                        # Revoked while the handler awaited longer than a revocation waits
+                        # (see _commit_before_revoke): the task and its uncommitted state went
+                        # with the partition, and the new assignment reads it again from the
+                        # committed offset. Marking the batch done would skip it there.
+                        await self._refetch({tp: batch})
+                        continue
                     last = batch[-1].offset
                     read_offset[tp] = last
                     self._batch_done[tp] = last + 1
@@ -251,12 +270,35 @@ class BatchConsumer(faust_aiokafka.Consumer):
             self._committing = {}
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        if revoked and not self.app.should_stop:
+            await self._commit_before_revoke()
+        self._revocations += 1
         for tp in revoked:
             self._batch_done.pop(tp, None)
             self._committing.pop(tp, None)
         for hook in self._hooks.on_revoked:
             hook(revoked)
         await super().on_partitions_revoked(revoked)
+
+    async def _commit_before_revoke(self) -> None:
+        """Finish the batch in hand and commit everything handled, as Kafka Streams commits
+        its tasks before an (eager) rebalance takes their partitions.
+
+        The revoked tasks are then dropped with nothing uncommitted, and the partitions'
+        next owner (often this worker again) starts where their state ends: a rebalance
+        neither loses nor repeats records. A handler that takes longer than
+        ``REVOKE_WAIT_S`` (a produce stuck on the broker) is left behind: its batch is read
+        again after the rebalance (at-least-once).
+        """
+        self.stop_flow()  # no further batch starts; Faust's own revocation stops it as well
+        try:
+            await asyncio.wait_for(self._handler_idle.wait(), REVOKE_WAIT_S)
+        except TimeoutError:
+            self.log.warning("A batch handler outlived the revocation wait (%.1f s): its "
+                             "batch is processed again after the rebalance", REVOKE_WAIT_S)
+            return
+        await self.maybe_wait_for_commit_to_finish()  # it may predate the last batch
+        await self.commit()
 
 
 class Transport(faust_aiokafka.Transport):
