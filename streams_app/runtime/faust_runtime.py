@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,11 @@ GLOBAL_READ_CACHE_ENTRIES = 100_000
 _UNREAD = object()
 # Allocations between gen-0 collections in a worker (Python's default: 700).
 GC_GEN0_THRESHOLD = 10_000
+# Repartition topics as Kafka Streams creates them. Their records keep the event timestamps,
+# so the broker's time-based retention (7 days by default) would delete historical data
+# (the 2020 taxi rides) before it was read: kept forever instead.
+REPARTITION_RETENTION_MS = -1
+REPARTITION_TOPIC_CONFIGS = {"segment.bytes": "52428800"}
 
 
 def cache_entries(cache_max_bytes: int) -> int:
@@ -272,7 +278,8 @@ class FaustRuntime:
     ``config`` may add StreamsConfig entries (default serdes, timestamp extractor).
     ``topics`` are the user topics to create or verify at start-up. A record whose
     processing raises goes to ``dead_letter_topic`` (default ``<application_id>-dead-letter``)
-    with the error and its source in headers; the job goes on.
+    with the error, its source and its timestamp in headers (the dead letter carries the
+    time it failed); the job goes on.
     """
 
     def __init__(self, topology: Topology, settings: Settings | None = None, *,
@@ -322,7 +329,9 @@ class FaustRuntime:
     def _internal_topics(self) -> list[TopicSpec]:
         s = self.settings
         names = [self.topology.topic_name(t, self.app_id) for t in self.topology.internal_topics]
-        specs = [TopicSpec(n, s.topic_partitions, s.topic_replication_factor)
+        specs = [TopicSpec(n, s.topic_partitions, s.topic_replication_factor,
+                           retention_ms=REPARTITION_RETENTION_MS, cleanup_policy="delete",
+                           configs=REPARTITION_TOPIC_CONFIGS)
                  for n in sorted(names)]
         specs.append(TopicSpec(self.dead_letter_topic, 1, s.topic_replication_factor))
         return specs
@@ -453,12 +462,16 @@ class FaustRuntime:
 
     async def _dead_letters(self, dead: list[tuple[ConsumerRecord, BaseException]]) -> None:
         recs = []
+        now_ms = int(time.time() * 1000)
         for r, exc in dead:
             log.warning("dead letter %s/%s/%s: %r", r.topic, r.partition, r.offset, exc)
             headers = [*(r.headers or ()),
                        ("error", f"{type(exc).__name__}: {exc}".encode()),
-                       ("source", f"{r.topic}/{r.partition}/{r.offset}".encode())]
-            recs.append((self.dead_letter_topic, r.key, r.value, r.timestamp, headers))
+                       ("source", f"{r.topic}/{r.partition}/{r.offset}".encode()),
+                       ("source_timestamp", str(r.timestamp).encode())]
+            # Stamped with the failure time: an old event timestamp would let the topic's
+            # time-based retention delete the dead letter at once.
+            recs.append((self.dead_letter_topic, r.key, r.value, now_ms, headers))
         await self.producer.send(recs, partition=0)
 
     async def _commit(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -72,8 +73,11 @@ async def test_counts_branches_and_dead_letters(kafka_bootstrap, unique_name, tm
     await produce_rides(kafka_bootstrap, job.rides, progress=False)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
-    await producer.send_and_wait(job.rides, b"{oops", key=b"1")
-    await producer.send_and_wait(job.rides, b'{"VendorID": 1}', key=b"1")
+    # Event time of 2020: the dead letters must carry the time they failed instead, else
+    # the topic's time-based retention could delete them at once.
+    old_ts, started_ms = 1_577_836_800_000, int(time.time() * 1000)
+    await producer.send_and_wait(job.rides, b"{oops", key=b"1", timestamp_ms=old_ts)
+    await producer.send_and_wait(job.rides, b'{"VendorID": 1}', key=b"1", timestamp_ms=old_ts)
     await producer.stop()
 
     with job.worker() as worker:
@@ -93,6 +97,8 @@ async def test_counts_branches_and_dead_letters(kafka_bootstrap, unique_name, tm
     assert "JsonSerde cannot decode" in reasons[0], reasons
     assert "total_amount is not a number" in reasons[1], reasons
     assert sorted(r.value for r in dead) == [b'{"VendorID": 1}', b"{oops"]
+    assert all(r.timestamp >= started_ms for r in dead), [r.timestamp for r in dead]
+    assert {dict(r.headers)["source_timestamp"] for r in dead} == {str(old_ts).encode()}
 
 
 async def test_restore_after_kill_at_commit_is_exact(kafka_bootstrap, unique_name, tmp_path):
