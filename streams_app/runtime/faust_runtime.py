@@ -484,7 +484,8 @@ class FaustRuntime:
 
     def _revoke(self, revoked: set[TP]) -> None:
         # Uncommitted cache contents of revoked partitions are dropped, not flushed: the new
-        # owner reprocesses from the last commit with the state that commit covered.
+        # owner reprocesses from the last commit with the state that commit covered. (The
+        # consumer commits before revoking, so normally nothing is left uncommitted.)
         parts = {(tp.topic, tp.partition) for tp in revoked}
         for (sub_id, partition), task in list(self.tasks.items()):
             if any((t, partition) in parts for t in task.source_topics):
