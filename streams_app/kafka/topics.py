@@ -119,3 +119,12 @@ class TopicSpec:
     def changelog(cls, name: str, partitions: int = 1, replication_factor: int = 1) -> TopicSpec:
         """Spec of a state-store changelog topic: compacted, kept forever."""
         return cls(name, partitions, replication_factor, cleanup_policy="compact")
+
+    @classmethod
+    def repartition(cls, name: str, partitions: int = 1, replication_factor: int = 1
+                    ) -> TopicSpec:
+        """Spec of a repartition topic, as Kafka Streams creates one: delete policy, kept
+        forever, 50 MB segments. Records keep their event timestamps through a repartition,
+        so time-based retention would delete historical data before it was read."""
+        return cls(name, partitions, replication_factor, retention_ms=-1,
+                   cleanup_policy="delete", configs={"segment.bytes": "52428800"})

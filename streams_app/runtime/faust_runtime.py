@@ -69,11 +69,6 @@ GLOBAL_READ_CACHE_ENTRIES = 100_000
 _UNREAD = object()
 # Allocations between gen-0 collections in a worker (Python's default: 700).
 GC_GEN0_THRESHOLD = 10_000
-# Repartition topics as Kafka Streams creates them. Their records keep the event timestamps,
-# so the broker's time-based retention (7 days by default) would delete historical data
-# (the 2020 taxi rides) before it was read: kept forever instead.
-REPARTITION_RETENTION_MS = -1
-REPARTITION_TOPIC_CONFIGS = {"segment.bytes": "52428800"}
 
 
 def cache_entries(cache_max_bytes: int) -> int:
@@ -329,9 +324,7 @@ class FaustRuntime:
     def _internal_topics(self) -> list[TopicSpec]:
         s = self.settings
         names = [self.topology.topic_name(t, self.app_id) for t in self.topology.internal_topics]
-        specs = [TopicSpec(n, s.topic_partitions, s.topic_replication_factor,
-                           retention_ms=REPARTITION_RETENTION_MS, cleanup_policy="delete",
-                           configs=REPARTITION_TOPIC_CONFIGS)
+        specs = [TopicSpec.repartition(n, s.topic_partitions, s.topic_replication_factor)
                  for n in sorted(names)]
         specs.append(TopicSpec(self.dead_letter_topic, 1, s.topic_replication_factor))
         return specs
