@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from streams_app.dsl.topology import SubTopology, Topology, TopologyError
 from streams_app.settings import ConfigError
 
-__all__ = ["PartitionPlan", "CopartitionError", "plan_partitions", "copartition_groups"]
+__all__ = [
+    "PartitionPlan",
+    "CopartitionError",
+    "plan_partitions",
+    "check_copartitioned",
+    "copartition_groups",
+]
 
 
 class CopartitionError(TopologyError, ConfigError):
@@ -68,6 +74,17 @@ def plan_partitions(topology: Topology, source_partitions: Mapping[str, int],
     tasks = {sub.id: max(counts[t] for t in sub.source_topics) for sub in subs}
     read = {t: counts[t] for t in sorted(regular | internal)}
     return PartitionPlan(read, tasks, frozenset(internal))
+
+
+def check_copartitioned(topology: Topology, partitions: Mapping[str, int]) -> None:
+    """Raise CopartitionError when a co-partition group's topics (all of them, internal ones
+    unprefixed) have different counts in ``partitions`` (e.g. topics found on the cluster);
+    topics missing from ``partitions`` are not checked."""
+    regular = set(topology.source_topics())
+    for group in copartition_groups(topology.copartition_groups, regular):
+        known = sorted(t for t in group if t in partitions)
+        if len({partitions[t] for t in known}) > 1:
+            raise CopartitionError(f"Topics not co-partitioned: [{_listing(known, partitions)}]")
 
 
 def copartition_groups(groups: Iterable[Iterable[str]], regular: set[str]

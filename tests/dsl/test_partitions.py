@@ -7,7 +7,7 @@ import pytest
 
 from streams_app import StreamsBuilder
 from streams_app.dsl import JoinWindows, Repartitioned, Topology
-from streams_app.dsl.partitions import CopartitionError, plan_partitions
+from streams_app.dsl.partitions import CopartitionError, check_copartitioned, plan_partitions
 from streams_app.processors import KStreamPassThrough
 from streams_app.settings import ConfigError
 from streams_app.state.spec import StoreSpec
@@ -171,3 +171,15 @@ def test_bad_counts_are_rejected() -> None:
         plan_partitions(b.build(), {"input": 0}, default=1)
     with pytest.raises(ValueError, match=r"default must have an integer count"):
         plan_partitions(b.build(), {}, default=0)
+
+
+def test_check_copartitioned_validates_actual_counts() -> None:
+    b = StreamsBuilder()
+    rekeyed = b.stream("left").select_key(lambda k, v: v)
+    rekeyed.join(b.stream("right"), pair, WINDOW).to("output")
+    topo = b.build()
+    (topic,) = topo.internal_topics
+    check_copartitioned(topo, {"left": 8, "right": 3, topic: 3})
+    check_copartitioned(topo, {"left": 8, "right": 3})  # the internal topic is not known yet
+    with pytest.raises(CopartitionError, match=rf"\[{topic}=4, right=3\]"):
+        check_copartitioned(topo, {"left": 8, "right": 3, topic: 4})
