@@ -152,6 +152,8 @@ class Settings:
     topic_partitions: int = _setting(1, _int(1, 100_000), "default partitions of new topics")
     topic_replication_factor: int = _setting(1, _int(1, 32_767), "default replication factor")
     commit_interval_ms: int = _setting(1000, _int(1), "how often consumed offsets are committed")
+    repartition_purge_interval_ms: int = _setting(
+        30_000, _int(0), "how often consumed records are deleted from repartition topics")
     cache_max_bytes: int = _setting(10 * 1024 * 1024, _int(0), "record cache size; 0 = off")
     standby_replicas: int = _setting(0, _int(0, 32), "standby replicas per table partition")
     session_timeout_ms: int = _setting(

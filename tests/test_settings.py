@@ -22,6 +22,7 @@ BAD_VALUES = {
     "topic_partitions": "0",
     "topic_replication_factor": "many",
     "commit_interval_ms": "-5",
+    "repartition_purge_interval_ms": "soon",
     "cache_max_bytes": "-1",
     "standby_replicas": "x",
     "session_timeout_ms": "100",
@@ -80,6 +81,15 @@ def test_defaults_from_empty_env() -> None:
     assert s.store == "rocksdb"
     assert s.cache_max_bytes == 10 * 1024 * 1024
     assert isinstance(s.data_dir, Path)
+
+
+def test_repartition_purge_interval() -> None:
+    assert Settings.from_env({}).repartition_purge_interval_ms == 30_000  # Kafka Streams' default
+    env = {"STREAMS_REPARTITION_PURGE_INTERVAL_MS": "0"}  # 0: purge after every commit
+    assert Settings.from_env(env).repartition_purge_interval_ms == 0
+    with pytest.raises(ConfigError, match=r"^STREAMS_REPARTITION_PURGE_INTERVAL_MS "
+                       r"\(repartition_purge_interval_ms\): '-1' must be >= 0"):
+        Settings.from_env({"STREAMS_REPARTITION_PURGE_INTERVAL_MS": "-1"})
 
 
 def test_reads_every_env_var_and_converts_types() -> None:

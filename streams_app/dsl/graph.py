@@ -223,6 +223,10 @@ class InternalBuilder:
         self._index = 0
         self.nodes: dict[str, GraphNode] = {}
         self.internal_topics: list[str] = []
+        #: internal topic -> the partition count the user asked for (``Repartitioned``)
+        self.internal_partitions: dict[str, int] = {}
+        #: source topics that must be co-partitioned, one list per join (see ``copartition``)
+        self.copartition_groups: list[list[str]] = []
         self.global_stores: list[GlobalStoreNode] = []
         self._names: set[str] = set()
 
@@ -271,10 +275,11 @@ class InternalBuilder:
         return name
 
     def add_repartition(self, parent: str, prefix: str, key_serde: Any, value_serde: Any,
-                        filter_null_keys: bool = True) -> str:
+                        filter_null_keys: bool = True, num_partitions: int | None = None) -> str:
         """Sink to ``<prefix>-repartition`` and a source reading it back; returns the source.
 
         Null-keyed records are dropped before the topic (they cannot be partitioned).
+        ``num_partitions`` fixes the topic's partition count (else it is planned at start-up).
         """
         topic = prefix if prefix.endswith("-repartition") else f"{prefix}-repartition"
         gen_sink = self.new_name("KSTREAM-SINK-")
@@ -292,7 +297,30 @@ class InternalBuilder:
         self.add_sink(sink, topic, key_serde, value_serde, upstream)
         self.add_source(source, [topic], key_serde, value_serde, None)
         self.internal_topics.append(topic)
+        if num_partitions is not None:
+            self.internal_partitions[topic] = num_partitions
         return source
+
+    def source_topics_of(self, *nodes: str) -> list[str]:
+        """The topics read by the sources upstream of ``nodes`` within their sub-topology
+        (Kafka's ``subTopologySourceNodes``): parents never cross a topic."""
+        topics: list[str] = []
+        seen: set[str] = set()
+        todo = list(nodes)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            node = self.nodes[name]
+            if node.kind == "source":
+                topics.extend(t for t in node.topics if t not in topics)
+            todo.extend(node.parents)
+        return topics
+
+    def copartition(self, *nodes: str) -> None:
+        """The sources feeding ``nodes`` must be co-partitioned (the sides of a join)."""
+        self.copartition_groups.append(self.source_topics_of(*nodes))
 
     def build(self) -> Topology:
         """Compile into a :class:`Topology` (call once the DSL graph is complete)."""
@@ -322,5 +350,7 @@ class InternalBuilder:
                 g.key_serde, g.value_serde, g.timestamp_extractor,
             )
         for topic in self.internal_topics:
-            topo.add_internal_topic(topic)
+            topo.add_internal_topic(topic, self.internal_partitions.get(topic))
+        for group in self.copartition_groups:
+            topo.add_copartition_group(group)
         return topo

@@ -161,6 +161,7 @@ def stream_stream_join(this: KStream, other: KStream, joiner: Callable[..., Any]
                              sj.value_serde or this.value_serde)
     other_node = _copartition(other, f"{sj.name}-right" if sj.name else None, ks,
                               sj.other_value_serde or other.value_serde)
+    b.copartition(this_node, other_node)
 
     def named(suffix: str, prefix: str) -> str:
         return f"{sj.name}{suffix}" if sj.name else b.new_name(prefix)
@@ -242,6 +243,7 @@ def stream_table_join(this: KStream, table: KTable, joiner: Callable[..., Any],
     b = this._builder
     ks = jd.key_serde or this.key_serde
     node = _copartition(this, jd.name, ks, jd.value_serde or this.value_serde)
+    b.copartition(node, table._node)
     name = jd.name or b.new_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")
     getter = value_getter(table._supplier)
     key_joiner = with_key(joiner, 2)
@@ -364,6 +366,7 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
         lambda: JoinValueGetter(kind, this_getter.get(), other_getter.get(), joiner),
         [*this_getter.store_specs, *other_getter.store_specs])
     merger = _TableJoinMerger((this_side, other_side), spec, view)
+    b.copartition(this._node, other._node)
     b.add_processor(join_this, this_side, this._node)
     b.add_processor(join_other, other_side, other._node)
     b.add_processor(merge, merger, join_this, join_other)
@@ -406,6 +409,7 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     sub_source = b.add_source(named("-subscription-registration-source", "KSTREAM-SOURCE-"),
                               [sub_topic], fk_serde, sub_serde, None)
     del sub_sink
+    b.copartition(sub_source, other._node)  # subscriptions land beside the foreign table
     store = named("-subscription-store", "KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-")
     store_spec = StoreSpec(store, key_serde=BytesSerde(), value_serde=sub_serde, caching=False)
     receive = named("-subscription-receive", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
@@ -426,6 +430,7 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     b.nodes[response_sink].parents.append(foreign_join)  # both answer through one sink
     response_source = b.add_source(named("-subscription-response-source", "KSTREAM-SOURCE-"),
                                    [response_topic], pk_serde, response_serde, None)
+    b.copartition(response_source, this._node)  # responses land beside the left table
     left_getter = value_getter(this._supplier)
     resolver = named("-subscription-response-resolver",
                      "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-")

@@ -143,7 +143,8 @@ class KStream:
         prefix = rp.name or b.new_name("KSTREAM-REPARTITION-")
         ks = rp.key_serde or self.key_serde
         vs = rp.value_serde or self.value_serde
-        source = b.add_repartition(self._node, prefix, ks, vs, filter_null_keys=False)
+        source = b.add_repartition(self._node, prefix, ks, vs, filter_null_keys=False,
+                                   num_partitions=rp.num_partitions)
         return KStream(b, source, ks, vs, False)
 
     def through(self, topic: str, produced: Produced | None = None) -> KStream:

@@ -93,12 +93,18 @@ class Materialized:
 
 @dataclass
 class Repartitioned:
-    """An explicit repartition: topic name prefix, serdes, partition count."""
+    """An explicit repartition: topic name prefix, serdes, partition count (``None``: the
+    maximum of the writing sub-topology's source topics, as Kafka Streams plans it)."""
 
     name: str | None = None
     key_serde: Serde | None = None
     value_serde: Serde | None = None
     num_partitions: int | None = None
+
+    def __post_init__(self) -> None:
+        n = self.num_partitions
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ValueError(f"Repartitioned.num_partitions must be an integer >= 1, got {n!r}")
 
 
 @dataclass

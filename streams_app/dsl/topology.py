@@ -9,7 +9,7 @@ Streams' ``describe()`` shows them; :meth:`Topology.topic_name` adds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,11 @@ class Topology:
         self.nodes: dict[str, Node] = {}
         self.stores: dict[str, StoreSpec] = {}
         self.internal_topics: set[str] = set()
+        #: internal topic -> partition count set by the user (``Repartitioned.num_partitions``)
+        self.internal_partitions: dict[str, int] = {}
+        #: topic sets whose partitions must line up (the two sides of a join; Kafka's
+        #: ``copartitionSources``), internal topics unprefixed
+        self.copartition_groups: list[frozenset[str]] = []
         self._global_nodes: set[str] = set()
         self._topic_sources: dict[str, str] = {}
 
@@ -191,9 +196,31 @@ class Topology:
         self._global_nodes.update((source_name, processor_name))
         return self
 
-    def add_internal_topic(self, name: str) -> None:
-        """Mark ``name`` as internal (prefixed with the application id at run time)."""
+    def add_internal_topic(self, name: str, num_partitions: int | None = None) -> None:
+        """Mark ``name`` as internal (prefixed with the application id at run time);
+        ``num_partitions`` fixes its partition count (else it is planned, see
+        :func:`streams_app.dsl.partitions.plan_partitions`)."""
+        if num_partitions is not None:
+            if isinstance(num_partitions, bool) or not isinstance(num_partitions, int) \
+                    or num_partitions < 1:
+                raise TopologyError(f"internal topic {name!r}: num_partitions must be an "
+                                    f"integer >= 1, got {num_partitions!r}")
+            known = self.internal_partitions.get(name)
+            if known is not None and known != num_partitions:
+                raise TopologyError(f"internal topic {name!r}: num_partitions {num_partitions} "
+                                    f"conflicts with {known} set before")
+            self.internal_partitions[name] = num_partitions
         self.internal_topics.add(name)
+
+    def add_copartition_group(self, topics: Iterable[str]) -> None:
+        """Require ``topics`` (read by sources of this topology) to have equal partition counts;
+        groups sharing a topic merge when planned."""
+        group = frozenset(topics)
+        unknown = sorted(group - set(self._topic_sources))
+        if unknown:
+            raise TopologyError(f"co-partition group: no source reads {', '.join(unknown)}")
+        if len(group) > 1 and group not in self.copartition_groups:
+            self.copartition_groups.append(group)
 
     # -- queries -------------------------------------------------------------------------
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic, RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
@@ -129,6 +130,35 @@ async def ensure_topics(
         for name in fixable:
             result[name] = ALTERED
         return result
+
+
+async def delete_records(bootstrap_servers: str, offsets: Mapping[TopicPartition, int]
+                         ) -> dict[TopicPartition, int]:
+    """DeleteRecords: drop every record below ``offsets[tp]`` in each partition (the log start
+    offset moves up to it); return each partition's new log start offset. A broker error on any
+    partition raises it (other partitions may already be done)."""
+    requests: dict[TopicPartition, RecordsToDelete] = {}
+    for tp, offset in offsets.items():
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"delete_records: offset of {tp} must be an integer >= 0, "
+                             f"got {offset!r}")
+        requests[TopicPartition(tp.topic, tp.partition)] = RecordsToDelete(offset)
+    if not requests:
+        return {}
+    async with admin_client(bootstrap_servers) as client:
+        return await client.delete_records(requests)
+
+
+async def log_start_offsets(bootstrap_servers: str, partitions: Iterable[TopicPartition]
+                            ) -> dict[TopicPartition, int]:
+    """ListOffsets (earliest): the first offset still in each partition's log."""
+    tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return dict(await consumer.beginning_offsets(tps)) if tps else {}
+    finally:
+        await consumer.stop()
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -125,6 +125,7 @@ class TopicSpec:
                     ) -> TopicSpec:
         """Spec of a repartition topic, as Kafka Streams creates one: delete policy, kept
         forever, 50 MB segments. Records keep their event timestamps through a repartition,
-        so time-based retention would delete historical data before it was read."""
+        so time-based retention would delete historical data before it was read; consumed
+        records are deleted instead (``streams_app.runtime.purge``)."""
         return cls(name, partitions, replication_factor, retention_ms=-1,
                    cleanup_policy="delete", configs={"segment.bytes": "52428800"})

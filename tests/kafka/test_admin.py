@@ -7,14 +7,17 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import InvalidConfigurationError, InvalidReplicationFactorError
 
 from streams_app.kafka.admin import (
     TopicDescription,
     TopicMismatchError,
     TopicNotFoundError,
+    delete_records,
     describe_topic,
     ensure_topics,
+    log_start_offsets,
 )
 from streams_app.kafka.topics import TopicSpec
 
@@ -165,3 +168,30 @@ async def test_broker_rejections_name_the_topic(kafka_bootstrap: str, unique_nam
     unknown = TopicSpec(f"{unique_name}-cfg", configs={"no.such.config": "1"})
     with pytest.raises(InvalidConfigurationError, match="no.such.config"):
         await ensure_topics(kafka_bootstrap, [unknown])
+
+
+async def test_delete_records_moves_the_log_start_offset(
+    kafka_bootstrap: str, unique_name: str
+) -> None:
+    await ensure_topics(kafka_bootstrap, [TopicSpec(unique_name, 2)])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for i in range(10):
+            await producer.send_and_wait(unique_name, b"v", partition=i % 2)
+    finally:
+        await producer.stop()
+    p0, p1 = TopicPartition(unique_name, 0), TopicPartition(unique_name, 1)
+    assert await log_start_offsets(kafka_bootstrap, [p0, p1]) == {p0: 0, p1: 0}
+
+    assert await delete_records(kafka_bootstrap, {p0: 3}) == {p0: 3}
+    assert await log_start_offsets(kafka_bootstrap, [p0, p1]) == {p0: 3, p1: 0}
+    assert await delete_records(kafka_bootstrap, {p0: 5, p1: 5}) == {p0: 5, p1: 5}
+    assert await log_start_offsets(kafka_bootstrap, [p0, p1]) == {p0: 5, p1: 5}
+
+
+async def test_delete_records_rejects_bad_offsets(kafka_bootstrap: str, unique_name: str) -> None:
+    tp = TopicPartition(unique_name, 0)
+    with pytest.raises(ValueError, match=rf"offset of .*{unique_name}.* must be an integer >= 0"):
+        await delete_records(kafka_bootstrap, {tp: -1})
+    assert await delete_records(kafka_bootstrap, {}) == {}
