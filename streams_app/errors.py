@@ -112,8 +112,10 @@ class ErrorContext:
     def where(self) -> str:
         """``topic/partition/offset`` of the source record, or what failed instead."""
         if self.topic is None:
-            target = f" writing to {self.output_topic}" if self.output_topic else ""
-            return f"no source record (task {self.task_id}{target})"
+            about = [f"task {self.task_id}"] if self.task_id else []
+            if self.output_topic:
+                about.append(f"writing to {self.output_topic}")
+            return f"no source record ({', '.join(about) or 'unknown'})"
         return f"{self.topic}/{self.partition}/{self.offset}"
 
 
