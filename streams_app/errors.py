@@ -11,6 +11,20 @@ and headers, plus headers naming its source and the error); ``fail`` raises
 
 :class:`ErrorHandlers` holds one job's three handlers and its counters; runtimes build one
 per job (:meth:`ErrorHandlers.from_config`) and share it between their tasks.
+
+What a runtime does (the test driver does the same):
+
+1. ``config = StreamsConfig.from_mapping({**handler_config(settings, job_config, **args), ...})``
+   and ``errors = ErrorHandlers.from_config(config, dead_letter_topic)``; pass
+   ``errors=errors`` (and ``max_record_bytes={topic: record_size_limit(...)}`` or later
+   ``task.set_max_record_bytes``) to every ``StreamTask``.
+2. ``task.process_records(topic, records)``: dead letters join the task's output (drained
+   with the sink records, topic ``errors.dead_letter_topic``); produce them like any output.
+3. On :class:`StreamsFailure`: produce the output drained so far, commit the offsets of
+   ``records[:failure.processed]`` (under exactly-once: in the transaction), log the
+   failure and exit non-zero.
+4. A send the broker refuses (found at flush): ``errors.production_failed(topic, exc)``
+   returns a dead letter to produce, ``None`` to go on, or raises :class:`StreamsFailure`.
 """
 
 from __future__ import annotations
@@ -40,6 +54,7 @@ __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "parse_handler",
     "dead_letter_topic",
+    "handler_config",
     "dead_letter_record",
     "record_size_limit",
 ]
@@ -174,6 +189,21 @@ def parse_handler(value: Any) -> ErrorAction | ExceptionHandler:
     raise ValueError(f"{value!r} is not one of {allowed} or a callable (context, error) -> action")
 
 
+def handler_config(settings: Any, config: Mapping[str, Any] | None = None,
+                   **arguments: Any) -> dict[str, Any]:
+    """The three handler entries of a job's StreamsConfig: a runtime's constructor
+    ``arguments`` (``None`` = not given) win over the job's ``config`` mapping, which wins
+    over ``settings`` (``STREAMS_*_EXCEPTION_HANDLER``)."""
+    config = config or {}
+    out: dict[str, Any] = {}
+    for name in HANDLER_SETTINGS.values():
+        given = arguments.pop(name, None)
+        out[name] = given if given is not None else config.get(name, getattr(settings, name))
+    if arguments:
+        raise TypeError(f"unknown handler argument(s): {', '.join(sorted(arguments))}")
+    return out
+
+
 def dead_letter_topic(application_id: str) -> str:
     """The default dead-letter topic of an application."""
     return f"{application_id}-dead-letter"
@@ -189,6 +219,12 @@ def _text(value: object) -> bytes:
     return str(value).encode()
 
 
+def _class_name(error: BaseException) -> str:
+    cls = type(error)  # fully qualified, as Kafka Streams names the Java class
+    return cls.__qualname__ if cls.__module__ == "builtins" else \
+        f"{cls.__module__}.{cls.__qualname__}"
+
+
 def dead_letter_record(
     topic: str, context: ErrorContext, error: BaseException, now_ms: int | None = None
 ) -> OutputRecord:
@@ -198,7 +234,7 @@ def dead_letter_record(
     headers = [
         *(context.headers or ()),
         (HEADER_KIND, _text(context.kind.value)),
-        (HEADER_EXCEPTION, _text(type(error).__qualname__)),
+        (HEADER_EXCEPTION, _text(_class_name(error))),
         (HEADER_MESSAGE, _text(error)),
         (HEADER_STACKTRACE, "".join(traceback.format_exception(error)).encode()),
         (HEADER_TOPIC, _text(context.topic if context.topic is not None else "")),

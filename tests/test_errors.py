@@ -24,11 +24,13 @@ from streams_app.errors import (
     HEADER_OFFSET,
     HEADER_TOPIC,
     dead_letter_record,
+    handler_config,
     parse_handler,
     record_size_limit,
 )
 from streams_app.runtime.task import InputRecord, StreamTask
 from streams_app.serdes import JsonSerde, StringSerde
+from streams_app.settings import Settings
 
 S, J = StringSerde(), JsonSerde()
 
@@ -169,3 +171,17 @@ def test_record_size_limit() -> None:
     assert record_size_limit(None, None) == 1024 * 1024
     assert record_size_limit(2_000_000, 1_000_000) == 1_000_000
     assert record_size_limit(500, None) == 500
+
+
+def test_handler_config_precedence_arguments_then_job_config_then_env() -> None:
+    settings = Settings.from_env({"STREAMS_PRODUCTION_EXCEPTION_HANDLER": "continue",
+                                  "STREAMS_PROCESSING_EXCEPTION_HANDLER": "continue"})
+    job = {"processing_exception_handler": "fail", "deserialization_exception_handler": "fail"}
+    assert handler_config(settings, job, deserialization_exception_handler="continue",
+                          processing_exception_handler=None) == {
+        "deserialization_exception_handler": "continue",  # the argument
+        "processing_exception_handler": "fail",  # the job's config
+        "production_exception_handler": "continue",  # the env
+    }
+    with pytest.raises(TypeError, match="unknown handler argument"):
+        handler_config(settings, None, punctuation_exception_handler="fail")

@@ -154,7 +154,7 @@ def test_malformed_json_is_dead_lettered_with_its_bytes() -> None:
         (dead,) = driver.create_output_topic(driver.dead_letter_topic, S, B) \
             .read_records_to_list()
         assert (dead.key, dead.value) == ("k", b'{"a": 1')
-        assert dict(dead.headers)[HEADER_EXCEPTION] == b"SerdeError"
+        assert dict(dead.headers)[HEADER_EXCEPTION] == b"streams_app.serdes.SerdeError"
         assert driver.create_output_topic("out").is_empty()
 
 
