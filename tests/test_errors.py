@@ -19,6 +19,7 @@ from streams_app import (
     StreamsConfig,
     StreamsFailure,
     Topology,
+    TopologyTestDriver,
 )
 from streams_app.errors import (
     HEADER_OFFSET,
@@ -185,3 +186,49 @@ def test_handler_config_precedence_arguments_then_job_config_then_env() -> None:
     }
     with pytest.raises(TypeError, match="unknown handler argument"):
         handler_config(settings, None, punctuation_exception_handler="fail")
+
+
+class Ticking(Processor):
+    """Two wall-clock punctuations: the first raises, the second counts its runs."""
+
+    def init(self, context: Any) -> None:
+        super().init(context)
+        self.ticks = 0
+        context.schedule(100, PunctuationType.WALL_CLOCK_TIME, self.broken)
+        context.schedule(100, PunctuationType.WALL_CLOCK_TIME, self.tick)
+        TICKING.append(self)
+
+    def broken(self, now: int) -> None:
+        raise RuntimeError(f"broken at {now}")
+
+    def tick(self, now: int) -> None:
+        self.ticks += 1
+
+    def process(self, record: Record) -> None:
+        self.context.forward(record)
+
+
+TICKING: list[Ticking] = []
+
+
+@pytest.mark.parametrize("action", ["dead_letter", "continue", "fail"])
+def test_a_wall_clock_punctuator_failure_goes_to_the_processing_handler(action: str) -> None:
+    TICKING.clear()
+    topo = Topology().add_source("src", "in", key_serde=S, value_serde=J)
+    topo.add_processor("ticking", Ticking, "src")
+    topo.add_sink("sink", "out", "ticking", key_serde=S, value_serde=J)
+    with TopologyTestDriver(topo, {"processing_exception_handler": action}) as driver:
+        if action == "fail":
+            with pytest.raises(StreamsFailure, match=r"^processing error at no source record "
+                               r"\(task 0_0\) in ticking: RuntimeError: broken at 100"):
+                driver.advance_wall_clock_time(100)
+            return
+        driver.advance_wall_clock_time(100)
+        assert TICKING[0].ticks == 1  # the other punctuation still ran
+        dead = driver.create_output_topic(driver.dead_letter_topic).read_records_to_list()
+        if action == "continue":
+            assert dead == [] and driver.errors.skipped == {ErrorKind.PROCESSING: 1}
+            return
+        ((key, value),) = [(d.key, d.value) for d in dead]
+        assert (key, value) == (None, None)
+        assert dict(dead[0].headers)[HEADER_TOPIC] == b""

@@ -366,8 +366,8 @@ class StreamTask(ProcessorContext):
                 self.current_node = None
                 if punctuations and punctuations[0][0] <= self._stream_time:
                     self._punctuate(self._stream_queue, self._stream_time)
-            except StreamsFailure as failure:  # a production handler said fail
-                # after a stream-time punctuator (no topic) the record itself was done
+            except StreamsFailure as failure:  # a production handler or a punctuator's said fail
+                # a stream-time punctuation (no topic) fires once the record itself is done
                 failure.processed = index + (self._raw is raw and self._topic is None)
                 self.current_node = self._raw = self._failed_node = None
                 raise
@@ -379,18 +379,15 @@ class StreamTask(ProcessorContext):
         """Classify a failed record, apply its handler; raise StreamsFailure on ``fail``."""
         failed, self._failed_node = self._failed_node, None
         current, self.current_node = self.current_node, None
-        done = index
         if self._raw is not raw:  # it failed before reaching a processor
             kind, node = ErrorKind.DESERIALIZATION, self._sources[topic][0].name
         else:
             kind, node = ErrorKind.PROCESSING, failed or (current.name if current else None)
-            if self._topic is None:  # a stream-time punctuator raised: the record is done
-                done, raw = index + 1, None
         self._raw = None
         try:
             dead = self.errors.handle(self._error_context(kind, topic, raw, node), error)
         except StreamsFailure as failure:
-            failure.processed = done
+            failure.processed = index
             raise
         if dead is not None:
             self.sink_buffer.append(dead)
@@ -433,6 +430,15 @@ class StreamTask(ProcessorContext):
             self._timestamp, self._headers = now, ()
             try:
                 sched.callback(now)
+            except StreamsFailure:
+                raise
+            except Exception as exc:  # KIP-1033: the processing handler, with no source record
+                failed, self._failed_node = self._failed_node, None
+                context = self._error_context(ErrorKind.PROCESSING, None, None,
+                                              failed or sched.node.name)
+                dead = self.errors.handle(context, exc)
+                if dead is not None:
+                    self.sink_buffer.append(dead)
             finally:
                 self.current_node = None
 
