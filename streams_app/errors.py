@@ -20,9 +20,10 @@ What a runtime does (the test driver does the same):
    ``task.set_max_record_bytes``) to every ``StreamTask``.
 2. ``task.process_records(topic, records)``: dead letters join the task's output (drained
    with the sink records, topic ``errors.dead_letter_topic``); produce them like any output.
-3. On :class:`StreamsFailure`: produce the output drained so far, commit the offsets of
-   ``records[:failure.processed]`` (under exactly-once: in the transaction), log the
-   failure and exit non-zero.
+3. On :class:`StreamsFailure` from ``process_records``: produce the output drained so far,
+   commit the offsets of ``records[:failure.processed]`` (under exactly-once: in the
+   transaction), log the failure and exit non-zero. Raised elsewhere (a wall-clock
+   punctuator, a cache flush at commit; ``failure.topic`` is ``None``): commit nothing.
 4. A send the broker refuses (found at flush): ``errors.production_failed(topic, exc)``
    returns a dead letter to produce, ``None`` to go on, or raises :class:`StreamsFailure`.
 """
