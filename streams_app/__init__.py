@@ -22,6 +22,13 @@ from streams_app.dsl import (
 from streams_app.dsl.suppressed import BufferConfig, Suppressed
 from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
+from streams_app.errors import (
+    ErrorAction,
+    ErrorContext,
+    ErrorHandlers,
+    ErrorKind,
+    StreamsFailure,
+)
 from streams_app.processors.api import Change, Processor, ProcessorContext, PunctuationType, Record
 from streams_app.runtime.config import ConfigError, StreamsConfig
 from streams_app.runtime.test_driver import TestRecord, TopologyTestDriver
@@ -53,6 +60,11 @@ __all__ = [
     "TestRecord",
     "StreamsConfig",
     "ConfigError",
+    "ErrorAction",
+    "ErrorContext",
+    "ErrorHandlers",
+    "ErrorKind",
+    "StreamsFailure",
     "Branched",
     "JoinWindows",
     "Joined",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streams_app.errors import DEFAULT_HANDLERS, ErrorAction, ErrorKind, parse_handler
+
 ENV_PREFIX = "STREAMS_"
 DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
 
@@ -123,6 +125,23 @@ def _path(value: Any) -> Path:
     return path
 
 
+def _handler(value: Any) -> Any:
+    """An action name (stored as its plain string) or a callable handler (overrides only)."""
+    try:
+        handler = parse_handler(value)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+    return handler.value if isinstance(handler, ErrorAction) else handler
+
+
+def _handler_setting(kind: ErrorKind, what: str) -> Any:
+    return _setting(
+        DEFAULT_HANDLERS[kind].value,
+        _handler,
+        f"on a {what}: fail, continue or dead_letter (a callable as an override)",
+    )
+
+
 def _setting(default: Any, parse: Callable[[Any], Any], doc: str) -> Any:
     return field(default=default, metadata={"parse": parse, "doc": doc})
 
@@ -162,6 +181,15 @@ class Settings:
     heartbeat_interval_ms: int = _setting(1000, _int(100), "consumer group heartbeat interval")
     web_enabled: bool = _setting(False, _bool, "run Faust's HTTP server")
     web_port: int = _setting(6066, _int(1, 65535), "port of Faust's HTTP server")
+    deserialization_exception_handler: Any = _handler_setting(
+        ErrorKind.DESERIALIZATION, "record whose key, value or timestamp cannot be read"
+    )
+    processing_exception_handler: Any = _handler_setting(
+        ErrorKind.PROCESSING, "processor that raises for a record"
+    )
+    production_exception_handler: Any = _handler_setting(
+        ErrorKind.PRODUCTION, "sink record that cannot be serialized, is too large or is refused"
+    )
     log_level: str = _setting(
         "info", _choice("debug", "info", "warning", "error", "critical"), "worker log level"
     )

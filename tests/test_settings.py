@@ -29,6 +29,9 @@ BAD_VALUES = {
     "heartbeat_interval_ms": "1.5",
     "web_enabled": "maybe",
     "web_port": "70000",
+    "deserialization_exception_handler": "ignore",
+    "processing_exception_handler": "retry",
+    "production_exception_handler": "log",
     "log_level": "loud",
 }
 
@@ -81,6 +84,9 @@ def test_defaults_from_empty_env() -> None:
     assert s.store == "rocksdb"
     assert s.cache_max_bytes == 10 * 1024 * 1024
     assert isinstance(s.data_dir, Path)
+    assert s.deserialization_exception_handler == "dead_letter"
+    assert s.processing_exception_handler == "dead_letter"
+    assert s.production_exception_handler == "fail"
 
 
 def test_repartition_purge_interval() -> None:
@@ -111,6 +117,9 @@ def test_reads_every_env_var_and_converts_types() -> None:
         "STREAMS_HEARTBEAT_INTERVAL_MS": "2000",
         "STREAMS_WEB_ENABLED": "yes",
         "STREAMS_WEB_PORT": "6100",
+        "STREAMS_DESERIALIZATION_EXCEPTION_HANDLER": "Continue",
+        "STREAMS_PROCESSING_EXCEPTION_HANDLER": "fail",
+        "STREAMS_PRODUCTION_EXCEPTION_HANDLER": "dead-letter",
         "STREAMS_LOG_LEVEL": "DEBUG",
     }
     s = Settings.from_env(env)
@@ -132,6 +141,9 @@ def test_reads_every_env_var_and_converts_types() -> None:
         heartbeat_interval_ms=2000,
         web_enabled=True,
         web_port=6100,
+        deserialization_exception_handler="continue",
+        processing_exception_handler="fail",
+        production_exception_handler="dead_letter",
         log_level="debug",
     )
     assert s.bootstrap_list == ["kafka1:9092", "kafka2:9093"]
@@ -210,3 +222,19 @@ def test_describe_settings_lists_every_env_var() -> None:
     rows = describe_settings()
     assert [r[0] for r in rows] == [env_name(f.name) for f in dataclasses.fields(Settings)]
     assert all(r[3] for r in rows)
+
+
+def test_exception_handlers_take_a_callable_override_and_name_allowed_actions() -> None:
+    def handler(context: object, error: BaseException) -> str:
+        return "continue"
+
+    assert Settings.from_env({}, processing_exception_handler=handler) \
+        .processing_exception_handler is handler
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"STREAMS_PRODUCTION_EXCEPTION_HANDLER": "retry"})
+    assert str(info.value) == (
+        "STREAMS_PRODUCTION_EXCEPTION_HANDLER (production_exception_handler): 'retry' is not "
+        "one of fail, continue, dead_letter or a callable (context, error) -> action"
+    )
+    with pytest.raises(ConfigError, match=r"^STREAMS_PROCESSING_EXCEPTION_HANDLER"):
+        Settings(processing_exception_handler=42)

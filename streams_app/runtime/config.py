@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from streams_app.errors import DEFAULT_HANDLERS, HANDLER_SETTINGS, ErrorKind, parse_handler
 from streams_app.serdes import JsonSerde, Serde, resolve_serde
 from streams_app.settings import ConfigError  # one error type for every bad setting
 
@@ -21,6 +22,8 @@ class StreamsConfig:
 
     ``cache_max_entries`` is the per-store record cache size in entries; 0 turns caching
     off so every update is forwarded (Kafka Streams' ``statestore.cache.max.bytes`` = 0).
+    The ``*_exception_handler`` entries are ``fail``, ``continue``, ``dead_letter`` or a
+    callable ``(ErrorContext, exception) -> action`` (see :mod:`streams_app.errors`).
     """
 
     application_id: str = "dummy-topology-test-driver-app-id"
@@ -30,6 +33,9 @@ class StreamsConfig:
     default_timestamp_extractor: Callable[[Any, int], int] | None = None
     cache_max_entries: int = 10_000
     commit_interval_ms: int = 30_000
+    deserialization_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.DESERIALIZATION]
+    processing_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PROCESSING]
+    production_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PRODUCTION]
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +78,11 @@ class StreamsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0, got {value!r}")
+        for name in HANDLER_SETTINGS.values():
+            try:
+                setattr(self, name, parse_handler(getattr(self, name)))
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
         extractor = self.default_timestamp_extractor
         if extractor is not None and not callable(extractor):
             raise ConfigError(

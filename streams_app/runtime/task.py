@@ -12,10 +12,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from streams_app.dsl.topology import ProcessorNode, SinkNode, SourceNode, SubTopology, Topology
+from streams_app.errors import ErrorContext, ErrorHandlers, ErrorKind, StreamsFailure
 from streams_app.processors.api import (
     Cancellable,
     Processor,
@@ -24,7 +25,7 @@ from streams_app.processors.api import (
     Punctuator,
     Record,
 )
-from streams_app.processors.sink import OutputRecord, SinkProcessor
+from streams_app.processors.sink import DEFAULT_MAX_RECORD_BYTES, OutputRecord, SinkProcessor
 from streams_app.processors.table import StreamsError
 from streams_app.runtime.config import StreamsConfig
 from streams_app.serdes import ChangeSerde, resolve_serde
@@ -117,8 +118,15 @@ class StreamTask(ProcessorContext):
         store_factory: Callable[[StoreSpec], StateStore] = in_memory_store,
         wall_clock: Callable[[], int] | None = None,
         global_stores: dict[str, StoreStack] | None = None,
+        errors: ErrorHandlers | None = None,
+        max_record_bytes: Mapping[str, int] | None = None,
     ) -> None:
+        """``errors``: the job's handlers (shared by its tasks; default: those ``config``
+        names). ``max_record_bytes``: the largest record each sink topic (real name) takes,
+        default 1 MiB."""
         self.topology = topology
+        self.errors = errors or ErrorHandlers.from_config(config)
+        self._max_record_bytes = dict(max_record_bytes or {})
         # global stores (owned by the global task) are readable by every processor
         self.global_stores = global_stores or {}
         self.subtopology = subtopology
@@ -132,6 +140,8 @@ class StreamTask(ProcessorContext):
         self._offset: int | None = None
         self._timestamp = -1
         self._headers: Any = ()
+        self._raw: Any = None  # the source record being processed (None outside a batch)
+        self._failed_node: str | None = None
         self._stream_time = -1
         self._stream_queue = _PunctuationQueue()
         self._wall_queue = _PunctuationQueue()
@@ -158,10 +168,12 @@ class StreamTask(ProcessorContext):
             if isinstance(spec, SourceNode):
                 processor: Processor = _SourceMarker()
             elif isinstance(spec, SinkNode):
+                topic = topo.topic_name(spec.topic, cfg.application_id)
                 processor = SinkProcessor(
-                    topo.topic_name(spec.topic, cfg.application_id),
+                    topic,
                     self._serde(spec.key_serde, cfg.default_key_serde),
                     self._serde(spec.value_serde, cfg.default_value_serde),
+                    self._max_record_bytes.get(topic, DEFAULT_MAX_RECORD_BYTES),
                 )
             else:
                 processor = spec.factory()
@@ -193,6 +205,15 @@ class StreamTask(ProcessorContext):
             node.processor.init(self)
         self.current_node = None
 
+    def set_max_record_bytes(self, topic: str, limit: int) -> None:
+        """The largest record sink topic ``topic`` (real name) takes, e.g. once the runtime
+        has read the topic's ``max.message.bytes`` (see ``errors.record_size_limit``)."""
+        self._max_record_bytes[topic] = limit
+        for node in self.nodes.values():
+            sink = node.processor
+            if isinstance(sink, SinkProcessor) and sink.topic == topic:
+                sink.max_bytes = limit
+
     @property
     def source_topics(self) -> list[str]:
         """The real topic names this task reads."""
@@ -216,6 +237,10 @@ class StreamTask(ProcessorContext):
             for target in targets:
                 self.current_node = target
                 target.processor.process(record)
+        except Exception:
+            if self._failed_node is None:  # the innermost forward knows the node that raised
+                self._failed_node = self.current_node.name  # type: ignore[union-attr]
+            raise
         finally:
             self.current_node = node
             self._timestamp, self._headers = prev_ts, prev_headers
@@ -297,17 +322,17 @@ class StreamTask(ProcessorContext):
         offset: int | None = None,
     ) -> None:
         """Deserialize one raw record from ``topic`` and run it through the sub-topology."""
-        failed = self.process_records(topic, (InputRecord(key, value, timestamp, headers, offset),))
-        if failed:
-            raise failed[0][1]
+        self.process_records(topic, (InputRecord(key, value, timestamp, headers, offset),))
 
-    def process_records(self, topic: str, records: Iterable[Any]) -> list[tuple[Any, Exception]]:
+    def process_records(self, topic: str, records: Iterable[Any]) -> None:
         """Run fetched records (with ``key``, ``value``, ``timestamp``, ``headers``, ``offset``
         attributes, raw bytes) through the sub-topology, in order.
 
-        A record whose deserialization or processing raises is returned with its error and
-        the rest go on (the runtime dead-letters them). One loop per fetch: this is the hot
-        path, so the per-record work is inlined here.
+        A record that fails goes to the job's handlers (:mod:`streams_app.errors`): skipped,
+        or dead-lettered (the dead letter joins the task's output, see :meth:`drain_output`),
+        or the batch stops there with :class:`StreamsFailure` (``processed`` = how many
+        records of the batch were done before it). One loop per fetch: this is the hot path,
+        so the per-record work is inlined here.
         """
         entry = self._sources.get(topic)
         if entry is None:
@@ -316,8 +341,8 @@ class StreamTask(ProcessorContext):
         key_of, value_of = key_serde.deserialize, value_serde.deserialize
         children = node.children
         punctuations = self._stream_queue._heap
-        failed: list[tuple[Any, Exception]] = []
-        for raw in records:
+        self._failed_node = None
+        for index, raw in enumerate(records):
             try:
                 record = Record(key_of(raw.key), value_of(raw.value), raw.timestamp, raw.headers)
                 if extractor is not None:
@@ -330,7 +355,8 @@ class StreamTask(ProcessorContext):
                         f"Input record from {topic} offset {raw.offset} has invalid (negative) "
                         f"timestamp {ts}; use a timestamp extractor that returns a valid one"
                     )
-                self._topic, self._offset = topic, raw.offset
+                # from here on a failure is a processing one (see _record_failed)
+                self._topic, self._offset, self._raw = topic, raw.offset, raw
                 if ts > self._stream_time:
                     self._stream_time = ts
                 self._timestamp, self._headers = ts, record.headers
@@ -340,10 +366,51 @@ class StreamTask(ProcessorContext):
                 self.current_node = None
                 if punctuations and punctuations[0][0] <= self._stream_time:
                     self._punctuate(self._stream_queue, self._stream_time)
+            except StreamsFailure as failure:  # a production handler or a punctuator's said fail
+                # a stream-time punctuation (no topic) fires once the record itself is done
+                failure.processed = index + (self._raw is raw and self._topic is None)
+                self.current_node = self._raw = self._failed_node = None
+                raise
             except Exception as exc:
-                self.current_node = None
-                failed.append((raw, exc))
-        return failed
+                self._record_failed(topic, raw, index, exc)
+        self._raw = None
+
+    def _record_failed(self, topic: str, raw: Any, index: int, error: Exception) -> None:
+        """Classify a failed record, apply its handler; raise StreamsFailure on ``fail``."""
+        failed, self._failed_node = self._failed_node, None
+        current, self.current_node = self.current_node, None
+        if self._raw is not raw:  # it failed before reaching a processor
+            kind, node = ErrorKind.DESERIALIZATION, self._sources[topic][0].name
+        else:
+            kind, node = ErrorKind.PROCESSING, failed or (current.name if current else None)
+        self._raw = None
+        try:
+            dead = self.errors.handle(self._error_context(kind, topic, raw, node), error)
+        except StreamsFailure as failure:
+            failure.processed = index
+            raise
+        if dead is not None:
+            self.sink_buffer.append(dead)
+
+    def handle_production_error(self, output_topic: str, error: Exception) -> None:
+        """A sink could not write (serializer raised, record too large): apply the production
+        handler. A dead letter carries the source record being processed, if any (KIP-1034);
+        ``fail`` raises :class:`StreamsFailure` through the processors."""
+        raw = self._raw if self._topic is not None else None
+        node = self.current_node.name if self.current_node is not None else None
+        context = self._error_context(ErrorKind.PRODUCTION, self._topic, raw, node, output_topic)
+        dead = self.errors.handle(context, error)
+        if dead is not None:
+            self.sink_buffer.append(dead)
+
+    def _error_context(self, kind: ErrorKind, topic: str | None, raw: Any, node: str | None,
+                       output_topic: str | None = None) -> ErrorContext:
+        if raw is None:  # no source record: a punctuator or a cache flush forwarded
+            return ErrorContext(kind, None, None, None, self._timestamp, (), None, None, node,
+                                self.task_id, output_topic)
+        return ErrorContext(kind, topic, self._partition, raw.offset, raw.timestamp,
+                            raw.headers or (), raw.key, raw.value, node, self.task_id,
+                            output_topic)
 
     def process_batch(
         self, topic: str, records: Iterable[tuple[int, bytes | None, bytes | None, int, Any]]
@@ -363,6 +430,15 @@ class StreamTask(ProcessorContext):
             self._timestamp, self._headers = now, ()
             try:
                 sched.callback(now)
+            except StreamsFailure:
+                raise
+            except Exception as exc:  # KIP-1033: the processing handler, with no source record
+                failed, self._failed_node = self._failed_node, None
+                context = self._error_context(ErrorKind.PROCESSING, None, None,
+                                              failed or sched.node.name)
+                dead = self.errors.handle(context, exc)
+                if dead is not None:
+                    self.sink_buffer.append(dead)
             finally:
                 self.current_node = None
 

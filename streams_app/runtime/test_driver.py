@@ -2,8 +2,14 @@
 
 Records cross topic boundaries as bytes through the serdes, as on a broker. Each piped
 record is processed and then committed (record caches flushed), like Kafka Streams'
-driver, so every update shows. Records written to repartition topics are piped back in,
-in order, until nothing is left. Single partition; deterministic; no asyncio.
+driver, so every update shows. Failed records go through the same error handlers, with the
+same defaults, as in the Faust runtime: dead letters land in ``<application_id>-dead-letter``
+(read it with :meth:`TopologyTestDriver.create_output_topic`) and ``fail`` raises
+:class:`~streams_app.errors.StreamsFailure` from ``pipe_input``. (Kafka Streams' driver
+raises on a processing error only because its default handler is ``fail``; here the default
+is ``dead_letter``: set ``processing_exception_handler`` to ``fail`` to get an exception.)
+Records written to repartition topics are piped back in, in order, until nothing is left.
+Single partition; deterministic; no asyncio.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams_app.dsl.topology import Topology
+from streams_app.errors import ErrorHandlers, StreamsFailure
 from streams_app.processors.sink import OutputRecord
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.task import StreamTask
@@ -56,9 +63,14 @@ class TopologyTestDriver:
         topology: Topology,
         config: Mapping[str, Any] | StreamsConfig | None = None,
         initial_wall_clock_time_ms: int = 0,
+        max_record_bytes: Mapping[str, int] | None = None,
     ) -> None:
+        """``max_record_bytes``: the largest record each output topic takes (default 1 MiB),
+        as the runtime reads it from the topic's ``max.message.bytes``."""
         self.topology = topology
         self.config = StreamsConfig.from_mapping(config)
+        # one set of handlers (and counters) for every task, as in the runtime
+        self.errors = ErrorHandlers.from_config(self.config)
         self._wall = initial_wall_clock_time_ms
         self._tasks: list[StreamTask] = []
         self._task_by_topic: dict[str, StreamTask] = {}
@@ -66,7 +78,8 @@ class TopologyTestDriver:
         # global tasks first: every other task reads their stores (GlobalKTable joins)
         for sub in sorted(topology.subtopologies(), key=lambda s: not s.is_global):
             task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall,
-                              global_stores=global_stores)
+                              global_stores=global_stores, errors=self.errors,
+                              max_record_bytes=max_record_bytes)
             # like Kafka's driver: no wall-clock throttling of emit-on-window-close results
             task.windowed_emit_interval_ms = 0  # type: ignore[attr-defined]
             task.outer_join_emit_interval_ms = 0  # type: ignore[attr-defined]
@@ -113,6 +126,11 @@ class TopologyTestDriver:
             resolve_serde(value_serde, "value_serde") or self.config.default_value_serde,
         )
 
+    @property
+    def dead_letter_topic(self) -> str:
+        """Where dead letters go: ``<application_id>-dead-letter``."""
+        return self.errors.dead_letter_topic
+
     def producer_topic_names(self) -> set[str]:
         """Every topic something was written to."""
         return set(self._outputs)
@@ -133,7 +151,11 @@ class TopologyTestDriver:
             raise ValueError(f"Unknown topic: {topic}")
         offset = self._offsets.get(topic, 0)
         self._offsets[topic] = offset + 1
-        task.process(topic, key, value, ts, headers, offset)
+        try:
+            task.process(topic, key, value, ts, headers, offset)
+        except StreamsFailure:
+            self._capture(task)  # what came before the failure was produced, as in the runtime
+            raise
         task.commit()
         self._capture(task)
 

@@ -92,13 +92,15 @@ async def test_counts_branches_and_dead_letters(kafka_bootstrap, unique_name, tm
     assert len(low) == len(RIDES) - 29
     assert all(orjson.loads(r.value)["total_amount"] >= 40 for r in high)
     dead = await read_to_end(kafka_bootstrap, f"{job.prefix}rides-dead-letter")
-    reasons = sorted(dict(r.headers)["error"].decode() for r in dead)
+    reasons = sorted(dict(r.headers)["__streams.errors.message"].decode() for r in dead)
     assert len(reasons) == 2, reasons
     assert "JsonSerde cannot decode" in reasons[0], reasons
     assert "total_amount is not a number" in reasons[1], reasons
     assert sorted(r.value for r in dead) == [b'{"VendorID": 1}', b"{oops"]
     assert all(r.timestamp >= started_ms for r in dead), [r.timestamp for r in dead]
-    assert {dict(r.headers)["source_timestamp"] for r in dead} == {str(old_ts).encode()}
+    assert {dict(r.headers)["__streams.errors.timestamp"] for r in dead} == {str(old_ts).encode()}
+    assert sorted(dict(r.headers)["__streams.errors.exception"] for r in dead) == \
+        [b"ValueError", b"streams_app.serdes.SerdeError"]
 
 
 async def test_restore_after_kill_at_commit_is_exact(kafka_bootstrap, unique_name, tmp_path):

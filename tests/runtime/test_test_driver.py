@@ -17,6 +17,7 @@ from streams_app import (
     TopologyTestDriver,
 )
 from streams_app.dsl.topology import TopologyError
+from streams_app.errors import StreamsFailure
 from streams_app.runtime.test_driver import NoSuchElementError
 from streams_app.serdes import JsonSerde, LongSerde, SerdeError, StringSerde
 from streams_app.state import StoreSpec
@@ -59,11 +60,13 @@ def test_values_cross_the_topic_boundary_as_bytes() -> None:
 
 
 def test_serde_bugs_at_sinks_surface_in_tests() -> None:
+    # a sink's serializer error is a production error: the default handler (fail) raises
     b = StreamsBuilder()
     b.stream("in", key_serde=S, value_serde=J).map_values(set).to("out")
     with TopologyTestDriver(b.build()) as driver:
-        with pytest.raises(SerdeError, match="cannot encode set"):
+        with pytest.raises(StreamsFailure, match="cannot encode set") as info:
             driver.create_input_topic("in", S, J).pipe_input("a", [1], timestamp=0)
+        assert isinstance(info.value.error, SerdeError)
 
 
 def test_unknown_topics_and_closed_driver() -> None:
@@ -90,7 +93,9 @@ def test_bad_config_names_the_setting() -> None:
 
 
 def test_negative_timestamps_are_rejected() -> None:
-    with TopologyTestDriver(passthrough_topology()) as driver:
+    # an invalid timestamp is a deserialization error; its default handler dead-letters it
+    fail = {"deserialization_exception_handler": "fail"}
+    with TopologyTestDriver(passthrough_topology(), fail) as driver:
         with pytest.raises(RuntimeError, match="invalid \\(negative\\) timestamp"):
             driver.create_input_topic("in", S, J).pipe_input("a", 1, timestamp=-5)
 
