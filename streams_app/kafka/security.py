@@ -17,15 +17,15 @@ import ssl
 from typing import Any, Protocol
 
 from aiokafka.conn import create_conn
-from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.errors import (
+    AuthenticationFailedError,
     IllegalSaslStateError,
     KafkaConnectionError,
     KafkaError,
-    AuthenticationFailedError,
     SaslAuthenticationFailed,
     UnsupportedSaslMechanismError,
 )
+from aiokafka.protocol.metadata import MetadataRequest
 
 from streams_app.settings import ConfigError, Settings, env_name, read_secret_file
 
@@ -196,9 +196,12 @@ def _protocol(s: Settings) -> str:
     return f"{_named('security_protocol')} = {s.security_protocol}"
 
 
+_AUTH_ERRORS = (SaslAuthenticationFailed, AuthenticationFailedError, IllegalSaslStateError)
+
+
 def _explain(exc: BaseException, s: Settings) -> str:
     protocol = _protocol(s)
-    if isinstance(exc, SaslAuthenticationFailed | AuthenticationFailedError | IllegalSaslStateError):
+    if isinstance(exc, _AUTH_ERRORS):
         return (f"authentication as {s.sasl_username!r} with {s.sasl_mechanism} failed "
                 f"({_text(exc)}); check {_named('sasl_username', 'sasl_password')}"
                 + (f" (read from {_named('sasl_password_file')})"
@@ -222,7 +225,8 @@ def _explain(exc: BaseException, s: Settings) -> str:
     if isinstance(exc, KafkaConnectionError | ConnectionError | TimeoutError):
         if s.security_protocol == "SSL" and s.ssl_certfile is None:
             hint = (f"the listener may require a client certificate "
-                    f"({_named('ssl_certfile', 'ssl_keyfile')}) or {protocol} may not match the listener")
+                    f"({_named('ssl_certfile', 'ssl_keyfile')}) or {protocol} may not match "
+                    f"the listener")
         elif s.security_protocol.endswith("SSL") and s.ssl_certfile is not None:
             hint = (f"the broker may have rejected the client certificate "
                     f"({_named('ssl_certfile', 'ssl_keyfile')}) or {protocol} may not match "
