@@ -85,12 +85,15 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def client_kwargs(settings: Settings) -> dict[str, Any]:
+def client_kwargs(settings: Settings | None) -> dict[str, Any]:
     """Keyword arguments for ``AIOKafkaProducer`` / ``AIOKafkaConsumer`` /
     ``AIOKafkaAdminClient`` (and ``aiokafka.conn.create_conn``): security only, no bootstrap.
+    ``None`` (no settings) gives ``{}``: aiokafka's PLAINTEXT defaults.
 
     Holds the password: do not log the result.
     """
+    if settings is None:
+        return {}
     kwargs: dict[str, Any] = {"security_protocol": settings.security_protocol}
     if settings.security_protocol.startswith("SASL_"):
         kwargs.update(
@@ -127,11 +130,18 @@ class _Client(Protocol):
     async def start(self) -> None: ...
 
 
-async def start_client(client: _Client, settings: Settings,
+async def start_client(client: _Client, settings: Settings | None, *,
+                       bootstrap_servers: str | None = None,
                        timeout: float = START_TIMEOUT_S) -> None:
     """``await client.start()``; on a failed connection close the client and raise
     :class:`KafkaConnectError` naming the setting to check (diagnosed with one probe
-    connection), all within about ``timeout`` seconds."""
+    connection to ``bootstrap_servers``, default the settings'), all within about ``timeout``
+    seconds. Without settings, just ``await client.start()``."""
+    if settings is None:
+        await client.start()
+        return
+    if bootstrap_servers is not None and bootstrap_servers != settings.bootstrap_servers:
+        settings = settings.replace(bootstrap_servers=bootstrap_servers)
     try:
         await asyncio.wait_for(client.start(), timeout)
     except (KafkaError, OSError, TimeoutError) as exc:
