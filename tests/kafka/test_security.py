@@ -49,6 +49,7 @@ def test_sasl_ssl_kwargs_check_the_broker_and_its_name(pki: tuple[CertificateAut
                       "sasl_plain_username": "alice", "sasl_plain_password": SECRET}
     assert isinstance(context, ssl.SSLContext)
     assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    assert _trusts(context, "streams-app test CA")
     assert not ssl_context(_sasl(ssl_check_hostname=False)).check_hostname  # type: ignore[union-attr]
 
 
@@ -115,4 +116,11 @@ def test_faust_ssl_credentials(pki: tuple[CertificateAuthority, CertKey]) -> Non
     assert isinstance(creds, SSLCredentials)
     faust_kwargs = credentials_to_aiokafka_auth(creds)
     assert faust_kwargs["security_protocol"] == "SSL"
-    assert faust_kwargs["ssl_context"].verify_mode == ssl.CERT_REQUIRED
+    context = faust_kwargs["ssl_context"]
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert _trusts(context, "streams-app test CA")
+
+
+def _trusts(context: ssl.SSLContext, ca_name: str) -> bool:
+    return any(("commonName", ca_name) in rdn for cert in context.get_ca_certs()
+               for rdn in cert["subject"])
