@@ -18,17 +18,14 @@ from streams_app.kafka._maven import KafkaSetupError
 _VALIDITY = datetime.timedelta(days=2)
 
 
-def _crypto() -> Any:
+def _require_cryptography() -> None:
     try:
-        from cryptography import x509  # noqa: F401
+        import cryptography  # noqa: F401
     except ImportError as exc:  # pragma: no cover - the test extra installs it
         raise KafkaSetupError(
             "generating test certificates needs the 'cryptography' package: "
             "pip install 'streams_app[test]'"
         ) from exc
-    import cryptography
-
-    return cryptography
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class CertificateAuthority:
     """A self-signed CA that issues server and client certificates into ``directory``."""
 
     def __init__(self, directory: Path, name: str = "streams-app test CA") -> None:
-        _crypto()
+        _require_cryptography()
         from cryptography import x509
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import NameOID

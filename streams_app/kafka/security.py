@@ -31,6 +31,7 @@ from streams_app.settings import ConfigError, Settings, env_name, read_secret_fi
 
 __all__ = [
     "KafkaConnectError",
+    "check_connection",
     "client_kwargs",
     "diagnose_connection",
     "faust_credentials",
@@ -152,6 +153,16 @@ async def start_client(client: _Client, settings: Settings | None, *,
             f"({env_name('bootstrap_servers')}) over {settings.security_protocol}: "
             f"{reason or _text(exc)}"
         ) from None
+
+
+async def check_connection(settings: Settings, timeout: float = START_TIMEOUT_S) -> None:
+    """Pre-flight for a worker: connect once as its clients will; raise
+    :class:`KafkaConnectError` naming the setting to fix when no bootstrap server accepts."""
+    reason = await diagnose_connection(settings, timeout)
+    if reason is not None:
+        raise KafkaConnectError(
+            f"cannot connect to Kafka at {settings.bootstrap_servers} "
+            f"({env_name('bootstrap_servers')}) over {settings.security_protocol}: {reason}")
 
 
 async def _close(client: object) -> None:

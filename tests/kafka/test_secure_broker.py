@@ -19,6 +19,7 @@ from streams_app.kafka.certs import CertificateAuthority
 from streams_app.kafka.reader import end_offsets, read_to_end
 from streams_app.kafka.security import (
     KafkaConnectError,
+    check_connection,
     client_kwargs,
     faust_credentials,
     start_client,
@@ -96,6 +97,11 @@ async def test_round_trip_with_password_file_and_localhost(
     await _round_trip(settings, unique_topic)
 
 
+async def test_check_connection_passes_on_good_settings(secure_kafka: LocalKafka) -> None:
+    await check_connection(_sasl(secure_kafka))
+    await check_connection(_mtls(secure_kafka))
+
+
 async def test_produce_rides_and_reader_over_sasl_ssl(secure_kafka: LocalKafka,
                                                       unique_topic: str) -> None:
     settings = _sasl(secure_kafka)
@@ -119,8 +125,8 @@ async def test_faust_credentials_connect(secure_kafka: LocalKafka, unique_topic:
 
 
 async def _fails(settings: Settings) -> str:
-    """Start a producer, a consumer and an admin client over ``settings``: each must fail in
-    time with the same diagnosis; return it."""
+    """Start a producer, a consumer and an admin client over ``settings``, and run the
+    pre-flight check: each must fail in time with the same diagnosis; return it."""
     messages = []
     for make in (
         lambda: AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers,
@@ -136,6 +142,11 @@ async def _fails(settings: Settings) -> str:
     started = time.monotonic()
     with pytest.raises(KafkaConnectError) as info:
         await describe_topic(settings.bootstrap_servers, "any", settings=settings)
+    assert time.monotonic() - started < FAIL_WITHIN_S
+    messages.append(str(info.value))
+    started = time.monotonic()
+    with pytest.raises(KafkaConnectError) as info:
+        await check_connection(settings)
     assert time.monotonic() - started < FAIL_WITHIN_S
     messages.append(str(info.value))
     assert len(set(messages)) == 1, messages
