@@ -17,6 +17,7 @@ import sys
 def _produce_rides(argv: list[str]) -> int:
     from streams_app.jobs.produce_rides import produce_rides
     from streams_app.jobs.rides import RIDES_CSV
+    from streams_app.settings import Settings
 
     p = argparse.ArgumentParser(prog="streams-app produce-rides",
                                 description="Stream rides.csv into a topic as JSON.")
@@ -30,8 +31,11 @@ def _produce_rides(argv: list[str]) -> int:
     p.add_argument("--acks", default="all", choices=["0", "1", "all"])
     a = p.parse_args(argv)
     acks = a.acks if a.acks == "all" else int(a.acks)
+    # Security from STREAMS_SECURITY_PROTOCOL, STREAMS_SASL_*, STREAMS_SSL_*.
+    settings = Settings.from_env(bootstrap_servers=a.bootstrap_servers)
     n = asyncio.run(produce_rides(a.bootstrap_servers, a.topic, csv_path=a.csv,
-                                  key_field=a.key_field, rate=a.rate, repeat=a.repeat, acks=acks))
+                                  key_field=a.key_field, rate=a.rate, repeat=a.repeat, acks=acks,
+                                  settings=settings))
     print(f"sent {n} records to {a.topic}")
     return 0
 

@@ -24,14 +24,20 @@ from streams_app.jobs.rides import read_rides, vendor_count_topics
 from streams_app.kafka.admin import ensure_topics
 from streams_app.kafka.broker import demo_broker
 from streams_app.kafka.reader import group_stable, topic_partitions, wait_until
+from streams_app.kafka.security import client_kwargs, start_client
+from streams_app.settings import Settings, env_name
+
+# Security settings apply to a user's broker only; the local one is PLAINTEXT.
+_SECURITY_SETTINGS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
+                      "sasl_password_file", "ssl_cafile", "ssl_certfile", "ssl_keyfile")
 
 
 async def _watch_counts(bootstrap: str, topic: str, total: int, job: JobProcess,
-                        timeout: float) -> dict[str, int]:
+                        timeout: float, security: Settings | None) -> dict[str, int]:
     """Print per-vendor counts as they change until they add up to ``total``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
-    await consumer.start()
+                                enable_auto_commit=False, **client_kwargs(security))
+    await start_client(consumer, security, bootstrap_servers=bootstrap)
     counts: dict[str, int] = {}
     try:
         consumer.assign(await topic_partitions(consumer, topic))
@@ -68,14 +74,17 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
     broker.start()
     run = time.strftime("%Y%m%d-%H%M%S")
     # On a user's broker, earlier runs left rides in `rides`: isolate each run by a prefix.
-    prefix = f"demo-{run}-" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else ""
+    external = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    prefix = f"demo-{run}-" if external else ""
     workdir = Path(tempfile.mkdtemp(prefix="streams-demo-"))
     job: JobProcess | None = None
     try:
         bootstrap = broker.bootstrap_servers
         print(f"broker ready at {bootstrap}", flush=True)
         topics = vendor_count_topics(prefix, partitions=2, replicas=1)
-        await ensure_topics(bootstrap, topics)
+        # A user's broker: their STREAMS_SECURITY_* settings (validated here, before any work).
+        security = Settings.from_env(bootstrap_servers=bootstrap) if external else None
+        await ensure_topics(bootstrap, topics, settings=security)
         print("topics: " + ", ".join(t.name for t in topics), flush=True)
         env = {
             "STREAMS_BOOTSTRAP_SERVERS": bootstrap,
@@ -86,6 +95,8 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
             "STREAMS_TOPIC_PREFIX": prefix,
             "STREAMS_COMMIT_INTERVAL_MS": "250",  # caches flush on commit: live updates
         }
+        if not external:  # empty values count as unset
+            env.update({env_name(name): "" for name in _SECURITY_SETTINGS})
         job = JobProcess("rides-vendor-count", env, log_path=workdir / "worker.log").start()
         print(f"job rides-vendor-count starting as a Faust worker (pid {job.proc.pid}); "
               f"log: {job.log_path}", flush=True)
@@ -93,13 +104,14 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
         async def ready() -> bool:
             if not job.running:
                 raise RuntimeError(f"the job's worker exited:\n{job.log_tail()}")
-            return await group_stable(bootstrap, env["STREAMS_APP_ID"])
+            return await group_stable(bootstrap, env["STREAMS_APP_ID"], settings=security)
 
         await wait_until(ready, 60, "the job's worker to join its group", interval=0.25)
         print("job ready (group joined, partitions assigned)", flush=True)
         watcher = asyncio.create_task(
-            _watch_counts(bootstrap, f"{prefix}rides-vendor-count", total, job, timeout))
-        await produce_rides(bootstrap, f"{prefix}rides", rate=rate, progress=sys.stderr.isatty())
+            _watch_counts(bootstrap, f"{prefix}rides-vendor-count", total, job, timeout, security))
+        await produce_rides(bootstrap, f"{prefix}rides", rate=rate, progress=sys.stderr.isatty(),
+                            settings=security)
         print(f"produced {total} rides to {prefix}rides", flush=True)
         counts = await watcher
     finally:

@@ -21,6 +21,9 @@ from streams_app.errors import DEFAULT_HANDLERS, ErrorAction, ErrorKind, parse_h
 ENV_PREFIX = "STREAMS_"
 DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 # App ids become consumer group ids and prefixes of internal topic names.
@@ -125,6 +128,62 @@ def _path(value: Any) -> Path:
     return path
 
 
+def _upper_choice(*allowed: str) -> Callable[[Any], str]:
+    """Kafka's own spelling (SASL_SSL, SCRAM-SHA-512), accepted in any case."""
+
+    def parse(value: Any) -> str:
+        text = str(value).strip().upper()
+        for candidate in (text, text.replace("_", "-"), text.replace("-", "_")):
+            if candidate in allowed:
+                return candidate
+        raise _Invalid(f"{value!r} is not one of {', '.join(allowed)}")
+
+    return parse
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """None or an empty string means unset."""
+
+    def parse_optional(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse(value)
+
+    return parse_optional
+
+
+def _username(value: Any) -> str:
+    text = str(value).strip()
+    if any(c in text for c in "\0\r\n"):
+        raise _Invalid(f"{value!r} must not contain line breaks or NUL")
+    return text
+
+
+def _password(value: Any) -> str:
+    # Never echo the value: it is a secret.
+    if not isinstance(value, str):
+        raise _Invalid("must be a string")
+    if any(c in value for c in "\0\r\n"):
+        raise _Invalid("must not contain line breaks or NUL (the value is not shown)")
+    return value
+
+
+def _file(value: Any) -> Path:
+    text = str(value).strip()
+    if "\0" in text:
+        raise _Invalid(f"{value!r} is not a usable path")
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise _Invalid(f"{str(path)!r} is not an existing file")
+    if not os.access(path, os.R_OK):
+        raise _Invalid(f"{str(path)!r} is not readable")
+    return path
+
+
+def _setting(default: Any, parse: Callable[[Any], Any], doc: str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"parse": parse, "doc": doc, "secret": secret})
+
+
 def _handler(value: Any) -> Any:
     """An action name (stored as its plain string) or a callable handler (overrides only)."""
     try:
@@ -140,10 +199,6 @@ def _handler_setting(kind: ErrorKind, what: str) -> Any:
         _handler,
         f"on a {what}: fail, continue or dead_letter (a callable as an override)",
     )
-
-
-def _setting(default: Any, parse: Callable[[Any], Any], doc: str) -> Any:
-    return field(default=default, metadata={"parse": parse, "doc": doc})
 
 
 @dataclass(frozen=True)
@@ -193,6 +248,28 @@ class Settings:
     log_level: str = _setting(
         "info", _choice("debug", "info", "warning", "error", "critical"), "worker log level"
     )
+    # -- security (Kafka's names; passed to every client, see streams_app.kafka.security) ------
+    security_protocol: str = _setting(
+        "PLAINTEXT", _upper_choice(*SECURITY_PROTOCOLS), "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+    )
+    sasl_mechanism: str | None = _setting(
+        None, _optional(_upper_choice(*SASL_MECHANISMS)), "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"
+    )
+    sasl_username: str | None = _setting(None, _optional(_username), "SASL user name")
+    sasl_password: str | None = _setting(
+        None, _optional(_password), "SASL password (never shown)", secret=True
+    )
+    sasl_password_file: Path | None = _setting(
+        None, _optional(_file), "file holding the SASL password (instead of sasl_password)"
+    )
+    ssl_cafile: Path | None = _setting(
+        None, _optional(_file), "PEM CA certificates that sign the brokers' (default: system's)"
+    )
+    ssl_certfile: Path | None = _setting(None, _optional(_file), "PEM client certificate (mTLS)")
+    ssl_keyfile: Path | None = _setting(None, _optional(_file), "PEM client private key (mTLS)")
+    ssl_check_hostname: bool = _setting(
+        True, _bool, "check that the broker's certificate names the host connected to"
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -203,6 +280,16 @@ class Settings:
                 f"{self.heartbeat_interval_ms} must be at most a third of "
                 f"{env_name('session_timeout_ms')} (session_timeout_ms) = {self.session_timeout_ms}"
             )
+        _check_security(self)
+
+    def __repr__(self) -> str:
+        # Secrets are masked; everything else as the dataclass would show it.
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = "'***'" if f.metadata["secret"] and value is not None else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -243,6 +330,53 @@ class Settings:
     def exactly_once(self) -> bool:
         """True when transactions (exactly-once processing) are on."""
         return self.processing_guarantee == "exactly_once"
+
+
+def _named(*names: str) -> str:
+    return " and ".join(f"{env_name(n)} ({n})" for n in names)
+
+
+def _check_security(s: Settings) -> None:
+    """Cross-checks between the security settings; messages name settings, never secrets."""
+    sasl = s.security_protocol.startswith("SASL_")
+    tls = s.security_protocol.endswith("SSL")
+    protocol = _named("security_protocol")
+    if sasl:
+        for name in ("sasl_mechanism", "sasl_username"):
+            if getattr(s, name) is None:
+                raise ConfigError(f"{_named(name)} must be set when {protocol} is "
+                                  f"{s.security_protocol}")
+        if s.sasl_password is None and s.sasl_password_file is None:
+            raise ConfigError(f"{_named('sasl_password')} or {_named('sasl_password_file')} "
+                              f"must be set when {protocol} is {s.security_protocol}")
+    else:
+        for name in ("sasl_mechanism", "sasl_username", "sasl_password", "sasl_password_file"):
+            if getattr(s, name) is not None:
+                raise ConfigError(f"{_named(name)} is set but {protocol} is "
+                                  f"{s.security_protocol}; use SASL_SSL or SASL_PLAINTEXT")
+    if s.sasl_password is not None and s.sasl_password_file is not None:
+        raise ConfigError(f"set only one of {_named('sasl_password')} and "
+                          f"{_named('sasl_password_file')}")
+    if s.sasl_password_file is not None and not read_secret_file(s.sasl_password_file):
+        raise ConfigError(f"{_named('sasl_password_file')}: {str(s.sasl_password_file)!r} "
+                          f"is empty")
+    if not tls:
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            if getattr(s, name) is not None:
+                raise ConfigError(f"{_named(name)} is set but {protocol} is "
+                                  f"{s.security_protocol}; use SSL or SASL_SSL")
+    if (s.ssl_certfile is None) != (s.ssl_keyfile is None):
+        raise ConfigError(f"{_named('ssl_certfile', 'ssl_keyfile')} must be set together "
+                          f"(the client certificate and its private key)")
+
+
+def read_secret_file(path: Path) -> str:
+    """The secret in ``path`` without its trailing line break (as Kubernetes secrets mount it)."""
+    try:
+        return path.read_text().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{_named('sasl_password_file')}: cannot read {str(path)!r}: "
+                          f"{type(exc).__name__}") from None
 
 
 def _check_names(values: Mapping[str, Any]) -> set[str]:

@@ -5,6 +5,10 @@
 * ``kafka_bootstrap`` (session): that bootstrap string.
 * ``kafka_cluster`` (session, started on first use): a 3-node ``LocalKafkaCluster``; or
   ``ExternalKafka`` from ``KAFKA_CLUSTER_BOOTSTRAP_SERVERS``.
+* ``secure_kafka`` (session, started on first use): a single-node ``LocalKafka(secure=True)``
+  with a SASL_SSL listener (SCRAM-SHA-512/256 users) and an mTLS listener
+  (``.sasl_ssl_bootstrap_servers``, ``.ssl_bootstrap_servers``, ``.security``: CA and client
+  certificate files, users, ``sasl_settings()`` / ``mtls_settings()``). Always local.
 * ``unique_name`` / ``unique_topic`` (function): names no other test uses on the shared broker;
   ``unique_name_factory`` makes as many as a test needs.
 
@@ -31,7 +35,7 @@ from streams_app.kafka.broker import (
 )
 
 CLUSTER_BOOTSTRAP_ENV = "KAFKA_CLUSTER_BOOTSTRAP_SERVERS"
-KAFKA_FIXTURES = frozenset({"kafka", "kafka_bootstrap", "kafka_cluster"})
+KAFKA_FIXTURES = frozenset({"kafka", "kafka_bootstrap", "kafka_cluster", "secure_kafka"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -67,6 +71,17 @@ def kafka_bootstrap(kafka: Broker) -> str:
 def kafka_cluster() -> Iterator[Broker]:
     """A running 3-broker cluster (replication factor 3, min ISR 2), started on first use."""
     yield from _broker(CLUSTER_BOOTSTRAP_ENV, lambda: LocalKafkaCluster(brokers=3))
+
+
+@pytest.fixture(scope="session")
+def secure_kafka() -> Iterator[LocalKafka]:
+    """A running broker with SASL_SSL (SCRAM) and mTLS listeners, started on first use."""
+    broker = LocalKafka(secure=True)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 _counter = itertools.count()

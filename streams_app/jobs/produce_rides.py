@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from streams_app.jobs.rides import RIDES_CSV, read_rides
+from streams_app.kafka.security import client_kwargs, start_client
+from streams_app.settings import Settings
 
 
 async def produce_rides(
@@ -24,11 +26,13 @@ async def produce_rides(
     repeat: int = 1,
     acks: int | str = "all",
     progress: bool = True,
+    settings: Settings | None = None,
 ) -> int:
     """Send every ride (``repeat`` times) to ``topic``; ``rate`` caps records per second.
 
     Returns the number of records sent. All sends are awaited before returning, so on return
-    every record is in the log (acks permitting).
+    every record is in the log (acks permitting). ``settings``: security settings for the
+    producer (``bootstrap_servers`` is still where it connects).
     """
     if rate is not None and rate <= 0:
         raise ValueError(f"--rate must be a positive number of records per second, not {rate}")
@@ -36,8 +40,9 @@ async def produce_rides(
     for ride in rides:
         if key_field not in ride:
             raise ValueError(f"key field {key_field!r} is not a column of {csv_path}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks=acks, linger_ms=5)
-    await producer.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks=acks, linger_ms=5,
+                                **client_kwargs(settings))
+    await start_client(producer, settings, bootstrap_servers=bootstrap_servers)
     sent = 0
     try:
         total = len(rides) * repeat

@@ -13,7 +13,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic, Records
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
+from streams_app.kafka.security import client_kwargs, start_client
 from streams_app.kafka.topics import TopicSpec, normalize_cleanup_policy
+from streams_app.settings import Settings
 
 CREATED, UNCHANGED, ALTERED = "created", "unchanged", "altered"
 _TOPIC_ALREADY_EXISTS = 36
@@ -65,22 +67,27 @@ class TopicDescription:
 
 
 @asynccontextmanager
-async def admin_client(bootstrap_servers: str) -> AsyncIterator[AIOKafkaAdminClient]:
-    """A started AIOKafkaAdminClient, closed on exit."""
-    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="streams-app-admin")
-    await client.start()
+async def admin_client(bootstrap_servers: str, *, settings: Settings | None = None
+                       ) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started AIOKafkaAdminClient, closed on exit; secured as ``settings`` say (their
+    security settings only: ``bootstrap_servers`` is where it connects)."""
+    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers,
+                                 client_id="streams-app-admin", **client_kwargs(settings))
+    await start_client(client, settings, bootstrap_servers=bootstrap_servers)
     try:
         yield client
     finally:
         await client.close()
 
 
-async def describe_topic(bootstrap_servers: str, name: str) -> TopicDescription:
+async def describe_topic(bootstrap_servers: str, name: str, *, settings: Settings | None = None
+                         ) -> TopicDescription:
     """Describe one topic: partition count, replication factor, ISR sizes and all configs.
 
-    Raises TopicNotFoundError if it does not exist.
+    Raises TopicNotFoundError if it does not exist. ``settings``: security, as for every
+    function here (see :func:`admin_client`).
     """
-    async with admin_client(bootstrap_servers) as client:
+    async with admin_client(bootstrap_servers, settings=settings) as client:
         descriptions = await _describe(client, [name])
     if name not in descriptions:
         raise TopicNotFoundError(f"topic {name!r} does not exist")
@@ -88,7 +95,8 @@ async def describe_topic(bootstrap_servers: str, name: str) -> TopicDescription:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Iterable[TopicSpec], *, alter: bool = False
+    bootstrap_servers: str, specs: Iterable[TopicSpec], *, alter: bool = False,
+    settings: Settings | None = None,
 ) -> dict[str, str]:
     """Make the cluster's topics match ``specs``; return topic -> "created"/"unchanged"/"altered".
 
@@ -104,7 +112,7 @@ async def ensure_topics(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"duplicate topic specs: {', '.join(duplicates)}")
-    async with admin_client(bootstrap_servers) as client:
+    async with admin_client(bootstrap_servers, settings=settings) as client:
         existing = set(await client.list_topics())
         missing = [s for s in specs if s.name not in existing]
         result = {s.name: UNCHANGED for s in specs}
@@ -132,8 +140,8 @@ async def ensure_topics(
         return result
 
 
-async def delete_records(bootstrap_servers: str, offsets: Mapping[TopicPartition, int]
-                         ) -> dict[TopicPartition, int]:
+async def delete_records(bootstrap_servers: str, offsets: Mapping[TopicPartition, int], *,
+                         settings: Settings | None = None) -> dict[TopicPartition, int]:
     """DeleteRecords: drop every record below ``offsets[tp]`` in each partition (the log start
     offset moves up to it); return each partition's new log start offset. A broker error on any
     partition raises it (other partitions may already be done)."""
@@ -145,16 +153,17 @@ async def delete_records(bootstrap_servers: str, offsets: Mapping[TopicPartition
         requests[TopicPartition(tp.topic, tp.partition)] = RecordsToDelete(offset)
     if not requests:
         return {}
-    async with admin_client(bootstrap_servers) as client:
+    async with admin_client(bootstrap_servers, settings=settings) as client:
         return await client.delete_records(requests)
 
 
-async def log_start_offsets(bootstrap_servers: str, partitions: Iterable[TopicPartition]
-                            ) -> dict[TopicPartition, int]:
+async def log_start_offsets(bootstrap_servers: str, partitions: Iterable[TopicPartition], *,
+                            settings: Settings | None = None) -> dict[TopicPartition, int]:
     """ListOffsets (earliest): the first offset still in each partition's log."""
     tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                **client_kwargs(settings))
+    await start_client(consumer, settings, bootstrap_servers=bootstrap_servers)
     try:
         return dict(await consumer.beginning_offsets(tps)) if tps else {}
     finally:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from streams_app.kafka._maven import (
     KAFKA_VERSION,
@@ -41,6 +41,9 @@ from streams_app.kafka._maven import (
     ensure_kafka_jars,
     require_tool,
 )
+
+if TYPE_CHECKING:
+    from streams_app.kafka.broker_security import BrokerSecurity
 
 __all__ = [
     "KAFKA_VERSION",
@@ -128,6 +131,8 @@ class _Node:
     home: Path
     process: subprocess.Popen[bytes] | None = None
     cds_dump: Path | None = None  # this JVM writes the class-data archive when it exits
+    sasl_ssl_port: int | None = None  # secured listeners (secure=True only)
+    ssl_port: int | None = None
 
     @property
     def log_path(self) -> Path:
@@ -266,6 +271,11 @@ class LocalKafkaCluster:
     Replication defaults follow the cluster size: internal topics and new topics use
     ``min(3, brokers)`` replicas and ``min.insync.replicas = 2`` once there are 3 or more nodes.
     ``broker_config`` entries override any generated ``server.properties`` line.
+
+    ``secure=True`` adds two listeners per node for tests of secured clients: SASL_SSL with
+    SCRAM-SHA-512/256 users and SSL requiring client certificates (mTLS), with a CA and
+    certificates made at start (``security`` has the files, users and client ``Settings``).
+    ``bootstrap_servers`` stays the PLAINTEXT listener, which brokers use among themselves.
     """
 
     brokers: int = 3
@@ -279,7 +289,9 @@ class LocalKafkaCluster:
     broker_config: Mapping[str, str] = field(default_factory=dict)
     first_port: int | None = None
     detach: bool = False
+    secure: bool = False
 
+    _security: BrokerSecurity | None = field(default=None, init=False, repr=False)
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)
     _home: Path | None = field(default=None, init=False, repr=False)
     _cds: Path | None = field(default=None, init=False, repr=False)
@@ -298,6 +310,28 @@ class LocalKafkaCluster:
         if not self._nodes:
             raise BrokerStartError("the cluster is not started; call start() first")
         return ",".join(f"127.0.0.1:{n.broker_port}" for n in self._nodes)
+
+    @property
+    def sasl_ssl_bootstrap_servers(self) -> str:
+        """Bootstrap servers of the SASL_SSL (SCRAM) listeners (``secure=True`` only)."""
+        return self._secure_bootstrap("sasl_ssl_port")
+
+    @property
+    def ssl_bootstrap_servers(self) -> str:
+        """Bootstrap servers of the mTLS listeners (``secure=True`` only)."""
+        return self._secure_bootstrap("ssl_port")
+
+    @property
+    def security(self) -> BrokerSecurity:
+        """CA and client certificate files, SCRAM users, client settings (``secure=True``)."""
+        if self._security is None:
+            raise BrokerStartError("no secured listeners: start a cluster with secure=True")
+        return self._security
+
+    def _secure_bootstrap(self, attr: str) -> str:
+        self.security  # noqa: B018 - raises when not secured
+        _ = self.bootstrap_servers  # raises when not started
+        return ",".join(f"127.0.0.1:{getattr(n, attr)}" for n in self._nodes)
 
     @property
     def pids(self) -> list[int]:
@@ -332,6 +366,10 @@ class LocalKafkaCluster:
             with _LIVE_LOCK:
                 _LIVE.add(self)
         try:
+            if self.secure:
+                from streams_app.kafka.broker_security import BrokerSecurity
+
+                self._security = BrokerSecurity(self._home / "tls")
             self._format(java, libs)
             for node in self._nodes:
                 node.process = self._launch(java, libs, node)
@@ -362,6 +400,7 @@ class LocalKafkaCluster:
                 n.cds_dump = None
             n.process = None
         self._nodes = []
+        self._security = None
         if self._home is not None:
             shutil.rmtree(self._home, ignore_errors=True)
             self._home = None
@@ -403,7 +442,7 @@ class LocalKafkaCluster:
     def _plan_nodes(self) -> list[_Node]:
         assert self._home is not None
         n = self.brokers
-        ports = _free_ports(2 * n)
+        ports = _free_ports((4 if self.secure else 2) * n)
         if self.first_port is not None:
             broker_ports = [self.first_port + i for i in range(n)]
         else:
@@ -412,7 +451,10 @@ class LocalKafkaCluster:
         for i in range(n):
             home = self._home / f"node-{i + 1}"
             (home / "data").mkdir(parents=True)
-            nodes.append(_Node(i + 1, broker_ports[i], ports[n + i], home))
+            node = _Node(i + 1, broker_ports[i], ports[n + i], home)
+            if self.secure:
+                node.sasl_ssl_port, node.ssl_port = ports[2 * n + i], ports[3 * n + i]
+            nodes.append(node)
         return nodes
 
     def _properties(self, node: _Node) -> dict[str, str]:
@@ -447,6 +489,16 @@ class LocalKafkaCluster:
             "num.network.threads": "2",
             "num.io.threads": "4",
         }
+        if self._security is not None:
+            from streams_app.kafka.broker_security import SASL_SSL_LISTENER, SSL_LISTENER
+
+            secured = {SASL_SSL_LISTENER: node.sasl_ssl_port, SSL_LISTENER: node.ssl_port}
+            extra = "".join(f",{name}://127.0.0.1:{port}" for name, port in secured.items())
+            props["listeners"] += extra
+            props["advertised.listeners"] += extra
+            props["listener.security.protocol.map"] += "".join(
+                f",{name}:{name}" for name in secured)
+            props.update(self._security.listener_properties())
         props.update({str(k): str(v) for k, v in self.broker_config.items()})
         return props
 
@@ -458,7 +510,8 @@ class LocalKafkaCluster:
             cfg.write_text("".join(f"{k}={v}\n" for k, v in self._properties(node).items()))
             (node.home / "log4j2.properties").write_text(_LOG4J2)
             cmd = [*self._java_cmd(java, libs, node, heap_mb=256), "kafka.tools.StorageTool",
-                   "format", f"--cluster-id={cluster_id}", "-c", str(cfg), "--ignore-formatted"]
+                   "format", f"--cluster-id={cluster_id}", "-c", str(cfg), "--ignore-formatted",
+                   *(self._security.format_args() if self._security else [])]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
         for node, proc in zip(self._nodes, procs, strict=True):
             out, _ = proc.communicate(timeout=self.startup_timeout_s)

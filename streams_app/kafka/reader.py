@@ -1,7 +1,8 @@
 """Reading topics back: to their end, latest value per key, and group progress.
 
 Used by the demo and by tests to await a condition on the log (an offset, a value) instead of
-sleeping.
+sleeping. Every function takes an optional ``settings`` whose security settings secure its
+clients (``bootstrap_servers`` is still where it connects).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
+from streams_app.kafka.security import client_kwargs, start_client
+from streams_app.settings import Settings
+
 
 async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
     """The partitions of ``topic`` as the consumer sees them; LookupError when it is missing."""
@@ -27,10 +31,12 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[Topic
     return [TopicPartition(topic, p) for p in sorted(parts)]
 
 
-async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+async def end_offsets(bootstrap_servers: str, topic: str, *, settings: Settings | None = None
+                      ) -> dict[int, int]:
     """Partition -> end offset (the offset the next record will get)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                **client_kwargs(settings))
+    await start_client(consumer, settings, bootstrap_servers=bootstrap_servers)
     try:
         tps = await topic_partitions(consumer, topic)
         return {tp.partition: off for tp, off in (await consumer.end_offsets(tps)).items()}
@@ -38,12 +44,13 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 30.0,
-                      ) -> list[ConsumerRecord]:
+async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 30.0, *,
+                      settings: Settings | None = None) -> list[ConsumerRecord]:
     """Every record of ``topic`` from the beginning up to the end offsets seen at the call."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                auto_offset_reset="earliest", isolation_level="read_committed")
-    await consumer.start()
+                                auto_offset_reset="earliest", isolation_level="read_committed",
+                                **client_kwargs(settings))
+    await start_client(consumer, settings, bootstrap_servers=bootstrap_servers)
     try:
         tps = await topic_partitions(consumer, topic)
         consumer.assign(tps)
@@ -64,11 +71,11 @@ async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 30.0,
         await consumer.stop()
 
 
-async def latest_by_key(bootstrap_servers: str, topic: str, timeout: float = 30.0,
-                        ) -> dict[bytes | None, bytes | None]:
+async def latest_by_key(bootstrap_servers: str, topic: str, timeout: float = 30.0, *,
+                        settings: Settings | None = None) -> dict[bytes | None, bytes | None]:
     """The table a (compacted) topic holds: last value per key, tombstones removing keys."""
     table: dict[bytes | None, bytes | None] = {}
-    for rec in await read_to_end(bootstrap_servers, topic, timeout):
+    for rec in await read_to_end(bootstrap_servers, topic, timeout, settings=settings):
         if rec.value is None:
             table.pop(rec.key, None)
         else:
@@ -76,13 +83,14 @@ async def latest_by_key(bootstrap_servers: str, topic: str, timeout: float = 30.
     return table
 
 
-async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str) -> dict[int, int]:
+async def committed_offsets(bootstrap_servers: str, group_id: str, topic: str, *,
+                            settings: Settings | None = None) -> dict[int, int]:
     """Partition -> offset committed by ``group_id`` on ``topic`` (missing when none).
 
     A coordinator that is not ready yet (a young broker or group) counts as nothing committed.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs(settings))
+    await start_client(admin, settings, bootstrap_servers=bootstrap_servers)
     try:
         offsets = await admin.list_consumer_group_offsets(group_id)
     except KafkaError as exc:
@@ -105,17 +113,19 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float,
         await asyncio.sleep(interval)
 
 
-async def group_caught_up(bootstrap_servers: str, group_id: str, topic: str) -> bool:
+async def group_caught_up(bootstrap_servers: str, group_id: str, topic: str, *,
+                          settings: Settings | None = None) -> bool:
     """True once the group has committed the end offset of every partition of ``topic``."""
-    ends = await end_offsets(bootstrap_servers, topic)
-    done = await committed_offsets(bootstrap_servers, group_id, topic)
+    ends = await end_offsets(bootstrap_servers, topic, settings=settings)
+    done = await committed_offsets(bootstrap_servers, group_id, topic, settings=settings)
     return all(done.get(p, 0) >= end for p, end in ends.items())
 
 
-async def group_stable(bootstrap_servers: str, group_id: str) -> bool:
+async def group_stable(bootstrap_servers: str, group_id: str, *,
+                       settings: Settings | None = None) -> bool:
     """True once ``group_id`` has members and its assignment is done (state ``Stable``)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs(settings))
+    await start_client(admin, settings, bootstrap_servers=bootstrap_servers)
     try:
         responses = await admin.describe_consumer_groups([group_id])
     except KafkaError as exc:

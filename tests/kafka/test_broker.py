@@ -207,6 +207,15 @@ def test_bootstrap_before_start_is_an_error():
         LocalKafka().bootstrap_servers  # noqa: B018
 
 
+def test_secured_listeners_need_secure_true_and_a_start():
+    with pytest.raises(BrokerStartError, match="secure=True"):
+        LocalKafka().security  # noqa: B018
+    with pytest.raises(BrokerStartError, match="secure=True"):
+        LocalKafka().sasl_ssl_bootstrap_servers  # noqa: B018
+    with pytest.raises(BrokerStartError, match="secure=True"):
+        LocalKafka(secure=True).ssl_bootstrap_servers  # noqa: B018 - certificates come at start
+
+
 def test_missing_tools_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv(_maven.CACHE_ENV, str(tmp_path / "cache"))
