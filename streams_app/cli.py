@@ -1,17 +1,53 @@
 """``streams-app``: the project's command line.
 
-  streams-app broker fetch|start ...   the local Apache Kafka (jars from Maven Central)
-  streams-app produce-rides ...        stream rides.csv into a topic
-  streams-app job NAME                 run a job as a Faust worker (wraps `faust -A ... worker`)
-  streams-app demo                     broker + rides + job + live counts, end to end
+usage: streams-app COMMAND [ARGS]    (streams-app COMMAND --help for each)
+
+jobs:
+  job NAME                   run a job as a Faust worker (wraps `faust -A ... worker`)
+  describe JOB               print the job's topology (--format text|mermaid|dot)
+  topics JOB                 the topics a job reads, writes and owns, as the broker has them
+  reset JOB                  reset the job to reprocess its input (kafka-streams-application-reset)
+
+development:
+  broker fetch|start ...     the local Apache Kafka (jars from Maven Central)
+  produce-rides ...          stream rides.csv into a topic
+  demo                       broker + rides + job + live counts, end to end
+
+Settings (broker, application id, security, data dir) come from STREAMS_* variables, as for
+the workers. Exit codes: 0 success; 1 failure (one line on stderr, e.g. a broker that cannot
+be reached or a reset refused while workers run); 2 bad command or arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _job_names() -> str:
+    from streams_app.jobs.process import JOBS
+
+    return ", ".join(sorted(JOBS))
+
+
+def _parser(command: str, description: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog=f"streams-app {command}", description=description)
+
+
+def _add_job(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", metavar="JOB", help=f"one of {_job_names()}, or a job module path")
+
+
+def _quiet_clients() -> None:
+    # aiokafka logs each failed connection attempt; the command reports the failure itself.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 def _produce_rides(argv: list[str]) -> int:
@@ -19,8 +55,7 @@ def _produce_rides(argv: list[str]) -> int:
     from streams_app.jobs.rides import RIDES_CSV
     from streams_app.settings import Settings
 
-    p = argparse.ArgumentParser(prog="streams-app produce-rides",
-                                description="Stream rides.csv into a topic as JSON.")
+    p = _parser("produce-rides", "Stream rides.csv into a topic as JSON.")
     p.add_argument("--bootstrap-servers",
                    default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
     p.add_argument("--topic", default="rides")
@@ -37,41 +72,140 @@ def _produce_rides(argv: list[str]) -> int:
                                   key_field=a.key_field, rate=a.rate, repeat=a.repeat, acks=acks,
                                   settings=settings))
     print(f"sent {n} records to {a.topic}")
-    return 0
+    return EXIT_OK
 
 
 def _job(argv: list[str]) -> int:
-    from streams_app.jobs.process import JOBS, job_module, worker_argv
+    from streams_app.jobs.process import job_module, worker_argv
 
-    p = argparse.ArgumentParser(prog="streams-app job",
-                                description="Run a job as a Faust worker (settings: STREAMS_*).")
-    p.add_argument("name", help=f"one of {', '.join(sorted(JOBS))} or a module path")
+    p = _parser("job", "Run a job as a Faust worker (settings: STREAMS_*). Arguments after "
+                       "NAME that are not options here go to `faust worker`.")
+    p.add_argument("name", metavar="NAME", help=f"one of {_job_names()}, or a module path")
     p.add_argument("-l", "--loglevel", default="info")
     a, extra = p.parse_known_args(argv)
     argv_ = worker_argv(job_module(a.name), a.loglevel, extra)
     os.execv(argv_[0], argv_)
-    return 0  # not reached
+    return EXIT_OK  # not reached
+
+
+def _describe(argv: list[str]) -> int:
+    from streams_app.dsl.describe import FORMATS, render
+    from streams_app.ops.job import load_job
+
+    p = _parser("describe", "Print a job's topology without starting it: Kafka Streams' "
+                            "TopologyDescription text, a Mermaid flowchart or a Graphviz graph.")
+    _add_job(p)
+    p.add_argument("--format", "-f", choices=list(FORMATS), default="text")
+    a = p.parse_args(argv)
+    sys.stdout.write(render(load_job(a.job).topology, a.format))
+    return EXIT_OK
+
+
+def _topics(argv: list[str]) -> int:
+    from streams_app.ops.job import load_job
+    from streams_app.ops.topics import describe_job_topics, format_json, format_table
+
+    p = _parser("topics", "The topics a job reads (input), writes (output) and owns "
+                          "(repartition, changelog, dead-letter), with partitions, replicas and "
+                          "configs as found on the broker; missing topics are marked MISSING.")
+    _add_job(p)
+    p.add_argument("--all-configs", action="store_true", help="every topic config, not the "
+                   "main ones")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    a = p.parse_args(argv)
+    job = load_job(a.job)
+    _quiet_clients()
+    reports = asyncio.run(describe_job_topics(job))
+    fmt = format_json if a.json else format_table
+    sys.stdout.write(fmt(job, reports, a.all_configs))
+    return EXIT_OK
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date-time (e.g. 2024-05-01T12:00:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _reset(argv: list[str]) -> int:
+    from streams_app.ops.job import load_job
+    from streams_app.ops.reset import apply_reset, format_plan, plan_reset
+
+    p = _parser("reset", "Reset a job so that it reprocesses its input, as Kafka's "
+                         "kafka-streams-application-reset does: the group's input offsets go "
+                         "to the earliest (or a time), internal topics (repartition, changelog) "
+                         "are deleted, and the local state directory is wiped. Refused while "
+                         "the consumer group has active members: stop every worker first. "
+                         "Wipes the state of this machine only: on other hosts delete the "
+                         "job's data volumes too.")
+    _add_job(p)
+    to = p.add_mutually_exclusive_group()
+    to.add_argument("--to-earliest", action="store_true", help="the default")
+    to.add_argument("--to-datetime", type=_datetime, metavar="ISO",
+                    help="first offsets at or after this time (no zone: UTC)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    a = p.parse_args(argv)
+    job = load_job(a.job)
+    _quiet_clients()
+
+    async def run() -> str:
+        plan = await plan_reset(job, a.to_datetime)
+        if not a.dry_run:
+            await apply_reset(plan)
+        return format_plan(plan, a.dry_run)
+
+    sys.stdout.write(asyncio.run(run()))
+    return EXIT_OK
+
+
+def _broker(argv: list[str]) -> int:
+    from streams_app.kafka.broker import main as broker_main
+
+    return broker_main(argv)
+
+
+def _demo(argv: list[str]) -> int:
+    from streams_app.demo import main as demo_main
+
+    return demo_main(argv)
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "job": _job, "describe": _describe, "topics": _topics, "reset": _reset,
+    "broker": _broker, "produce-rides": _produce_rides, "demo": _demo,
+}
+
+
+def _error_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if type(exc).__module__.startswith("streams_app") else \
+        f"{type(exc).__name__}: {text}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``streams-app`` command."""
+    """Entry point of the ``streams-app`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"broker", "produce-rides", "job", "demo"}
-    if not argv or argv[0] not in commands:
-        print(__doc__, file=sys.stderr)
-        return 0 if argv and argv[0] in {"-h", "--help"} else 2
+    if argv and argv[0] in {"-h", "--help", "help"}:
+        sys.stdout.write(__doc__)
+        return EXIT_OK
+    if not argv or argv[0] not in COMMANDS:
+        what = f"unknown command {argv[0]!r}" if argv else "a command is required"
+        print(f"streams-app: error: {what} (one of {', '.join(COMMANDS)}; "
+              "streams-app --help)", file=sys.stderr)
+        return EXIT_USAGE
     cmd, rest = argv[0], argv[1:]
-    if cmd == "broker":
-        from streams_app.kafka.broker import main as broker_main
-
-        return broker_main(rest)
-    if cmd == "produce-rides":
-        return _produce_rides(rest)
-    if cmd == "job":
-        return _job(rest)
-    from streams_app.demo import main as demo_main
-
-    return demo_main(rest)
+    try:
+        return COMMANDS[cmd](rest)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - an operator gets one line, not a traceback
+        print(f"streams-app {cmd}: error: {_error_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":
