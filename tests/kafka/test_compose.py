@@ -45,7 +45,7 @@ def published(service: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 
 def test_services_present(compose: dict[str, Any]):
-    assert set(compose["services"]) == {"kafka", "kafka-ui"}
+    assert set(compose["services"]) == {"kafka", "kafka-ui", "worker", "rides"}
 
 
 def test_images_are_pinned_and_kafka_matches_our_version(compose: dict[str, Any]):
