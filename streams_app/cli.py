@@ -3,6 +3,7 @@
 usage: streams-app COMMAND [ARGS]    (streams-app COMMAND --help for each)
 
 jobs:
+  jobs                       list the jobs
   job NAME                   run a job as a Faust worker (wraps `faust -A ... worker`)
   describe JOB               print the job's topology (--format text|mermaid|dot)
   topics JOB                 the topics a job reads, writes and owns, as the broker has them
@@ -86,6 +87,16 @@ def _job(argv: list[str]) -> int:
     argv_ = worker_argv(job_module(a.name), a.loglevel, extra)
     os.execv(argv_[0], argv_)
     return EXIT_OK  # not reached
+
+
+def _jobs(argv: list[str]) -> int:
+    from streams_app.jobs.process import JOB_DESCRIPTIONS, JOBS
+
+    _parser("jobs", "List the jobs (name, module, what it does).").parse_args(argv)
+    width = max(map(len, JOBS))
+    for name in sorted(JOBS):
+        print(f"{name.ljust(width)}  {JOBS[name]}  {JOB_DESCRIPTIONS.get(name, '')}".rstrip())
+    return EXIT_OK
 
 
 def _describe(argv: list[str]) -> int:
@@ -174,7 +185,7 @@ def _demo(argv: list[str]) -> int:
 
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "job": _job, "describe": _describe, "topics": _topics, "reset": _reset,
+    "jobs": _jobs, "job": _job, "describe": _describe, "topics": _topics, "reset": _reset,
     "broker": _broker, "produce-rides": _produce_rides, "demo": _demo,
 }
 

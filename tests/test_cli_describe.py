@@ -62,7 +62,7 @@ def test_help_on_stdout_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["--help"]) == 0
     out, err = capsys.readouterr()
     assert "describe JOB" in out and "reset JOB" in out and "Exit codes" in out and not err
-    for command in ("describe", "topics", "reset", "job", "produce-rides"):
+    for command in ("jobs", "describe", "topics", "reset", "job", "produce-rides"):
         assert main([command, "--help"]) == 0, command
         out, err = capsys.readouterr()
         assert out.startswith(f"usage: streams-app {command}"), (command, out)
@@ -75,6 +75,13 @@ def test_help_on_stdout_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert "invalid choice: 'svg'" in capsys.readouterr().err
     assert main(["reset", "rides-vendor-count", "--to-datetime", "last tuesday"]) == 2
     assert "not an ISO 8601 date-time" in capsys.readouterr().err
+
+
+def test_jobs_lists_every_job_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [[n, JOBS[n]] for n in sorted(JOBS)]
+    assert all(len(line.split()) > 2 for line in lines), "a job has no description"
 
 
 def test_unknown_job_fails_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

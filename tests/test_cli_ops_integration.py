@@ -160,3 +160,37 @@ async def test_reset_refuses_while_alive_then_rerun_gives_the_same_counts(
     assert await d.table() == TRUE_COUNTS
     published = await latest_by_key(d.bootstrap, f"{d.prefix}rides-vendor-count")
     assert {k.decode(): int(v) for k, v in published.items()} == TRUE_COUNTS
+
+
+async def test_reset_of_a_job_with_a_repartition_topic(kafka_bootstrap: str, unique_name: str,
+                                                       tmp_path: Path) -> None:
+    """pulocation-count re-keys through a repartition topic: the reset deletes it (and the
+    group's offsets on it go with it), so the rerun counts every ride exactly once."""
+    d = Deployment(kafka_bootstrap, unique_name, tmp_path)
+    await produce_rides(kafka_bootstrap, d.rides, progress=False)  # auto-created, 1 partition
+    d.env["STREAMS_TOPIC_PARTITIONS"] = "1"
+    repartition = f"{d.app_id}-rides-by-pulocation-repartition"
+    changelog = f"{d.app_id}-pulocation-count-changelog"
+    truth = dict(Counter(str(r["PULocationID"]) for r in read_rides()))
+
+    async def run_to_end() -> dict[str, int]:
+        with JobProcess("pulocation-count", d.env, log_path=d.log) as worker:
+            async def done() -> bool:
+                assert worker.running, f"worker exited:\n{worker.log_tail()}"
+                return (await group_caught_up(d.bootstrap, d.app_id, d.rides)
+                        and await group_caught_up(d.bootstrap, d.app_id, repartition))
+
+            await wait_until(done, 120, f"{d.app_id} to commit the end of its topics")
+        await d.wait_group_empty()
+        log = await latest_by_key(d.bootstrap, changelog)
+        return {k.decode(): int.from_bytes(v, "big", signed=True) for k, v in log.items()}
+
+    assert await run_to_end() == truth
+    assert await committed_offsets(d.bootstrap, d.app_id, repartition)
+    reset = await d.cli("reset", "pulocation-count")
+    assert reset.returncode == 0, reset.stderr
+    assert f"  {repartition}\n" in reset.stdout and f"  {changelog}\n" in reset.stdout
+    names = await d.topic_names()
+    assert repartition not in names and changelog not in names
+    assert await committed_offsets(d.bootstrap, d.app_id, repartition) == {}
+    assert await run_to_end() == truth

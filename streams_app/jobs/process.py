@@ -15,6 +15,12 @@ JOBS = {
     "pulocation-count": "streams_app.jobs.pulocation_count",
 }
 
+#: One line per job, for `streams-app jobs` (listing a job needs no import of its module).
+JOB_DESCRIPTIONS = {
+    "rides-vendor-count": "rides per vendor; rides split by amount; bad rides to dead letters",
+    "pulocation-count": "rides per pick-up location, re-keyed through a repartition topic",
+}
+
 _PR_SET_PDEATHSIG = 1
 
 
