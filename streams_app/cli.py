@@ -191,9 +191,13 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 
 
 def _error_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if type(exc).__module__.startswith("streams_app") else \
-        f"{type(exc).__name__}: {text}"
+    name, text = type(exc).__name__, " ".join(str(exc).split())
+    if not text:
+        return name
+    # Our errors read as sentences; aiokafka's already start with "[Error N] Name: ...".
+    if type(exc).__module__.startswith("streams_app") or name in text:
+        return text
+    return f"{name}: {text}"
 
 
 def main(argv: list[str] | None = None) -> int:

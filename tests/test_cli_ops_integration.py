@@ -18,6 +18,7 @@ from streams_app.jobs.process import JobProcess
 from streams_app.jobs.produce_rides import produce_rides
 from streams_app.jobs.rides import read_rides, vendor_count_topics
 from streams_app.kafka.admin import admin_client, ensure_topics
+from streams_app.kafka.broker import LocalKafka
 from streams_app.kafka.reader import (
     committed_offsets,
     end_offsets,
@@ -194,3 +195,37 @@ async def test_reset_of_a_job_with_a_repartition_topic(kafka_bootstrap: str, uni
     assert repartition not in names and changelog not in names
     assert await committed_offsets(d.bootstrap, d.app_id, repartition) == {}
     assert await run_to_end() == truth
+
+
+async def test_topics_and_reset_over_sasl_ssl(secure_kafka: LocalKafka, unique_name: str,
+                                              tmp_path: Path) -> None:
+    """Security settings reach the CLI's clients: SCRAM-SHA-512 over TLS; a wrong password
+    fails with one line naming the setting and not showing the password."""
+    bootstrap = secure_kafka.sasl_ssl_bootstrap_servers
+    settings = secure_kafka.security.sasl_settings(bootstrap)
+    d = Deployment(bootstrap, unique_name, tmp_path)
+    password = secure_kafka.security.users["streams"]
+    d.env.update(STREAMS_SECURITY_PROTOCOL="SASL_SSL", STREAMS_SASL_MECHANISM="SCRAM-SHA-512",
+                 STREAMS_SASL_USERNAME="streams", STREAMS_SASL_PASSWORD=password,
+                 STREAMS_SSL_CAFILE=str(secure_kafka.security.ca_file))
+    await ensure_topics(bootstrap, vendor_count_topics(d.prefix, PARTITIONS, 1),
+                        settings=settings)
+
+    topics = await d.cli("topics", "rides-vendor-count", "--json")
+    assert topics.returncode == 0, topics.stderr
+    rows = {t["name"]: t for t in json.loads(topics.stdout)["topics"]}
+    assert rows[d.rides]["exists"] and rows[d.rides]["partitions"] == PARTITIONS
+    assert not rows[d.changelog]["exists"]
+
+    reset = await d.cli("reset", "rides-vendor-count")
+    assert reset.returncode == 0, reset.stderr
+    for p in range(PARTITIONS):
+        assert f"{d.rides}[{p}] -> 0 (committed: none)" in reset.stdout
+    assert await committed_offsets(bootstrap, d.app_id, d.rides, settings=settings) == \
+        dict.fromkeys(range(PARTITIONS), 0)
+
+    d.env["STREAMS_SASL_PASSWORD"] = "not-" + password
+    wrong = await d.cli("topics", "rides-vendor-count")
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1, wrong.stderr
+    assert "STREAMS_SASL_PASSWORD" in wrong.stderr
+    assert password not in wrong.stderr + wrong.stdout

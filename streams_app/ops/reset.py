@@ -18,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import for_code
+from aiokafka.errors import KafkaError, for_code
 
 from streams_app.kafka.admin import admin_client
 from streams_app.kafka.reader import topic_partitions
@@ -38,6 +40,10 @@ _GROUP_ID_NOT_FOUND = 69
 _INTERNAL_SUFFIXES = ("-changelog", "-repartition", "-subscription-registration-topic",
                       "-subscription-response-topic")
 _DELETE_TIMEOUT_S = 30.0
+# A young cluster answers COORDINATOR_NOT_AVAILABLE until __consumer_offsets is ready.
+_RETRY_TIMEOUT_S = 30.0
+
+T = TypeVar("T")
 
 
 class ResetRefused(RuntimeError):
@@ -72,6 +78,18 @@ async def group_members(admin: AIOKafkaAdminClient, group_id: str) -> list[str]:
     return members
 
 
+async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """``await call()``, again while it fails with a retriable Kafka error (bounded)."""
+    deadline = time.monotonic() + _RETRY_TIMEOUT_S
+    while True:
+        try:
+            return await call()
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.5)  # back-off before asking the coordinator again
+
+
 def _refuse_if_active(group_id: str, members: list[str]) -> None:
     if members:
         raise ResetRefused(
@@ -101,10 +119,9 @@ async def plan_reset(job: JobInfo, at: datetime | None = None) -> ResetPlan:
     """Work out the reset (reads only); raises ResetRefused while the group has members."""
     s, group = job.settings, job.app_id
     async with admin_client(s.bootstrap_servers, settings=s) as admin:
-        _refuse_if_active(group, await group_members(admin, group))
-        committed = {tp: meta.offset
-                     for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
-                     if meta.offset >= 0}
+        _refuse_if_active(group, await _retrying(lambda: group_members(admin, group)))
+        listed = await _retrying(lambda: admin.list_consumer_group_offsets(group))
+        committed = {tp: meta.offset for tp, meta in listed.items() if meta.offset >= 0}
         existing = set(await admin.list_topics())
     internal = [t for t in job.internal_topics() if t in existing]
     internal += sorted(t for t in existing if t.startswith(f"{group}-") and t not in internal
@@ -120,9 +137,9 @@ async def apply_reset(plan: ResetPlan) -> None:
     job = plan.job
     s, group = job.settings, job.app_id
     async with admin_client(s.bootstrap_servers, settings=s) as admin:
-        _refuse_if_active(group, await group_members(admin, group))
+        _refuse_if_active(group, await _retrying(lambda: group_members(admin, group)))
     if plan.offsets:
-        await _commit(job, plan.offsets)
+        await _retrying(lambda: _commit(job, plan.offsets))
     if plan.delete_topics:
         await _delete_topics(job, plan.delete_topics)
     if plan.state_dir is not None:
