@@ -9,10 +9,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from streams_app.jobs.process import JobProcess
 from streams_app.jobs.produce_rides import produce_rides
@@ -229,3 +232,26 @@ async def test_topics_and_reset_over_sasl_ssl(secure_kafka: LocalKafka, unique_n
     assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1, wrong.stderr
     assert "STREAMS_SASL_PASSWORD" in wrong.stderr
     assert password not in wrong.stderr + wrong.stdout
+
+
+async def test_reset_to_datetime_picks_the_first_offset_at_or_after(
+        kafka_bootstrap: str, unique_name: str, tmp_path: Path) -> None:
+    d = Deployment(kafka_bootstrap, unique_name, tmp_path)
+    await ensure_topics(kafka_bootstrap, vendor_count_topics(d.prefix, PARTITIONS, 1))
+    base = (int(time.time()) - 600) * 1000  # recent: no retention pass deletes it
+    stamps = {0: [base, base + 2000, base + 4000], 1: [base + 1000, base + 3000]}
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for partition, times in stamps.items():
+            for ts in times:
+                await producer.send_and_wait(d.rides, b"{}", key=b"k", partition=partition,
+                                             timestamp_ms=ts)
+    finally:
+        await producer.stop()
+    at = datetime.fromtimestamp((base + 2000) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    plan = await d.cli("reset", "rides-vendor-count", "--to-datetime", at, "--dry-run")
+    assert plan.returncode == 0, plan.stderr
+    assert f"to {at}+00:00" in plan.stdout  # a time without a zone is UTC
+    assert f"{d.rides}[0] -> 1 (committed: none)" in plan.stdout  # base + 2000
+    assert f"{d.rides}[1] -> 1 (committed: none)" in plan.stdout  # base + 3000

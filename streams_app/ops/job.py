@@ -90,20 +90,23 @@ def load_job(name: str) -> JobInfo:
     """Load job ``name`` (a name from ``JOBS`` or a module path) without starting it.
 
     The module must expose its runtime as ``runtime`` (with ``topology`` and ``settings``),
-    or a ``topology`` and ``settings`` of its own.
+    or a Faust app with a ``runtime`` attribute as ``app``, or a ``topology`` and ``settings``
+    of its own.
     """
     try:
         module_name = job_module(name)
     except ValueError as exc:
         raise JobError(str(exc)) from None
     module = _import(module_name)
-    runtime: Any = getattr(module, "runtime", None)
+    # The runtime as `runtime`, or reached from the Faust app the module exposes as `app`.
+    runtime: Any = getattr(module, "runtime", None) or \
+        getattr(getattr(module, "app", None), "runtime", None)
     topology = getattr(runtime, "topology", None) or getattr(module, "topology", None)
     settings = getattr(runtime, "settings", None) or getattr(module, "settings", None)
     if not isinstance(topology, Topology) or not isinstance(settings, Settings):
         raise JobError(f"job module {module_name!r} exposes no runtime (a `runtime` with "
                        "`topology` and `settings`)")
-    app = getattr(runtime, "app", None)
+    app = getattr(runtime, "app", None) or getattr(module, "app", None)
     conf = getattr(app, "conf", None)
     state_dir = Path(conf.appdir) if conf is not None else settings.data_dir / "v1"
     return JobInfo(
