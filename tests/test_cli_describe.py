@@ -94,7 +94,7 @@ def test_unknown_job_fails_with_one_line(capsys: pytest.CaptureFixture[str]) -> 
     assert "cannot import job module" in capsys.readouterr().err
 
 
-def test_unreachable_broker_fails_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_broker_fails_with_one_line() -> None:
     # A fresh interpreter: jobs read STREAMS_* when their module is first imported.
     env = {**os.environ, "STREAMS_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PYTHONPATH": str(ROOT)}
     for command in ("topics", "reset"):

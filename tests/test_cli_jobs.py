@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from streams_app import Serdes, StreamsBuilder, Topology
-from streams_app.ops.job import CHANGELOG, DEAD_LETTER, INPUT, OUTPUT, JobError, load_job
+from streams_app.ops.job import (
+    CHANGELOG,
+    DEAD_LETTER,
+    INPUT,
+    INTERNAL,
+    OUTPUT,
+    JobError,
+    load_job,
+)
 from streams_app.settings import Settings
 
 S = Serdes.string()
@@ -63,3 +71,14 @@ def test_the_real_jobs_load_with_the_env_settings() -> None:
     assert roles[f"{prefix}rides"] == INPUT
     assert roles[f"{job.app_id}-vendor-count-changelog"] == CHANGELOG
     assert roles[f"{prefix}rides-dead-letter"] == DEAD_LETTER
+
+
+def test_internal_topics_that_are_not_repartitions(module: types.ModuleType) -> None:
+    # A foreign-key join's subscription topics are internal without being repartitions.
+    topo = Topology()
+    topo.add_source("src", "fk-subscription-registration-topic")
+    topo.add_internal_topic("fk-subscription-registration-topic")
+    module.topology, module.settings = topo, Settings(app_id="app")
+    job = load_job(module.__name__)
+    assert job.topics() == {"app-fk-subscription-registration-topic": INTERNAL}
+    assert job.internal_topics() == ["app-fk-subscription-registration-topic"]

@@ -30,6 +30,7 @@ from streams_app.kafka.reader import (
     latest_by_key,
     wait_until,
 )
+from streams_app.kafka.topics import TopicSpec
 from streams_app.ops.reset import group_members
 
 pytestmark = pytest.mark.integration
@@ -191,11 +192,15 @@ async def test_reset_of_a_job_with_a_repartition_topic(kafka_bootstrap: str, uni
 
     assert await run_to_end() == truth
     assert await committed_offsets(d.bootstrap, d.app_id, repartition)
+    # Named like an internal topic of this app, but another app's (its id extends this one).
+    other = f"{d.app_id}-x-counts-changelog"
+    await ensure_topics(kafka_bootstrap, [TopicSpec(other, 1, 1)])
     reset = await d.cli("reset", "pulocation-count")
     assert reset.returncode == 0, reset.stderr
     assert f"  {repartition}\n" in reset.stdout and f"  {changelog}\n" in reset.stdout
+    assert reset.stdout.endswith(f"not in its topology):\n  {other}\n"), reset.stdout
     names = await d.topic_names()
-    assert repartition not in names and changelog not in names
+    assert repartition not in names and changelog not in names and other in names
     assert await committed_offsets(d.bootstrap, d.app_id, repartition) == {}
     assert await run_to_end() == truth
 

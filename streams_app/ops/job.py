@@ -20,8 +20,8 @@ from streams_app.settings import Settings
 
 __all__ = ["JobError", "JobInfo", "load_job"]
 
-INPUT, OUTPUT, REPARTITION, CHANGELOG, DEAD_LETTER = (
-    "input", "output", "repartition", "changelog", "dead-letter")
+INPUT, OUTPUT, REPARTITION, INTERNAL, CHANGELOG, DEAD_LETTER = (
+    "input", "output", "repartition", "internal", "changelog", "dead-letter")
 
 
 class JobError(LookupError):
@@ -46,7 +46,7 @@ class JobInfo:
         return self.settings.app_id
 
     def topics(self) -> dict[str, str]:
-        """Topic -> role (input, output, repartition, changelog, dead-letter), in a stable
+        """Topic -> role (input, output, repartition, internal, changelog, dead-letter), in a stable
         order: inputs, outputs, then the internal topics the job owns."""
         topo, app_id = self.topology, self.app_id
         roles: dict[str, str] = {}
@@ -59,8 +59,9 @@ class JobInfo:
         for spec in topo.stores.values():
             if spec.is_global and spec.source_topic:
                 roles.setdefault(spec.source_topic, INPUT)
-        for t in sorted(topo.internal_topics):
-            roles[topo.topic_name(t, app_id)] = REPARTITION
+        for t in sorted(topo.internal_topics):  # FK-join subscription topics: "internal"
+            roles[topo.topic_name(t, app_id)] = \
+                REPARTITION if t.endswith("-repartition") else INTERNAL
         for spec in topo.stores.values():
             changelog = spec.changelog_topic(app_id)
             if changelog and not spec.is_global:
@@ -75,8 +76,10 @@ class JobInfo:
         return [t for t, role in self.topics().items() if role == INPUT]
 
     def internal_topics(self) -> list[str]:
-        """Repartition and changelog topics: what a reset deletes (dead letters are kept)."""
-        return [t for t, role in self.topics().items() if role in (REPARTITION, CHANGELOG)]
+        """Repartition, other internal and changelog topics: what a reset deletes (dead
+        letters are kept)."""
+        return [t for t, role in self.topics().items()
+                if role in (REPARTITION, INTERNAL, CHANGELOG)]
 
 
 def _import(module: str) -> ModuleType:

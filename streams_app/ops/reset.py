@@ -7,7 +7,10 @@ local state wipe that Kafka leaves to ``KafkaStreams.cleanUp()``.
    a timestamp (the end when there is none), as a standalone commit of a consumer that joins
    no group (aiokafka 0.14 has no AlterConsumerGroupOffsets; the broker only accepts such a
    commit while the group is empty, so a worker starting meanwhile makes it fail, not mix);
-3. delete the internal topics (repartition, changelog) and wait until they are gone;
+3. delete the internal topics (repartition, changelog) and wait until they are gone. Kafka's
+   tool deletes every topic named ``<application id>-...-changelog|-repartition``; this one
+   knows the topology, so it deletes exactly the job's and only lists the other matches (they
+   may belong to an application whose id starts with this one's, ``app`` vs ``app-x``);
 4. delete the local state directory (``<STREAMS_DATA_DIR>/v1``: stores and checkpoints).
 
 Dead-letter topics are kept: they record failures, not state.
@@ -61,6 +64,8 @@ class ResetPlan:
     committed: dict[TopicPartition, int]
     delete_topics: list[str]
     state_dir: Path | None
+    #: topics named like this application's internal topics but not in its topology: kept
+    other_internal: tuple[str, ...] = ()
 
 
 async def group_members(admin: AIOKafkaAdminClient, group_id: str) -> list[str]:
@@ -124,12 +129,13 @@ async def plan_reset(job: JobInfo, at: datetime | None = None) -> ResetPlan:
         committed = {tp: meta.offset for tp, meta in listed.items() if meta.offset >= 0}
         existing = set(await admin.list_topics())
     internal = [t for t in job.internal_topics() if t in existing]
-    internal += sorted(t for t in existing if t.startswith(f"{group}-") and t not in internal
-                       and t.endswith(_INTERNAL_SUFFIXES))
+    others = sorted(t for t in existing if t.startswith(f"{group}-") and t not in internal
+                    and t.endswith(_INTERNAL_SUFFIXES))
     offsets = await _target_offsets(job, at)
     state_dir = job.state_dir if job.state_dir is not None and job.state_dir.exists() else None
     return ResetPlan(job, "earliest" if at is None else at.isoformat(), offsets,
-                     {tp: o for tp, o in committed.items() if tp in offsets}, internal, state_dir)
+                     {tp: o for tp, o in committed.items() if tp in offsets}, internal,
+                     state_dir, tuple(others))
 
 
 async def apply_reset(plan: ResetPlan) -> None:
@@ -190,4 +196,7 @@ def format_plan(plan: ResetPlan, dry_run: bool) -> str:
     lines.append(f"local state ({verb} delete):")
     lines.append(f"  {plan.state_dir}" if plan.state_dir else
                  f"  (nothing at {job.state_dir})")
+    if plan.other_internal:
+        lines.append("kept (named like this application's internal topics, not in its topology):")
+        lines += [f"  {t}" for t in plan.other_internal]
     return "\n".join(lines) + "\n"
