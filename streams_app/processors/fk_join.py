@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
-from streams_app.processors.joins import ValueGetter
+from streams_app.processors.suppliers import ValueGetter
 from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import ValueAndTimestamp
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams_app.processors.api import Change, ProcessorContext, Record
+from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 
-__all__ = ["TupleForwarder"]
+__all__ = ["TupleForwarder", "TableUpdateProcessor"]
 
 
 class TupleForwarder:
@@ -23,8 +23,7 @@ class TupleForwarder:
         self.context = context
         self.send_old_values = send_old_values
         self.node = getattr(context, "current_node", None)
-        setter = getattr(store, "set_flush_listener", None)
-        self.caching = bool(setter is not None and setter(self._on_flush, send_old_values))
+        self.caching = store.set_flush_listener(self._on_flush, send_old_values)
 
     def maybe_forward(self, record: Record) -> None:
         """Forward now unless the cache will forward on flush."""
@@ -56,3 +55,19 @@ class TupleForwarder:
             ctx.forward(record)
         finally:
             ctx.current_node = prev  # type: ignore[attr-defined]
+
+
+class TableUpdateProcessor(Processor):
+    """A processor whose output is a table: ``Change`` records, forwarded through its
+    store's cache when ``store_name`` is set (the store holds the result)."""
+
+    store_name: str | None
+    send_old_values: bool
+    store: Any = None
+
+    def init(self, context: ProcessorContext) -> None:
+        """Look up the result store, when there is one, and set up forwarding."""
+        self.context = context
+        if self.store_name is not None:
+            self.store = context.get_state_store(self.store_name)
+            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)

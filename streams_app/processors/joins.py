@@ -13,14 +13,19 @@ from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
-from streams_app.processors.forwarding import TupleForwarder
+from streams_app.processors.forwarding import TableUpdateProcessor
+from streams_app.processors.suppliers import (
+    KTableProcessorSupplier,
+    KTableValueGetterSupplier,
+    StoreValueGetter,
+    ValueGetter,
+    store_view,
+)
 from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.spec import StoreSpec
 
 __all__ = [
-    "ValueGetter",
-    "ValueGetterSupplier",
     "StoreValueGetter",
-    "ComputedValueGetter",
     "JoinValueGetter",
     "JoinTimeTrackers",
     "KStreamJoinWindow",
@@ -28,6 +33,8 @@ __all__ = [
     "KStreamKTableJoin",
     "KTableKTableJoin",
     "KTableKTableJoinMerger",
+    "KTableKTableJoinSupplier",
+    "KTableKTableJoinMergerSupplier",
     "INNER",
     "LEFT",
     "RIGHT",
@@ -42,65 +49,6 @@ _MAX = 2**63 - 1
 
 
 # -- value getters ------------------------------------------------------------------------------
-
-
-class ValueGetter:
-    """Reads a table's current row: ``get(key) -> ValueAndTimestamp | None``."""
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up stores (called from the reading processor's ``init``)."""
-
-    def get(self, key: Any) -> ValueAndTimestamp | None:
-        """The row of ``key`` or ``None``."""
-        raise NotImplementedError
-
-
-class ValueGetterSupplier:
-    """Makes value getters for one table and names the stores they read."""
-
-    def __init__(self, make: Callable[[], ValueGetter], store_specs: list[Any]) -> None:
-        self.make = make
-        self.store_specs = store_specs
-
-    def get(self) -> ValueGetter:
-        """A fresh getter."""
-        return self.make()
-
-
-class StoreValueGetter(ValueGetter):
-    """A materialized table: the row is in the store."""
-
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext) -> None:
-        """Find the store."""
-        self.store = context.get_state_store(self.store_name)
-
-    def get(self, key: Any) -> ValueAndTimestamp | None:
-        """The stored row."""
-        return self.store.get(key)
-
-
-class ComputedValueGetter(ValueGetter):
-    """An unmaterialized filter / mapValues: ``compute(key, value)`` over the parent's row."""
-
-    def __init__(self, parent: ValueGetter, compute: Callable[[Any, Any], Any]) -> None:
-        self.parent = parent
-        self.compute = compute
-
-    def init(self, context: ProcessorContext) -> None:
-        """Init the parent getter."""
-        self.parent.init(context)
-
-    def get(self, key: Any) -> ValueAndTimestamp | None:
-        """The parent's row, transformed (``None`` when the result is ``None``)."""
-        vt = self.parent.get(key)
-        if vt is None:
-            return None
-        value = self.compute(key, vt.value)
-        return None if value is None else ValueAndTimestamp(value, vt.timestamp)
 
 
 class JoinValueGetter(ValueGetter):
@@ -474,19 +422,12 @@ class KTableKTableJoin(Processor):
         self.context.forward(Record(key, Change(new, old), ts, record.headers))
 
 
-class KTableKTableJoinMerger(Processor):
+class KTableKTableJoinMerger(TableUpdateProcessor):
     """Merges both join sides into one table; materializes it when ``store_name`` is set."""
 
     def __init__(self, store_name: str | None, send_old_values: bool) -> None:
         self.store_name = store_name
         self.send_old_values = send_old_values
-
-    def init(self, context: ProcessorContext) -> None:
-        """Find the result store."""
-        self.context = context
-        if self.store_name is not None:
-            self.store = context.get_state_store(self.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         """Store (when materialized) and forward the change."""
@@ -499,3 +440,78 @@ class KTableKTableJoinMerger(Processor):
             self.context.forward(record)
         else:
             self.context.forward(record.with_value(Change(change.new, None)))
+
+
+class KTableKTableJoinSupplier(KTableProcessorSupplier):
+    """One side of a table-table join, reading the other side through its view."""
+
+    def __init__(self, kind: str, this: KTableProcessorSupplier,
+                 other: KTableProcessorSupplier, other_view: KTableValueGetterSupplier,
+                 joiner: Callable[[Any, Any], Any]) -> None:
+        self.kind = kind
+        self.this = this
+        self.other = other
+        self.other_view = other_view
+        self.joiner = joiner
+        self.send_old_values = False
+
+    def get(self) -> KTableKTableJoin:
+        """The join processor reading the other side."""
+        return KTableKTableJoin(self.kind, self.other_view.get(), self.joiner,
+                                self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The other side's stores."""
+        return list(self.other_view.store_specs)
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Old join results need both sides' old values."""
+        self.this.enable_sending_old_values(True)
+        self.other.enable_sending_old_values(True)
+        self.send_old_values = True
+        return True
+
+    def view(self) -> KTableValueGetterSupplier:
+        """A side is read through the merger, never on its own."""
+        raise TypeError("a table-table join side has no view: read the join's merger")
+
+
+class KTableKTableJoinMergerSupplier(KTableProcessorSupplier):
+    """The join result, materialized when a store is given; otherwise its view computes
+    the join from both sides' views (Kafka's KTableKTableJoinMerger)."""
+
+    def __init__(self, kind: str,
+                 sides: tuple[KTableKTableJoinSupplier, KTableKTableJoinSupplier],
+                 spec: StoreSpec | None, joiner: Callable[[Any, Any], Any]) -> None:
+        self.kind = kind
+        self.sides = sides
+        self.spec = spec
+        self.joiner = joiner
+        self.send_old_values = False
+
+    def get(self) -> KTableKTableJoinMerger:
+        """The merge processor."""
+        return KTableKTableJoinMerger(None if self.spec is None else self.spec.name,
+                                      self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The result store, when materialized."""
+        return [] if self.spec is None else [self.spec]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Always possible: the sides compute old results."""
+        for side in self.sides:
+            side.enable_sending_old_values(True)
+        self.send_old_values = True
+        return True
+
+    def view(self) -> KTableValueGetterSupplier:
+        """The result store, or the join computed from both sides."""
+        if self.spec is not None:
+            return store_view(self.spec)
+        this_side, other_side = self.sides
+        left, right = other_side.other_view, this_side.other_view
+        kind, joiner = self.kind, self.joiner
+        return KTableValueGetterSupplier(
+            lambda: JoinValueGetter(kind, left.get(), right.get(), joiner),
+            [*left.store_specs, *right.store_specs])

@@ -15,12 +15,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from streams_app.processors.aggregate import AggregateSupplier
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TupleForwarder
 from streams_app.state.api import ValueAndTimestamp, Windowed
+from streams_app.state.spec import StoreSpec
 
 __all__ = [
     "KStreamWindowAggregate",
+    "WindowAggregateSupplier",
     "TimeWindowAggregateBase",
     "DEFAULT_EMIT_INTERVAL_MS",
     "emit_interval",
@@ -42,6 +45,21 @@ def skip_record(ctx: ProcessorContext, why: str) -> None:
     """Log a dropped record with its position (Kafka's wording)."""
     log.warning("Skipping record %s. topic=[%s] partition=[%s] offset=[%s]",
                 why, ctx.topic, ctx.partition, ctx.offset)
+
+
+class WindowAggregateSupplier(AggregateSupplier):
+    """A windowed aggregation (time, sliding or session windows); ``grace_ms`` is how long
+    after a window's end its result can still change (what ``suppress(until_window_closes)``
+    waits for)."""
+
+    def __init__(self, spec: StoreSpec, make: Callable[[str, bool], Processor],
+                 grace_ms: int) -> None:
+        super().__init__(spec, make)
+        self.grace_ms = grace_ms
+
+    def window_grace_ms(self) -> int | None:
+        """The windows' grace."""
+        return self.grace_ms
 
 
 class TimeWindowAggregateBase(Processor):
