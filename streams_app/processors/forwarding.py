@@ -17,11 +17,14 @@ __all__ = ["TupleForwarder", "TableUpdateProcessor"]
 class TupleForwarder:
     """Forwards ``Change`` records for one processor and its (maybe cached) store."""
 
-    __slots__ = ("context", "send_old_values", "caching", "node")
+    __slots__ = ("context", "send_old_values", "caching", "node", "timestamped")
 
-    def __init__(self, store: Any, context: ProcessorContext, send_old_values: bool) -> None:
+    def __init__(self, store: Any, context: ProcessorContext, send_old_values: bool,
+                 timestamped: bool = True) -> None:
         self.context = context
         self.send_old_values = send_old_values
+        # plain values (session stores) carry no timestamp: a session's time is its end
+        self.timestamped = timestamped
         self.node = getattr(context, "current_node", None)
         self.caching = store.set_flush_listener(self._on_flush, send_old_values)
 
@@ -43,12 +46,15 @@ class TupleForwarder:
 
     def _on_flush(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
         ctx = self.context
-        record = Record(
-            key,
-            Change(None if new is None else new.value, None if old is None else old.value),
-            timestamp if new is None else new.timestamp,
-            headers,
-        )
+        if not self.timestamped:
+            record = Record(key, Change(new, old), key.end, headers)
+        else:
+            record = Record(
+                key,
+                Change(None if new is None else new.value, None if old is None else old.value),
+                timestamp if new is None else new.timestamp,
+                headers,
+            )
         prev = ctx.current_node  # type: ignore[attr-defined]
         ctx.current_node = self.node  # type: ignore[attr-defined]
         try:
