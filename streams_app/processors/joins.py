@@ -159,8 +159,8 @@ class KStreamJoinWindow(Processor):
         self.store = context.get_state_store(self.store_name)
         tracker = self.tracker = self.trackers.get(context)
         # the newest stored record is the newest this side had seen (it is never expired)
-        restored = getattr(self.store, "observed_stream_time", None)
-        if restored is not None and restored > tracker.observed.get(self.store_name, -1):
+        restored = self.store.observed_stream_time
+        if restored > tracker.observed.get(self.store_name, -1):
             tracker.observed[self.store_name] = restored
             tracker.stream_time = max(tracker.stream_time, restored)
 

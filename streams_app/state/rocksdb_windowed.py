@@ -30,7 +30,12 @@ from streams_app.state.window_keys import (
     split_window_store_key,
     window_store_key,
 )
-from streams_app.state.windowed import NO_TIMESTAMP, java_div, segment_interval
+from streams_app.state.windowed import (
+    NO_TIMESTAMP,
+    checked_retention,
+    java_div,
+    segment_interval,
+)
 
 __all__ = ["RocksDictWindowStore", "RocksDictSessionStore"]
 
@@ -45,13 +50,11 @@ class _Retained:
 
     def __init__(self, name: str, db: Any, key_serde: Serde, value_serde: Serde,
                  retention_ms: int) -> None:
-        if retention_ms < 0:
-            raise ValueError(f"store {name!r}: retention_ms must be >= 0, got {retention_ms}")
         self.name = name
         self.db = db
         self.key_serde = key_serde
         self.value_serde = value_serde
-        self.retention_ms = retention_ms
+        self.retention_ms = checked_retention(name, retention_ms)
         self._interval = segment_interval(retention_ms)
         # the largest indexed time is the stream time the store had observed
         last = next(iter(self.db.keys(backwards=True, from_key=_INDEX_END)), None)

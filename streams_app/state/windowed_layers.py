@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams_app.state.api import (
     FlushListener,
@@ -27,6 +27,9 @@ from streams_app.state.api import (
 from streams_app.state.memory import sort_keys
 from streams_app.state.window_keys import session_store_key, window_store_key
 
+if TYPE_CHECKING:
+    from streams_app.processors.api import OutputRecord
+
 __all__ = [
     "ChangeLoggingWindowStore",
     "ChangeLoggingSessionStore",
@@ -35,8 +38,6 @@ __all__ = [
     "PlainWindowValues",
 ]
 
-# (topic, key bytes, value bytes, timestamp, headers), as StreamTask produces them
-OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
 
 _DELETED = object()
 
