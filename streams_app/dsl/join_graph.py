@@ -30,14 +30,16 @@ from streams_app.processors.joins import (
     LEFT,
     OUTER,
     RIGHT,
-    JoinTimeTrackers,
-    KStreamJoinWindow,
-    KStreamKStreamJoin,
     KStreamKTableJoin,
     KTableKTableJoinMergerSupplier,
     KTableKTableJoinSupplier,
 )
 from streams_app.processors.stream import KStreamPassThrough
+from streams_app.processors.stream_join import (
+    JoinTimeTrackers,
+    KStreamJoinWindow,
+    KStreamKStreamJoin,
+)
 from streams_app.processors.suppliers import FixedSupplier, StoreValueGetter
 from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import BytesSerde
