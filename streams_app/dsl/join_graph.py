@@ -1,8 +1,8 @@
 """Wires joins into the DSL graph, with Kafka Streams' node names, stores and internal topics.
 
 Called by ``KStream.join`` / ``left_join`` / ``outer_join`` and ``KTable.join`` / ... . Table
-sides are read through value getters: the join node is connected to the stores behind the
-other side (a source table read by a join gets materialized, as in Kafka).
+sides are read through the upstream supplier's ``view()``: the join node is connected to the
+stores behind it (a source table read by a join gets materialized, as in Kafka).
 """
 
 from __future__ import annotations
