@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import traceback
+
 import pytest
 
 from tests.docs.samples import ROOT, Sample, blocks, pages, python_samples
@@ -20,7 +22,10 @@ def _run(samples: list[Sample]) -> None:
         try:
             exec(code, namespace)  # noqa: S102 - running the docs' own samples is the test
         except Exception as exc:
-            raise AssertionError(f"sample at {sample.where} failed: {exc!r}") from exc
+            lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+                     if f.filename == sample.where]
+            at = f"{sample.where} (+{lines[-1]} lines)" if lines else sample.where
+            raise AssertionError(f"sample at {at} failed: {exc!r}") from exc
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: str(p.relative_to(ROOT)))
