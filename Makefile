@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance
+.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e '.[test,bench,docs]'
 	touch $@
 
 # Resolves the Apache Kafka broker jars from Maven Central into .cache/ (git-ignored).
@@ -27,11 +27,18 @@ unit: install
 demo: install
 	$(BIN)/streams-app demo
 
+# The documentation site, built in strict mode (broken links, missing references fail) into site/.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 lint: install
 	$(BIN)/ruff check streams_app tests
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache site
 
 include conformance/Makefile.inc
 include bench/Makefile.inc

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.dsl.graph import InternalBuilder, TableSourceSupplier
+from streams_app.dsl.graph import GlobalStoreNode, InternalBuilder
 from streams_app.dsl.kstream import KStream
 from streams_app.dsl.ktable import GlobalKTable, KTable
 from streams_app.dsl.options import Consumed, Materialized
 from streams_app.dsl.topology import Topology
+from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import Serde
 from streams_app.state.spec import StoreSpec
 
@@ -41,6 +42,27 @@ class StreamsBuilder:
                             c.value_serde, c.timestamp_extractor)
         return KStream(b, node, c.key_serde, c.value_serde)
 
+    def _table_source(self, topic: str, materialized: Materialized | str | None,
+                      consumed: Consumed, is_global: bool
+                      ) -> tuple[str, str, StoreSpec, KTableSourceSupplier]:
+        """The source node and the KTableSource reading ``topic`` into its store."""
+        mat = Materialized.of(materialized)
+        b = self._builder
+        store = mat.store_name or b.new_store_name(f"{topic}-")
+        source = b.add_source(consumed.name or b.new_name("KSTREAM-SOURCE-"), [topic],
+                              consumed.key_serde, consumed.value_serde,
+                              consumed.timestamp_extractor)
+        ks = mat.key_serde or consumed.key_serde
+        vs = mat.value_serde or consumed.value_serde
+        if is_global:  # its source topic is its changelog; Kafka forwards nothing from it
+            spec = StoreSpec(store, key_serde=ks, value_serde=vs)
+        else:
+            spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
+                             caching=mat.caching)
+        supplier = KTableSourceSupplier(spec, queryable=is_global or mat.store_name is not None)
+        node = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
+        return source, node, spec, supplier
+
     def table(self, topic: str, materialized: Materialized | str | None = None,
               consumed: Consumed | None = None, *, key_serde: Serde | None = None,
               value_serde: Serde | None = None,
@@ -51,18 +73,10 @@ class StreamsBuilder:
         downstream operation needs old values (for example ``group_by``).
         """
         c = _consumed(consumed, key_serde, value_serde, timestamp_extractor)
-        mat = Materialized.of(materialized)
-        b = self._builder
-        store = mat.store_name or b.new_store_name(f"{topic}-")
-        source = b.add_source(c.name or b.new_name("KSTREAM-SOURCE-"), [topic],
-                              c.key_serde, c.value_serde, c.timestamp_extractor)
-        ks = mat.key_serde or c.key_serde
-        vs = mat.value_serde or c.value_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
-                         caching=mat.caching)
-        supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)
-        node = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
-        return KTable(b, node, supplier, ks, vs, store if mat.store_name else None)
+        _, node, spec, supplier = self._table_source(topic, materialized, c, False)
+        queryable = Materialized.of(materialized).store_name is not None
+        return KTable(self._builder, node, supplier, spec.key_serde, spec.value_serde,
+                      spec.name if queryable else None)
 
     def global_table(self, topic: str, materialized: Materialized | str | None = None,
                      consumed: Consumed | None = None, *, key_serde: Serde | None = None,
@@ -70,24 +84,13 @@ class StreamsBuilder:
                      timestamp_extractor: Callable[[Any, int], int] | None = None
                      ) -> GlobalKTable:
         """A GlobalKTable: every instance holds the whole topic in a store."""
-        from streams_app.dsl.graph import GlobalStoreNode
-
         c = _consumed(consumed, key_serde, value_serde, timestamp_extractor)
-        mat = Materialized.of(materialized)
-        b = self._builder
-        store = mat.store_name or b.new_store_name(f"{topic}-")
-        source = b.add_source(c.name or b.new_name("KSTREAM-SOURCE-"), [topic],
-                              c.key_serde, c.value_serde, c.timestamp_extractor)
-        ks = mat.key_serde or c.key_serde
-        vs = mat.value_serde or c.value_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=vs)
-        supplier = TableSourceSupplier(spec, queryable=True)
-        proc = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
-        b.global_stores.append(
-            GlobalStoreNode(spec, source, proc, topic, c.key_serde, c.value_serde,
+        source, node, spec, _ = self._table_source(topic, materialized, c, True)
+        self._builder.global_stores.append(
+            GlobalStoreNode(spec, source, node, topic, c.key_serde, c.value_serde,
                             c.timestamp_extractor)
         )
-        return GlobalKTable(store, ks, vs)
+        return GlobalKTable(spec.name, spec.key_serde, spec.value_serde)
 
     def build(self) -> Topology:
         """Compile the DSL graph into a :class:`Topology` (cached after the first call)."""

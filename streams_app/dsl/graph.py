@@ -1,192 +1,25 @@
 """The DSL's build-time graph: nodes with processor suppliers, compiled by ``build()``.
 
-Suppliers stay mutable until ``build()`` because later DSL calls can change earlier
-nodes, as in Kafka Streams: a downstream ``group_by`` asks upstream tables to send old
-values, which materializes an unmaterialized source table.
+Suppliers (:mod:`streams_app.processors.suppliers`, each beside its operator) stay mutable
+until ``build()`` because later DSL calls can change earlier nodes, as in Kafka Streams: a
+downstream ``group_by`` asks upstream tables to send old values, which materializes an
+unmaterialized source table.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from streams_app.dsl.topology import TimestampExtractor, Topology
-from streams_app.processors import (
-    KStreamAggregate,
-    KStreamFilter,
-    KStreamReduce,
-    KTableAggregate,
-    KTableFilter,
-    KTableMapValues,
-    KTableReduce,
-    KTableSource,
-    Processor,
-)
+from streams_app.processors.stream import KStreamFilter
+from streams_app.processors.suppliers import FixedSupplier, ProcessorSupplier
 from streams_app.state.spec import StoreSpec
 
-__all__ = [
-    "InternalBuilder",
-    "Supplier",
-    "GraphNode",
-    "FixedSupplier",
-    "TableSourceSupplier",
-    "AggregateSupplier",
-    "DerivedTableSupplier",
-]
+__all__ = ["InternalBuilder", "GraphNode", "GlobalStoreNode"]
 
 _GENERATED = re.compile(r"KSTREAM.*-[0-9]{10}")
-
-
-class Supplier:
-    """Makes a node's processor; table suppliers also track old-value sending."""
-
-    def get(self) -> Processor:
-        """A fresh processor."""
-        raise NotImplementedError
-
-    def store_specs(self) -> list[StoreSpec]:
-        """Stores this node owns (decided at build time)."""
-        return []
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Ask the node to forward old values; False when it cannot without a store."""
-        raise TypeError(f"{type(self).__name__} does not produce table updates")
-
-
-class FixedSupplier(Supplier):
-    """A stateless processor from a factory."""
-
-    def __init__(self, factory: Callable[[], Processor]) -> None:
-        self.factory = factory
-
-    def get(self) -> Processor:
-        """Call the factory."""
-        return self.factory()
-
-
-class TableSourceSupplier(Supplier):
-    """KTableSource: materialized when queryable or when downstream needs old values."""
-
-    def __init__(self, spec: StoreSpec, queryable: bool) -> None:
-        self.spec = spec
-        self.queryable = queryable
-        self.send_old_values = False
-
-    def get(self) -> Processor:
-        """A KTableSource, with the store only when materialized."""
-        return KTableSource(self.spec.name if self.queryable else None, self.send_old_values)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The store when materialized."""
-        return [self.spec] if self.queryable else []
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Old values need the store: materialize if forced or already materialized."""
-        if not force_materialization and not self.queryable:
-            return False
-        self.queryable = True
-        self.send_old_values = True
-        return True
-
-
-class AggregateSupplier(Supplier):
-    """Stream and table aggregations: always materialized, old values on demand."""
-
-    def __init__(self, spec: StoreSpec, make: Callable[[bool], Processor],
-                 send_old_values: bool = False) -> None:
-        self.spec = spec
-        self.make = make
-        self.send_old_values = send_old_values
-
-    def get(self) -> Processor:
-        """The aggregation processor."""
-        return self.make(self.send_old_values)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The aggregate store."""
-        return [self.spec]
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Aggregates always have their old value."""
-        self.send_old_values = True
-        return True
-
-
-class DerivedTableSupplier(Supplier):
-    """KTableFilter / KTableMapValues: old values from own store or computed from parent's."""
-
-    def __init__(self, parent: Supplier, spec: StoreSpec | None,
-                 make: Callable[[str | None, bool], Processor]) -> None:
-        self.parent = parent
-        self.spec = spec
-        self.make = make
-        # an upstream store already has old values: use them (avoids needless tombstones)
-        self.send_old_values = parent.enable_sending_old_values(False)
-
-    def get(self) -> Processor:
-        """The processor with the decided store and old-value flag."""
-        return self.make(None if self.spec is None else self.spec.name, self.send_old_values)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The store when materialized."""
-        return [] if self.spec is None else [self.spec]
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Own store, or the parent's old values."""
-        if self.spec is not None:
-            self.send_old_values = True
-            return True
-        if self.parent.enable_sending_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
-
-
-def stream_aggregate(spec: StoreSpec, initializer: Callable[[], Any],
-                     aggregator: Callable[[Any, Any, Any], Any]) -> AggregateSupplier:
-    """Supplier of a KStreamAggregate."""
-    return AggregateSupplier(
-        spec, lambda old: KStreamAggregate(spec.name, initializer, aggregator, old)
-    )
-
-
-def stream_reduce(spec: StoreSpec, reducer: Callable[[Any, Any], Any]) -> AggregateSupplier:
-    """Supplier of a KStreamReduce."""
-    return AggregateSupplier(spec, lambda old: KStreamReduce(spec.name, reducer, old))
-
-
-def table_aggregate(spec: StoreSpec, initializer: Callable[[], Any],
-                    adder: Callable[[Any, Any, Any], Any],
-                    subtractor: Callable[[Any, Any, Any], Any]) -> AggregateSupplier:
-    """Supplier of a KTableAggregate (always sends old values, as Kafka's does)."""
-    return AggregateSupplier(
-        spec, lambda old: KTableAggregate(spec.name, initializer, adder, subtractor, old), True
-    )
-
-
-def table_reduce(spec: StoreSpec, adder: Callable[[Any, Any], Any],
-                 subtractor: Callable[[Any, Any], Any]) -> AggregateSupplier:
-    """Supplier of a KTableReduce."""
-    return AggregateSupplier(
-        spec, lambda old: KTableReduce(spec.name, adder, subtractor, old), True
-    )
-
-
-def table_filter(parent: Supplier, spec: StoreSpec | None, predicate: Callable[[Any, Any], bool],
-                 negate: bool) -> DerivedTableSupplier:
-    """Supplier of a KTableFilter."""
-    return DerivedTableSupplier(
-        parent, spec, lambda store, old: KTableFilter(predicate, negate, store, old)
-    )
-
-
-def table_map_values(parent: Supplier, spec: StoreSpec | None, mapper: Callable[..., Any],
-                     with_key: bool) -> DerivedTableSupplier:
-    """Supplier of a KTableMapValues."""
-    return DerivedTableSupplier(
-        parent, spec, lambda store, old: KTableMapValues(mapper, with_key, store, old)
-    )
 
 
 @dataclass
@@ -196,7 +29,7 @@ class GraphNode:
     name: str
     kind: str  # "source" | "processor" | "sink"
     parents: list[str] = field(default_factory=list)
-    supplier: Supplier | None = None
+    supplier: ProcessorSupplier | None = None
     topics: list[str] = field(default_factory=list)
     key_serde: Any = None
     value_serde: Any = None
@@ -261,7 +94,7 @@ class InternalBuilder:
         )
         return name
 
-    def add_processor(self, name: str, supplier: Supplier, *parents: str) -> str:
+    def add_processor(self, name: str, supplier: ProcessorSupplier, *parents: str) -> str:
         """A processor node."""
         self.nodes[self._claim(name)] = GraphNode(name, "processor", list(parents), supplier)
         return name

@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.dsl.graph import (
-    AggregateSupplier,
-    InternalBuilder,
-    stream_aggregate,
-    stream_reduce,
-    table_aggregate,
-    table_reduce,
-)
+from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
 from streams_app.dsl.options import Materialized
+from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate, KStreamReduce
+from streams_app.processors.api import Processor
+from streams_app.processors.table_aggregate import KTableAggregate, KTableReduce
 from streams_app.serdes import ChangeSerde, LongSerde, Serde
 from streams_app.state.spec import StoreSpec
 
 __all__ = ["KGroupedStream", "KGroupedTable"]
+
+# make(store_name, send_old_values): the aggregation's processor
+Make = Callable[[str, bool], Processor]
 
 
 def _count_add(_key: Any, _value: Any, agg: int) -> int:
@@ -33,53 +32,73 @@ def _zero() -> int:
     return 0
 
 
-class KGroupedStream:
+class _Grouped:
+    """What grouped streams and tables share: the grouped node, its serdes and building
+    the aggregation node behind its repartition topic."""
+
+    # table aggregations always send old values (as Kafka's do)
+    sends_old_values = False
+
+    def __init__(self, builder: InternalBuilder, node: str, key_serde: Serde | None,
+                 value_serde: Serde | None, grouped_name: str | None) -> None:
+        self._builder = builder
+        self._node = node
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self._grouped_name = grouped_name
+
+    def _place(self, store: str, prefix: str, name: str | None) -> tuple[str, str]:
+        """The aggregation's node name and its parent (a repartition topic's source when
+        needed), named in Kafka's order."""
+        raise NotImplementedError
+
+    def _aggregate(self, prefix: str, materialized: Materialized | str | None, name: str | None,
+                   default_serde: Serde | None, make: Make) -> KTable:
+        mat = Materialized.of(materialized)
+        value_serde = mat.value_serde or default_serde
+        b = self._builder
+        store = mat.store_name or b.new_store_name(prefix)
+        proc_name, parent = self._place(store, prefix, name)
+        ks = mat.key_serde or self.key_serde
+        spec = StoreSpec(store, key_serde=ks, value_serde=value_serde, logging=mat.logging,
+                         caching=mat.caching)
+        supplier = AggregateSupplier(spec, make, self.sends_old_values)
+        node = b.add_processor(proc_name, supplier, parent)
+        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None)
+
+
+class KGroupedStream(_Grouped):
     """A stream grouped by key, ready to aggregate."""
 
     def __init__(self, builder: InternalBuilder, node: str, key_serde: Serde | None,
                  value_serde: Serde | None, repartition_required: bool,
                  grouped_name: str | None) -> None:
-        self._builder = builder
-        self._node = node
-        self.key_serde = key_serde
-        self.value_serde = value_serde
+        super().__init__(builder, node, key_serde, value_serde, grouped_name)
         self._repartition_required = repartition_required
-        self._grouped_name = grouped_name
 
-    def _aggregate(self, prefix: str, mat: Materialized, name: str | None,
-                   value_serde: Serde | None,
-                   make: Callable[[StoreSpec], AggregateSupplier]) -> KTable:
+    def _place(self, store: str, prefix: str, name: str | None) -> tuple[str, str]:
         b = self._builder
-        store = mat.store_name or b.new_store_name(prefix)
         proc_name = name or b.new_name(prefix)
-        ks = mat.key_serde or self.key_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=value_serde, logging=mat.logging,
-                         caching=mat.caching)
-        parent = self._node
-        if self._repartition_required:
-            parent = b.add_repartition(parent, self._grouped_name or store, self.key_serde,
-                                       self.value_serde)
-        supplier = make(spec)
-        node = b.add_processor(proc_name, supplier, parent)
-        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None)
+        if not self._repartition_required:
+            return proc_name, self._node
+        return proc_name, b.add_repartition(self._node, self._grouped_name or store,
+                                            self.key_serde, self.value_serde)
 
     def count(self, materialized: Materialized | str | None = None, name: str | None = None
               ) -> KTable:
         """Records per key (null keys and values are dropped), as 8-byte longs by default."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KSTREAM-AGGREGATE-", mat, name, mat.value_serde or LongSerde(),
-            lambda spec: stream_aggregate(spec, _zero, _count_add),
+            "KSTREAM-AGGREGATE-", materialized, name, LongSerde(),
+            lambda store, old: KStreamAggregate(store, _zero, _count_add, old),
         )
 
     def reduce(self, reducer: Callable[[Any, Any], Any],
                materialized: Materialized | str | None = None, name: str | None = None
                ) -> KTable:
         """``reducer(aggregate, value)`` per key; the first value starts the aggregate."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KSTREAM-REDUCE-", mat, name, mat.value_serde or self.value_serde,
-            lambda spec: stream_reduce(spec, reducer),
+            "KSTREAM-REDUCE-", materialized, name, self.value_serde,
+            lambda store, old: KStreamReduce(store, reducer, old),
         )
 
     def aggregate(self, initializer: Callable[[], Any],
@@ -87,10 +106,9 @@ class KGroupedStream:
                   materialized: Materialized | str | None = None, name: str | None = None
                   ) -> KTable:
         """``aggregator(key, value, aggregate)`` per key, starting from ``initializer()``."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KSTREAM-AGGREGATE-", mat, name, mat.value_serde,
-            lambda spec: stream_aggregate(spec, initializer, aggregator),
+            "KSTREAM-AGGREGATE-", materialized, name, None,
+            lambda store, old: KStreamAggregate(store, initializer, aggregator, old),
         )
 
     def windowed_by(self, windows: Any) -> Any:
@@ -101,22 +119,13 @@ class KGroupedStream:
         return windowed_by(self, windows)
 
 
-class KGroupedTable:
+class KGroupedTable(_Grouped):
     """A re-grouped table: aggregations with an adder and a subtractor."""
 
-    def __init__(self, builder: InternalBuilder, node: str, key_serde: Serde | None,
-                 value_serde: Serde | None, grouped_name: str | None) -> None:
-        self._builder = builder
-        self._node = node
-        self.key_serde = key_serde
-        self.value_serde = value_serde
-        self._grouped_name = grouped_name
+    sends_old_values = True
 
-    def _aggregate(self, prefix: str, mat: Materialized, name: str | None,
-                   value_serde: Serde | None,
-                   make: Callable[[StoreSpec], AggregateSupplier]) -> KTable:
+    def _place(self, store: str, prefix: str, name: str | None) -> tuple[str, str]:
         b = self._builder
-        store = mat.store_name or b.new_store_name(prefix)
         sink = b.new_name("KSTREAM-SINK-")
         source = b.new_name("KSTREAM-SOURCE-")
         proc_name = name or b.new_name(prefix)
@@ -126,30 +135,23 @@ class KGroupedTable:
         b.add_sink(sink, topic, self.key_serde, change_serde, self._node)
         b.add_source(source, [topic], self.key_serde, change_serde, None)
         b.internal_topics.append(topic)
-        ks = mat.key_serde or self.key_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=value_serde, logging=mat.logging,
-                         caching=mat.caching)
-        supplier = make(spec)
-        node = b.add_processor(proc_name, supplier, source)
-        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None)
+        return proc_name, source
 
     def count(self, materialized: Materialized | str | None = None, name: str | None = None
               ) -> KTable:
         """Rows per group; moving a row decrements its old group."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KTABLE-AGGREGATE-", mat, name, mat.value_serde or LongSerde(),
-            lambda spec: table_aggregate(spec, _zero, _count_add, _count_sub),
+            "KTABLE-AGGREGATE-", materialized, name, LongSerde(),
+            lambda store, old: KTableAggregate(store, _zero, _count_add, _count_sub, old),
         )
 
     def reduce(self, adder: Callable[[Any, Any], Any], subtractor: Callable[[Any, Any], Any],
                materialized: Materialized | str | None = None, name: str | None = None
                ) -> KTable:
         """``adder(agg, new)`` and ``subtractor(agg, old)`` per group."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KTABLE-REDUCE-", mat, name, mat.value_serde or self.value_serde,
-            lambda spec: table_reduce(spec, adder, subtractor),
+            "KTABLE-REDUCE-", materialized, name, self.value_serde,
+            lambda store, old: KTableReduce(store, adder, subtractor, old),
         )
 
     def aggregate(self, initializer: Callable[[], Any], adder: Callable[[Any, Any, Any], Any],
@@ -157,8 +159,7 @@ class KGroupedTable:
                   materialized: Materialized | str | None = None, name: str | None = None
                   ) -> KTable:
         """``adder(key, new, agg)`` and ``subtractor(key, old, agg)`` per group."""
-        mat = Materialized.of(materialized)
         return self._aggregate(
-            "KTABLE-AGGREGATE-", mat, name, mat.value_serde,
-            lambda spec: table_aggregate(spec, initializer, adder, subtractor),
+            "KTABLE-AGGREGATE-", materialized, name, None,
+            lambda store, old: KTableAggregate(store, initializer, adder, subtractor, old),
         )

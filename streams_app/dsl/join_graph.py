@@ -1,8 +1,8 @@
 """Wires joins into the DSL graph, with Kafka Streams' node names, stores and internal topics.
 
 Called by ``KStream.join`` / ``left_join`` / ``outer_join`` and ``KTable.join`` / ... . Table
-sides are read through value getters: the join node is connected to the stores behind the
-other side (a source table read by a join gets materialized, as in Kafka).
+sides are read through the upstream supplier's ``view()``: the join node is connected to the
+stores behind it (a source table read by a join gets materialized, as in Kafka).
 """
 
 from __future__ import annotations
@@ -12,17 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from streams_app.dsl.graph import (
-    AggregateSupplier,
-    DerivedTableSupplier,
-    FixedSupplier,
-    InternalBuilder,
-    Supplier,
-    TableSourceSupplier,
-)
+from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
 from streams_app.dsl.options import Materialized
-from streams_app.processors import KStreamPassThrough, Processor
+from streams_app.processors.api import Processor
 from streams_app.processors.fk_join import (
     ForeignTableJoin,
     ResponseJoin,
@@ -37,17 +30,18 @@ from streams_app.processors.joins import (
     LEFT,
     OUTER,
     RIGHT,
-    ComputedValueGetter,
+    KStreamKTableJoin,
+    KTableKTableJoinMergerSupplier,
+    KTableKTableJoinSupplier,
+)
+from streams_app.processors.stream import KStreamPassThrough
+from streams_app.processors.stream_join import (
     JoinTimeTrackers,
-    JoinValueGetter,
     KStreamJoinWindow,
     KStreamKStreamJoin,
-    KStreamKTableJoin,
-    KTableKTableJoin,
-    KTableKTableJoinMerger,
-    StoreValueGetter,
-    ValueGetterSupplier,
 )
+from streams_app.processors.suppliers import FixedSupplier, StoreValueGetter
+from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import BytesSerde
 from streams_app.state.spec import WINDOW, StoreSpec
 from streams_app.state.store_serdes import (
@@ -71,7 +65,6 @@ __all__ = [
     "stream_global_table_join",
     "table_table_join",
     "foreign_key_join",
-    "value_getter",
     "with_key",
 ]
 
@@ -97,50 +90,6 @@ def with_key(fn: Callable[..., Any], arity_without_key: int) -> Callable[..., An
     if arity_without_key == 2:
         return lambda _key, a, b: fn(a, b)
     return lambda _key, *args: fn(*args)
-
-
-# -- value getters --------------------------------------------------------------------------
-
-
-def _store_getter(spec: StoreSpec) -> ValueGetterSupplier:
-    return ValueGetterSupplier(lambda: StoreValueGetter(spec.name), [spec])
-
-
-def value_getter(supplier: Supplier) -> ValueGetterSupplier:
-    """How a join reads the table produced by ``supplier`` (Kafka's valueGetterSupplier)."""
-    if isinstance(supplier, TableSourceSupplier):
-        supplier.queryable = True  # Kafka materializes a source table that is looked up
-        return _store_getter(supplier.spec)
-    if isinstance(supplier, AggregateSupplier):
-        return _store_getter(supplier.spec)
-    if isinstance(supplier, DerivedTableSupplier):
-        if supplier.spec is not None:
-            return _store_getter(supplier.spec)
-        parent = value_getter(supplier.parent)
-        compute = supplier.make(None, False)._compute  # type: ignore[attr-defined]
-        return ValueGetterSupplier(lambda: ComputedValueGetter(parent.get(), compute),
-                                   parent.store_specs)
-    view = getattr(supplier, "view", None)
-    if view is not None:
-        return view()
-    raise TypeError(f"{type(supplier).__name__}: this table cannot be read by a join "
-                    "(no value getter); materialize it first")
-
-
-class _StoreUser(Supplier):
-    """A processor factory plus stores it declares or is connected to."""
-
-    def __init__(self, factory: Callable[[], Processor], specs: list[StoreSpec]) -> None:
-        self.factory = factory
-        self.specs = specs
-
-    def get(self) -> Processor:
-        """A fresh processor."""
-        return self.factory()
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The stores (the same spec object declared twice only connects)."""
-        return list(self.specs)
 
 
 # -- stream-stream --------------------------------------------------------------------------
@@ -211,13 +160,13 @@ def stream_stream_join(this: KStream, other: KStream, joiner: Callable[..., Any]
             left_side, store, windows.before_ms, windows.after_ms, windows.grace_ms, retention,
             key_joiner, outer, outer_name_or_none, trackers)
 
-    b.add_processor(this_windowed, _StoreUser(
+    b.add_processor(this_windowed, FixedSupplier(
         lambda: KStreamJoinWindow(this_store, retention, trackers), [this_spec]), this_node)
-    b.add_processor(other_windowed, _StoreUser(
+    b.add_processor(other_windowed, FixedSupplier(
         lambda: KStreamJoinWindow(other_store, retention, trackers), [other_spec]), other_node)
-    b.add_processor(join_this, _StoreUser(side(True, other_store, left_outer),
+    b.add_processor(join_this, FixedSupplier(side(True, other_store, left_outer),
                                           [other_spec, *shared]), this_windowed)
-    b.add_processor(join_other, _StoreUser(side(False, this_store, right_outer),
+    b.add_processor(join_other, FixedSupplier(side(False, this_store, right_outer),
                                            [this_spec, *shared]), other_windowed)
     b.add_processor(merge, FixedSupplier(KStreamPassThrough), join_this, join_other)
     return KStream(b, merge, sj.key_serde, None, False)
@@ -245,10 +194,10 @@ def stream_table_join(this: KStream, table: KTable, joiner: Callable[..., Any],
     node = _copartition(this, jd.name, ks, jd.value_serde or this.value_serde)
     b.copartition(node, table._node)
     name = jd.name or b.new_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")
-    getter = value_getter(table._supplier)
+    view = table._supplier.view()
     key_joiner = with_key(joiner, 2)
-    b.add_processor(name, _StoreUser(
-        lambda: KStreamKTableJoin(getter.get(), key_joiner, left), getter.store_specs), node)
+    b.add_processor(name, FixedSupplier(
+        lambda: KStreamKTableJoin(view.get(), key_joiner, left), view.store_specs), node)
     return KStream(b, name, ks, None, False)
 
 
@@ -271,66 +220,6 @@ def stream_global_table_join(this: KStream, table: GlobalKTable,
 # -- table-table ----------------------------------------------------------------------------
 
 
-class _TableJoinSide(Supplier):
-    """One side of a table-table join (KTableKTable{Inner,Left,Right,Outer}Join)."""
-
-    def __init__(self, kind: str, this: Supplier, other: Supplier, other_getter:
-                 ValueGetterSupplier, joiner: Callable[[Any, Any], Any]) -> None:
-        self.kind = kind
-        self.this = this
-        self.other = other
-        self.other_getter = other_getter
-        self.joiner = joiner
-        self.send_old_values = False
-
-    def get(self) -> Processor:
-        """The join processor reading the other side."""
-        return KTableKTableJoin(self.kind, self.other_getter.get(), self.joiner,
-                                self.send_old_values)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The other side's stores."""
-        return list(self.other_getter.store_specs)
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Old join results need both sides' old values."""
-        self.this.enable_sending_old_values(True)
-        self.other.enable_sending_old_values(True)
-        self.send_old_values = True
-        return True
-
-
-class _TableJoinMerger(Supplier):
-    """KTableKTableJoinMerger: the join result, materialized when a store is given."""
-
-    def __init__(self, sides: tuple[_TableJoinSide, _TableJoinSide], spec: StoreSpec | None,
-                 view: ValueGetterSupplier) -> None:
-        self.sides = sides
-        self.spec = spec
-        self._view = view
-        self.send_old_values = False
-
-    def get(self) -> Processor:
-        """The merge processor."""
-        return KTableKTableJoinMerger(None if self.spec is None else self.spec.name,
-                                      self.send_old_values)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The result store, when materialized."""
-        return [] if self.spec is None else [self.spec]
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Always possible: the sides compute old results."""
-        for side in self.sides:
-            side.enable_sending_old_values(True)
-        self.send_old_values = True
-        return True
-
-    def view(self) -> ValueGetterSupplier:
-        """The result store, or the join computed from both sides."""
-        return self._view if self.spec is None else _store_getter(self.spec)
-
-
 def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], Any],
                      materialized: Materialized | str | None, kind: str,
                      name: str | None) -> KTable:
@@ -347,13 +236,14 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
         this._supplier.enable_sending_old_values(True)
     if kind == OUTER:
         other._supplier.enable_sending_old_values(True)
-    this_getter = value_getter(this._supplier)
-    other_getter = value_getter(other._supplier)
+    this_view = this._supplier.view()
+    other_view = other._supplier.view()
     reverse = (lambda a, c: joiner(c, a))  # noqa: E731
     other_kind = {INNER: INNER, LEFT: RIGHT, OUTER: OUTER}[kind]
-    this_side = _TableJoinSide(kind, this._supplier, other._supplier, other_getter, joiner)
-    other_side = _TableJoinSide(other_kind, other._supplier, this._supplier, this_getter,
-                                reverse)
+    this_side = KTableKTableJoinSupplier(kind, this._supplier, other._supplier, other_view,
+                                         joiner)
+    other_side = KTableKTableJoinSupplier(other_kind, other._supplier, this._supplier,
+                                          this_view, reverse)
     join_this = f"{name}-join-this" if name else b.new_name("KTABLE-JOINTHIS-")
     join_other = f"{name}-join-other" if name else b.new_name("KTABLE-JOINOTHER-")
     ks = (mat.key_serde if mat is not None else None) or this.key_serde
@@ -362,10 +252,7 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
     if mat is not None and store is not None:
         spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
                          caching=mat.caching)
-    view = ValueGetterSupplier(
-        lambda: JoinValueGetter(kind, this_getter.get(), other_getter.get(), joiner),
-        [*this_getter.store_specs, *other_getter.store_specs])
-    merger = _TableJoinMerger((this_side, other_side), spec, view)
+    merger = KTableKTableJoinMergerSupplier(kind, (this_side, other_side), spec, joiner)
     b.copartition(this._node, other._node)
     b.add_processor(join_this, this_side, this._node)
     b.add_processor(join_other, other_side, other._node)
@@ -413,14 +300,14 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     store = named("-subscription-store", "KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-")
     store_spec = StoreSpec(store, key_serde=BytesSerde(), value_serde=sub_serde, caching=False)
     receive = named("-subscription-receive", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
-    b.add_processor(receive, _StoreUser(
+    b.add_processor(receive, FixedSupplier(
         lambda: SubscriptionReceive(store, fk_serde, pk_serde), [store_spec]), sub_source)
-    right_getter = value_getter(other._supplier)
+    right_view = other._supplier.view()
     join_foreign = named("-subscription-join-foreign", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
-    b.add_processor(join_foreign, _StoreUser(
-        lambda: SubscriptionJoinForeign(right_getter.get()), right_getter.store_specs), receive)
+    b.add_processor(join_foreign, FixedSupplier(
+        lambda: SubscriptionJoinForeign(right_view.get()), right_view.store_specs), receive)
     foreign_join = named("-foreign-join-subscription", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
-    b.add_processor(foreign_join, _StoreUser(
+    b.add_processor(foreign_join, FixedSupplier(
         lambda: ForeignTableJoin(store, fk_serde, pk_serde), [store_spec]), other._node)
     response_topic = named("-subscription-response",
                            "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-") + "-topic"
@@ -431,11 +318,11 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     response_source = b.add_source(named("-subscription-response-source", "KSTREAM-SOURCE-"),
                                    [response_topic], pk_serde, response_serde, None)
     b.copartition(response_source, this._node)  # responses land beside the left table
-    left_getter = value_getter(this._supplier)
+    left_view = this._supplier.view()
     resolver = named("-subscription-response-resolver",
                      "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-")
-    b.add_processor(resolver, _StoreUser(
-        lambda: ResponseJoin(left_getter.get(), this_vs, joiner, left), left_getter.store_specs),
+    b.add_processor(resolver, FixedSupplier(
+        lambda: ResponseJoin(left_view.get(), this_vs, joiner, left), left_view.store_specs),
         response_source)
     result = named("-result", "KTABLE-FK-JOIN-OUTPUT-")
     mat = Materialized.of(materialized)
@@ -443,7 +330,7 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     ks = mat.key_serde or pk_serde
     spec = StoreSpec(result_store, key_serde=ks, value_serde=mat.value_serde,
                      logging=mat.logging, caching=mat.caching)
-    supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)
+    supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
     b.add_processor(result, supplier, resolver)
     return KTable(b, result, supplier, ks, mat.value_serde,
                   result_store if mat.store_name else None)

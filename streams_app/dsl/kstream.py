@@ -5,19 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from streams_app.dsl.graph import FixedSupplier, InternalBuilder, TableSourceSupplier
+from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.options import Branched, Grouped, Materialized, Produced, Repartitioned
-from streams_app.processors import (
-    KStreamBranch,
-    KStreamFilter,
-    KStreamFlatMap,
-    KStreamFlatMapValues,
-    KStreamMap,
-    KStreamMapValues,
-    KStreamPassThrough,
-    KStreamPeek,
-    KStreamSelectKey,
-)
+from streams_app.processors import stream as ops
+from streams_app.processors.suppliers import FixedSupplier
+from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import Serde
 from streams_app.state.spec import StoreSpec
 
@@ -55,59 +47,59 @@ class KStream:
     def map(self, mapper: Callable[[Any, Any], tuple[Any, Any]], name: str | None = None
             ) -> KStream:
         """``mapper(key, value) -> (key, value)``; a key change (repartitions if grouped)."""
-        return self._child("KSTREAM-MAP-", lambda: KStreamMap(mapper), name, None, None, True)
+        return self._child("KSTREAM-MAP-", lambda: ops.KStreamMap(mapper), name, None, None, True)
 
     def map_values(self, mapper: Callable[..., Any], name: str | None = None, *,
                    with_key: bool = False) -> KStream:
         """``mapper(value)`` (``mapper(key, value)`` with ``with_key``); keys are kept."""
-        return self._child("KSTREAM-MAPVALUES-", lambda: KStreamMapValues(mapper, with_key),
+        return self._child("KSTREAM-MAPVALUES-", lambda: ops.KStreamMapValues(mapper, with_key),
                            name, self.key_serde, None, self.repartition_required)
 
     def filter(self, predicate: Callable[[Any, Any], bool], name: str | None = None) -> KStream:
         """Keep records where ``predicate(key, value)`` is true."""
-        return self._child("KSTREAM-FILTER-", lambda: KStreamFilter(predicate), name,
+        return self._child("KSTREAM-FILTER-", lambda: ops.KStreamFilter(predicate), name,
                            self.key_serde, self.value_serde, self.repartition_required)
 
     def filter_not(self, predicate: Callable[[Any, Any], bool], name: str | None = None
                    ) -> KStream:
         """Drop records where ``predicate(key, value)`` is true."""
-        return self._child("KSTREAM-FILTER-", lambda: KStreamFilter(predicate, True), name,
+        return self._child("KSTREAM-FILTER-", lambda: ops.KStreamFilter(predicate, True), name,
                            self.key_serde, self.value_serde, self.repartition_required)
 
     def flat_map(self, mapper: Callable[[Any, Any], Iterable[tuple[Any, Any]]],
                  name: str | None = None) -> KStream:
         """``mapper(key, value) -> iterable of (key, value)``; a key change."""
-        return self._child("KSTREAM-FLATMAP-", lambda: KStreamFlatMap(mapper), name, None,
+        return self._child("KSTREAM-FLATMAP-", lambda: ops.KStreamFlatMap(mapper), name, None,
                            None, True)
 
     def flat_map_values(self, mapper: Callable[..., Iterable[Any]], name: str | None = None,
                         *, with_key: bool = False) -> KStream:
         """``mapper(value) -> iterable of values``; keys are kept."""
         return self._child("KSTREAM-FLATMAPVALUES-",
-                           lambda: KStreamFlatMapValues(mapper, with_key), name, self.key_serde,
+                           lambda: ops.KStreamFlatMapValues(mapper, with_key), name, self.key_serde,
                            None, self.repartition_required)
 
     def select_key(self, mapper: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
         """New key ``mapper(key, value)``, same value; a key change."""
         return self._child("KSTREAM-KEY-SELECT-",
-                           lambda: KStreamSelectKey(mapper), name, None,
+                           lambda: ops.KStreamSelectKey(mapper), name, None,
                            self.value_serde, True)
 
     def peek(self, action: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
         """Call ``action(key, value)`` and pass records on."""
-        return self._child("KSTREAM-PEEK-", lambda: KStreamPeek(action, True), name,
+        return self._child("KSTREAM-PEEK-", lambda: ops.KStreamPeek(action, True), name,
                            self.key_serde, self.value_serde, self.repartition_required)
 
     def foreach(self, action: Callable[[Any, Any], Any], name: str | None = None) -> None:
         """Call ``action(key, value)`` for every record (terminal)."""
-        self._child("KSTREAM-FOREACH-", lambda: KStreamPeek(action, False), name, None, None,
+        self._child("KSTREAM-FOREACH-", lambda: ops.KStreamPeek(action, False), name, None, None,
                     False)
 
     def merge(self, other: KStream, name: str | None = None) -> KStream:
         """Interleave two streams (serdes kept only when both agree)."""
         b = self._builder
         node = b.add_processor(name or b.new_name("KSTREAM-MERGE-"),
-                               FixedSupplier(KStreamPassThrough), self._node, other._node)
+                               FixedSupplier(ops.KStreamPassThrough), self._node, other._node)
         ks = self.key_serde if self.key_serde is other.key_serde else None
         vs = self.value_serde if self.value_serde is other.value_serde else None
         return KStream(b, node, ks, vs, self.repartition_required or other.repartition_required)
@@ -208,7 +200,7 @@ class KStream:
         grouped = grouped or Grouped()
         b = self._builder
         node = b.add_processor(b.new_name("KSTREAM-KEY-SELECT-"),
-                               FixedSupplier(lambda: KStreamSelectKey(selector)),
+                               FixedSupplier(lambda: ops.KStreamSelectKey(selector)),
                                self._node)
         return KGroupedStream(b, node, grouped.key_serde,
                               grouped.value_serde or self.value_serde, True, grouped.name)
@@ -229,7 +221,7 @@ class KStream:
             parent = b.add_repartition(parent, node_name, ks, vs)
         spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
                          caching=mat.caching)
-        supplier = TableSourceSupplier(spec, queryable=mat.store_name is not None)
+        supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
         node = b.add_processor(node_name, supplier, parent)
         return KTable(b, node, supplier, ks, vs)
 
@@ -249,7 +241,7 @@ class BranchedKStream:
         self._children: list[str] = []
         self._outputs: dict[str, KStream] = {}
         preds, children = self._predicates, self._children
-        b.add_processor(self._name, FixedSupplier(lambda: KStreamBranch(preds, children)),
+        b.add_processor(self._name, FixedSupplier(lambda: ops.KStreamBranch(preds, children)),
                         stream._node)
 
     def branch(self, predicate: Callable[[Any, Any], bool],
@@ -278,7 +270,7 @@ class BranchedKStream:
         s = self._stream
         b = s._builder
         b.burn_index()
-        b.add_processor(child, FixedSupplier(KStreamPassThrough), self._name)
+        b.add_processor(child, FixedSupplier(ops.KStreamPassThrough), self._name)
         stream = KStream(b, child, s.key_serde, s.value_serde, s.repartition_required)
         if branched.chain is not None:
             result = branched.chain(stream)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from streams_app.dsl.graph import (
-    FixedSupplier,
-    InternalBuilder,
-    Supplier,
-    table_filter,
-    table_map_values,
-)
+from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.options import Grouped, Materialized
-from streams_app.processors import KTableRepartitionMap, KTableToStream
+from streams_app.processors.suppliers import FixedSupplier, KTableProcessorSupplier
+from streams_app.processors.table import KTableRepartitionMap, KTableToStream
+from streams_app.processors.table_values import (
+    KTableFilter,
+    KTableMapValues,
+    KTableValuesSupplier,
+)
 from streams_app.serdes import Serde
 from streams_app.state.spec import StoreSpec
 
@@ -31,9 +31,9 @@ class KTable:
     not materialized under a name).
     """
 
-    def __init__(self, builder: InternalBuilder, node: str, supplier: Supplier,
-                 key_serde: Serde | None, value_serde: Serde | None,
-                 queryable_store_name: str | None = None) -> None:
+    def __init__(self, builder: InternalBuilder, node: str,
+                 supplier: KTableProcessorSupplier, key_serde: Serde | None,
+                 value_serde: Serde | None, queryable_store_name: str | None = None) -> None:
         self._builder = builder
         self._node = node
         self._supplier = supplier
@@ -52,39 +52,38 @@ class KTable:
                          caching=mat.caching)
         return spec, mat
 
-    def _filter(self, predicate: Callable[[Any, Any], bool], negate: bool,
-                materialized: Materialized | str | None, name: str | None) -> KTable:
+    def _values(self, operator: type[KTableFilter] | type[KTableMapValues], prefix: str,
+                fn: Callable[..., Any], flag: bool, materialized: Materialized | str | None,
+                name: str | None) -> KTable:
         b = self._builder
-        node_name = name or b.new_name("KTABLE-FILTER-")
-        spec, mat = self._store(materialized, "KTABLE-FILTER-", self.value_serde)
-        supplier = table_filter(self._supplier, spec, predicate, negate)
+        node_name = name or b.new_name(prefix)
+        # a filter keeps the table's values (and serde); mapValues makes new ones
+        keeps = operator is KTableFilter
+        spec, mat = self._store(materialized, prefix, self.value_serde if keeps else None)
+        supplier = KTableValuesSupplier(operator, self._supplier, spec, fn, flag)
         node = b.add_processor(node_name, supplier, self._node)
-        return KTable(b, node, supplier, self.key_serde, self.value_serde,
+        return KTable(b, node, supplier, self.key_serde,
+                      self.value_serde if keeps else mat.value_serde,
                       spec.name if spec is not None and mat.store_name else None)
 
     def filter(self, predicate: Callable[[Any, Any], bool],
                materialized: Materialized | str | None = None, name: str | None = None
                ) -> KTable:
         """Rows where ``predicate(key, value)``; rows filtered out become tombstones."""
-        return self._filter(predicate, False, materialized, name)
+        return self._values(KTableFilter, "KTABLE-FILTER-", predicate, False, materialized, name)
 
     def filter_not(self, predicate: Callable[[Any, Any], bool],
                    materialized: Materialized | str | None = None, name: str | None = None
                    ) -> KTable:
         """Rows where ``predicate(key, value)`` is false."""
-        return self._filter(predicate, True, materialized, name)
+        return self._values(KTableFilter, "KTABLE-FILTER-", predicate, True, materialized, name)
 
     def map_values(self, mapper: Callable[..., Any],
                    materialized: Materialized | str | None = None, name: str | None = None,
                    *, with_key: bool = False) -> KTable:
         """``mapper(value)`` (``mapper(key, value)`` with ``with_key``) per row."""
-        b = self._builder
-        node_name = name or b.new_name("KTABLE-MAPVALUES-")
-        spec, mat = self._store(materialized, "KTABLE-MAPVALUES-", None)
-        supplier = table_map_values(self._supplier, spec, mapper, with_key)
-        node = b.add_processor(node_name, supplier, self._node)
-        return KTable(b, node, supplier, self.key_serde, mat.value_serde,
-                      spec.name if spec is not None and mat.store_name else None)
+        return self._values(KTableMapValues, "KTABLE-MAPVALUES-", mapper, with_key,
+                            materialized, name)
 
     def suppress(self, suppressed: Any) -> KTable:
         """Hold back updates: final results per window (``Suppressed.until_window_closes``)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from streams_app.dsl.graph import Supplier
 from streams_app.dsl.windows import to_ms
-from streams_app.processors.api import Processor, Record
-from streams_app.processors.suppress import KTableSuppress, buffer_store_spec
-from streams_app.state.api import Windowed
-from streams_app.state.spec import StoreSpec
+from streams_app.processors.suppress import KTableSuppressSupplier, buffer_store_spec
 
 if TYPE_CHECKING:
     from streams_app.dsl.ktable import KTable
 
 __all__ = ["Suppressed", "BufferConfig", "suppress"]
-
-_Q = struct.Struct(">q")
 
 
 @dataclass(frozen=True)
@@ -91,60 +84,6 @@ class Suppressed:
         return replace(self, name=name)
 
 
-class SuppressSupplier(Supplier):
-    """Makes the suppress processor; old values come from the upstream table."""
-
-    def __init__(self, parent: Supplier, suppressed: Suppressed, duration: int,
-                 key_serde: Any, node_name: str, spec: StoreSpec) -> None:
-        self.parent = parent
-        self.spec = spec
-        self.suppressed = suppressed
-        self.duration = duration
-        self.key_serde = key_serde
-        self.node_name = node_name
-
-    def get(self) -> Processor:
-        """A fresh KTableSuppress."""
-        s, cfg = self.suppressed, self.suppressed.buffer_config
-        return KTableSuppress(self.duration, _window_end if s.final else _record_time,
-                              self._key_bytes, cfg.record_limit, cfg.shut_down, s.final,
-                              self.node_name, self.spec.name)
-
-    def store_specs(self) -> list[StoreSpec]:
-        """The changelogged buffer store."""
-        return [self.spec]
-
-    def _key_bytes(self, key: Any) -> bytes:
-        if self.key_serde is not None:
-            return self.key_serde.serialize(key) or b""
-        if isinstance(key, Windowed):  # no serde known: order like a windowed string key
-            return str(key.key).encode() + _Q.pack(key.start)
-        return repr(key).encode()
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        """Ask upstream."""
-        return self.parent.enable_sending_old_values(force_materialization)
-
-
-def _window_end(record: Record) -> int:
-    return int(record.key.end)
-
-
-def _record_time(record: Record) -> int:
-    return record.timestamp
-
-
-def _window_grace(supplier: Any) -> int:
-    """The grace of the windowed aggregation upstream of a table (through filters etc.)."""
-    while supplier is not None:
-        grace = getattr(supplier, "suppress_grace_ms", None)
-        if grace is not None:
-            return int(grace)
-        supplier = getattr(supplier, "parent", None)
-    raise ValueError("suppress(until_window_closes): the table is not the result of a "
-                     "windowed aggregation, so its windows have no close time")
-
-
 def suppress(table: KTable, suppressed: Suppressed) -> KTable:
     """The ``table.suppress(suppressed)`` node."""
     from streams_app.dsl.ktable import KTable
@@ -155,10 +94,17 @@ def suppress(table: KTable, suppressed: Suppressed) -> KTable:
     name = suppressed.name or b.new_name("KTABLE-SUPPRESS-")
     store = (f"{suppressed.name}-store" if suppressed.name
              else b.new_store_name("KTABLE-SUPPRESS-"))
-    duration = (_window_grace(table._supplier) if suppressed.final
-                else suppressed.time_to_wait_ms)
+    duration = suppressed.time_to_wait_ms
+    if suppressed.final:
+        grace = table._supplier.window_grace_ms()
+        if grace is None:
+            raise ValueError("suppress(until_window_closes): the table is not the result of "
+                             "a windowed aggregation, so its windows have no close time")
+        duration = grace
     spec = buffer_store_spec(store, table.key_serde, table.value_serde)
-    supplier = SuppressSupplier(table._supplier, suppressed, duration, table.key_serde, name,
-                                spec)
+    cfg = suppressed.buffer_config
+    supplier = KTableSuppressSupplier(table._supplier, suppressed.final, duration,
+                                      cfg.record_limit, cfg.shut_down, table.key_serde, name,
+                                      spec)
     node = b.add_processor(name, supplier, table._node)
     return KTable(b, node, supplier, table.key_serde, table.value_serde)

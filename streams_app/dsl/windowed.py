@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from streams_app.dsl.graph import AggregateSupplier
 from streams_app.dsl.ktable import KTable
 from streams_app.dsl.options import Materialized
 from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
 from streams_app.processors.api import Processor
 from streams_app.processors.session_aggregate import KStreamSessionWindowAggregate
 from streams_app.processors.sliding_aggregate import KStreamSlidingWindowAggregate
-from streams_app.processors.window_aggregate import KStreamWindowAggregate
+from streams_app.processors.window_aggregate import (
+    KStreamWindowAggregate,
+    WindowAggregateSupplier,
+)
 from streams_app.serdes import LongSerde, Serde, SessionWindowedSerde, TimeWindowedSerde
 from streams_app.state.spec import SESSION, WINDOW, StoreSpec
 
@@ -28,22 +30,11 @@ if TYPE_CHECKING:
 __all__ = [
     "TimeWindowedKStream",
     "SessionWindowedKStream",
-    "WindowAggregateSupplier",
     "windowed_by",
 ]
 
 AGGREGATE = "KSTREAM-AGGREGATE-"
 REDUCE = "KSTREAM-REDUCE-"
-
-
-class WindowAggregateSupplier(AggregateSupplier):
-    """A windowed aggregation; ``suppress_grace_ms`` is how long after a window's end its
-    result can still change (what ``suppress(until_window_closes)`` waits for)."""
-
-    def __init__(self, spec: StoreSpec, make: Callable[[bool], Processor],
-                 suppress_grace_ms: int) -> None:
-        super().__init__(spec, make)
-        self.suppress_grace_ms = suppress_grace_ms
 
 
 def _count_init() -> int:
@@ -71,12 +62,10 @@ class _Windowed:
     """What time- and session-windowed streams share: grouping, emit strategy, building."""
 
     def __init__(self, grouped: KGroupedStream) -> None:
+        self._grouped = grouped
         self._builder = grouped._builder
-        self._node = grouped._node
         self.key_serde = grouped.key_serde
         self.value_serde = grouped.value_serde
-        self._repartition_required = grouped._repartition_required
-        self._grouped_name = grouped._grouped_name
         self._emit = EmitStrategy.ON_WINDOW_UPDATE
 
     def emit_strategy(self, strategy: EmitStrategy) -> Any:
@@ -103,12 +92,8 @@ class _Windowed:
         ks = mat.key_serde or self.key_serde
         vs = mat.value_serde or value_serde
         spec = spec_for(store, mat, ks, vs)
-        proc_name = name or b.new_name(prefix)
-        parent = self._node
-        if self._repartition_required:
-            parent = b.add_repartition(parent, self._grouped_name or store, self.key_serde,
-                                       self.value_serde)
-        supplier = WindowAggregateSupplier(spec, lambda old: make(store, old), grace)
+        proc_name, parent = self._grouped._place(store, prefix, name)
+        supplier = WindowAggregateSupplier(spec, make, grace)
         node = b.add_processor(proc_name, supplier, parent)
         table_ks = None if ks is None else windowed_serde(ks)
         return KTable(b, node, supplier, table_ks, vs, store if mat.store_name else None)

@@ -22,14 +22,13 @@ from streams_app.processors.stream import (
     KStreamSelectKey,
 )
 from streams_app.processors.table import (
-    KTableFilter,
-    KTableMapValues,
     KTableRepartitionMap,
     KTableSource,
     KTableToStream,
     StreamsError,
 )
 from streams_app.processors.table_aggregate import KTableAggregate, KTableReduce
+from streams_app.processors.table_values import KTableFilter, KTableMapValues
 
 __all__ = [
     "Cancellable",

@@ -1,4 +1,5 @@
-"""Grouped-stream aggregations: KStreamAggregate (count, aggregate) and KStreamReduce."""
+"""Grouped-stream aggregations, KStreamAggregate (count, aggregate) and KStreamReduce, and
+the supplier of every aggregation into a key-value or window store."""
 
 from __future__ import annotations
 
@@ -6,31 +7,69 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.processors.api import Processor, ProcessorContext, Record
-from streams_app.processors.forwarding import TupleForwarder
+from streams_app.processors.api import Processor, Record
+from streams_app.processors.forwarding import TableUpdateProcessor
+from streams_app.processors.suppliers import (
+    KTableProcessorSupplier,
+    KTableValueGetterSupplier,
+    store_view,
+)
 from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.spec import StoreSpec
 
-__all__ = ["KStreamAggregate", "KStreamReduce"]
+__all__ = ["KStreamAggregate", "KStreamReduce", "AggregateSupplier"]
 
 log = logging.getLogger(__name__)
 
 
-def _skip(ctx: ProcessorContext, what: str) -> None:
-    log.warning(
-        "Skipping record due to null %s. topic=[%s] partition=[%s] offset=[%s]",
-        what,
-        ctx.topic,
-        ctx.partition,
-        ctx.offset,
-    )
+class AggregateSupplier(KTableProcessorSupplier):
+    """Stream and table aggregations: always materialized, old values on demand.
 
-
-class KStreamAggregate(Processor):
-    """``aggregator(key, value, agg)`` seeded by ``initializer()``, stored per key.
-
-    Records with a null key or value are dropped. The output timestamp is the max of the
-    stored aggregate's timestamp and the record's (Kafka Streams' KStreamAggregate).
+    ``make(store_name, send_old_values)`` builds the processor.
     """
+
+    def __init__(self, spec: StoreSpec, make: Callable[[str, bool], Processor],
+                 send_old_values: bool = False) -> None:
+        self.spec = spec
+        self.make = make
+        self.send_old_values = send_old_values
+
+    def get(self) -> Processor:
+        """The aggregation processor."""
+        return self.make(self.spec.name, self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The aggregate store."""
+        return [self.spec]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Aggregates always have their old value."""
+        self.send_old_values = True
+        return True
+
+    def view(self) -> KTableValueGetterSupplier:
+        """The aggregate store."""
+        return store_view(self.spec)
+
+
+class _StreamAggregation(TableUpdateProcessor):
+    """Store and forwarding of a grouped-stream aggregation; null keys and values are
+    dropped, and the output timestamp is the max of the stored aggregate's and the record's
+    (Kafka Streams' KStreamAggregate / KStreamReduce)."""
+
+    def __init__(self, store_name: str, send_old_values: bool) -> None:
+        self.store_name = store_name
+        self.send_old_values = send_old_values
+
+    def skip(self) -> None:
+        """Log a record dropped for its null key or value."""
+        ctx = self.context
+        log.warning("Skipping record due to null key or value. topic=[%s] partition=[%s] "
+                    "offset=[%s]", ctx.topic, ctx.partition, ctx.offset)
+
+
+class KStreamAggregate(_StreamAggregation):
+    """``aggregator(key, value, agg)`` seeded by ``initializer()``, stored per key."""
 
     def __init__(
         self,
@@ -39,36 +78,27 @@ class KStreamAggregate(Processor):
         aggregator: Callable[[Any, Any, Any], Any],
         send_old_values: bool = False,
     ) -> None:
-        self.store_name = store_name
+        super().__init__(store_name, send_old_values)
         self.initializer = initializer
         self.aggregator = aggregator
-        self.send_old_values = send_old_values
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up the store and set up forwarding."""
-        self.context = context
-        self.store = context.get_state_store(self.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         """Update the aggregate of the record's key."""
-        key = record.key
-        if key is None or record.value is None:
-            _skip(self.context, "key or value")
+        key, value = record.key, record.value
+        if key is None or value is None:
+            self.skip()
             return
         old = self.store.get(key)
         if old is None:
-            old_agg = self.initializer()
-            ts = record.timestamp
+            old_agg, ts = self.initializer(), record.timestamp
         else:
-            old_agg = old.value
-            ts = max(record.timestamp, old.timestamp)
-        new_agg = self.aggregator(key, record.value, old_agg)
+            old_agg, ts = old.value, max(record.timestamp, old.timestamp)
+        new_agg = self.aggregator(key, value, old_agg)
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
         self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)
 
 
-class KStreamReduce(Processor):
+class KStreamReduce(_StreamAggregation):
     """``reducer(agg, value)``; the first value of a key is its aggregate."""
 
     def __init__(
@@ -77,30 +107,20 @@ class KStreamReduce(Processor):
         reducer: Callable[[Any, Any], Any],
         send_old_values: bool = False,
     ) -> None:
-        self.store_name = store_name
+        super().__init__(store_name, send_old_values)
         self.reducer = reducer
-        self.send_old_values = send_old_values
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up the store and set up forwarding."""
-        self.context = context
-        self.store = context.get_state_store(self.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         """Fold the record's value into its key's aggregate."""
-        key = record.key
-        if key is None or record.value is None:
-            _skip(self.context, "key or value")
+        key, value = record.key, record.value
+        if key is None or value is None:
+            self.skip()
             return
         old = self.store.get(key)
         if old is None:
-            old_agg = None
-            new_agg = record.value
-            ts = record.timestamp
+            old_agg, new_agg, ts = None, value, record.timestamp
         else:
-            old_agg = old.value
-            new_agg = self.reducer(old_agg, record.value)
-            ts = max(record.timestamp, old.timestamp)
+            old_agg, ts = old.value, max(record.timestamp, old.timestamp)
+            new_agg = self.reducer(old_agg, value)
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
         self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)

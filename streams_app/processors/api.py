@@ -20,9 +20,13 @@ __all__ = [
     "PunctuationType",
     "Cancellable",
     "Punctuator",
+    "OutputRecord",
 ]
 
 Headers = tuple[tuple[str, bytes], ...]
+# (topic, key bytes, value bytes, timestamp, headers): what a task produces, to sinks and
+# changelogs alike
+OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
 
 
 class Record:
@@ -115,7 +119,7 @@ class ProcessorContext(ABC):
 
     application_id: str
     current_node: Any
-    sink_buffer: list[Any]
+    sink_buffer: list[OutputRecord]
 
     @abstractmethod
     def forward(self, record: Record, child: str | None = None) -> None:

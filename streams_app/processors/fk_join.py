@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
-from streams_app.processors.joins import ValueGetter
+from streams_app.processors.suppliers import ValueGetter
 from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import ValueAndTimestamp
 
@@ -246,8 +246,8 @@ class SubscriptionSend(Processor):
                     self.context.topic, self.context.offset)
 
 
-class SubscriptionReceive(Processor):
-    """Stores (or removes) the subscription under ``(foreign key, primary key)``."""
+class _SubscriptionStoreUser(Processor):
+    """A processor of the subscription store, keyed by ``combined_key(fk, pk)`` bytes."""
 
     def __init__(self, store_name: str, fk_serde: Serde | None, pk_serde: Serde | None) -> None:
         self.store_name = store_name
@@ -255,11 +255,15 @@ class SubscriptionReceive(Processor):
         self.pk_serde_given = pk_serde
 
     def init(self, context: ProcessorContext) -> None:
-        """Find the subscription store."""
+        """Find the subscription store and the key serdes."""
         self.context = context
         self.store = context.get_state_store(self.store_name)
         self.fk_serde = _serde(context, self.fk_serde_given, "key_serde")
         self.pk_serde = _serde(context, self.pk_serde_given, "key_serde")
+
+
+class SubscriptionReceive(_SubscriptionStoreUser):
+    """Stores (or removes) the subscription under ``(foreign key, primary key)``."""
 
     def process(self, record: Record) -> None:
         """Update the store; forward ``(fk, pk) -> Change(new, old subscription)``."""
@@ -313,20 +317,8 @@ class SubscriptionJoinForeign(Processor):
                                     ts, record.headers))
 
 
-class ForeignTableJoin(Processor):
+class ForeignTableJoin(_SubscriptionStoreUser):
     """A right table update answers every subscriber of its key, in primary-key byte order."""
-
-    def __init__(self, store_name: str, fk_serde: Serde | None, pk_serde: Serde | None) -> None:
-        self.store_name = store_name
-        self.fk_serde_given = fk_serde
-        self.pk_serde_given = pk_serde
-
-    def init(self, context: ProcessorContext) -> None:
-        """Find the subscription store."""
-        self.context = context
-        self.store = context.get_state_store(self.store_name)
-        self.fk_serde = _serde(context, self.fk_serde_given, "key_serde")
-        self.pk_serde = _serde(context, self.pk_serde_given, "key_serde")
 
     def process(self, record: Record) -> None:
         """Scan the subscriptions of this foreign key and forward a response for each."""

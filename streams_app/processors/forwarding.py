@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams_app.processors.api import Change, ProcessorContext, Record
+from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 
-__all__ = ["TupleForwarder"]
+__all__ = ["TupleForwarder", "TableUpdateProcessor"]
 
 
 class TupleForwarder:
     """Forwards ``Change`` records for one processor and its (maybe cached) store."""
 
-    __slots__ = ("context", "send_old_values", "caching", "node")
+    __slots__ = ("context", "send_old_values", "caching", "node", "timestamped")
 
-    def __init__(self, store: Any, context: ProcessorContext, send_old_values: bool) -> None:
+    def __init__(self, store: Any, context: ProcessorContext, send_old_values: bool,
+                 timestamped: bool = True) -> None:
         self.context = context
         self.send_old_values = send_old_values
+        # plain values (session stores) carry no timestamp: a session's time is its end
+        self.timestamped = timestamped
         self.node = getattr(context, "current_node", None)
-        setter = getattr(store, "set_flush_listener", None)
-        self.caching = bool(setter is not None and setter(self._on_flush, send_old_values))
+        self.caching = store.set_flush_listener(self._on_flush, send_old_values)
 
     def maybe_forward(self, record: Record) -> None:
         """Forward now unless the cache will forward on flush."""
@@ -44,15 +46,34 @@ class TupleForwarder:
 
     def _on_flush(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
         ctx = self.context
-        record = Record(
-            key,
-            Change(None if new is None else new.value, None if old is None else old.value),
-            timestamp if new is None else new.timestamp,
-            headers,
-        )
+        if not self.timestamped:
+            record = Record(key, Change(new, old), key.end, headers)
+        else:
+            record = Record(
+                key,
+                Change(None if new is None else new.value, None if old is None else old.value),
+                timestamp if new is None else new.timestamp,
+                headers,
+            )
         prev = ctx.current_node  # type: ignore[attr-defined]
         ctx.current_node = self.node  # type: ignore[attr-defined]
         try:
             ctx.forward(record)
         finally:
             ctx.current_node = prev  # type: ignore[attr-defined]
+
+
+class TableUpdateProcessor(Processor):
+    """A processor whose output is a table: ``Change`` records, forwarded through its
+    store's cache when ``store_name`` is set (the store holds the result)."""
+
+    store_name: str | None
+    send_old_values: bool
+    store: Any = None
+
+    def init(self, context: ProcessorContext) -> None:
+        """Look up the result store, when there is one, and set up forwarding."""
+        self.context = context
+        if self.store_name is not None:
+            self.store = context.get_state_store(self.store_name)
+            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)

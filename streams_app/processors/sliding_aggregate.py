@@ -10,14 +10,12 @@ its reverse iterator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Record
 from streams_app.processors.window_aggregate import (
-    DEFAULT_EMIT_INTERVAL_MS,
     NO_TIMESTAMP,
-    TimeWindowAggregateBase,
+    WindowAggregateBase,
     skip_record,
 )
 from streams_app.state.api import ValueAndTimestamp, Windowed
@@ -25,18 +23,13 @@ from streams_app.state.api import ValueAndTimestamp, Windowed
 __all__ = ["KStreamSlidingWindowAggregate"]
 
 
-class KStreamSlidingWindowAggregate(TimeWindowAggregateBase):
+class KStreamSlidingWindowAggregate(WindowAggregateBase):
     """Sliding-window count, reduce and aggregate; null keys and values are dropped."""
 
-    def __init__(self, store_name: str, windows: Any, initializer: Callable[[], Any],
-                 aggregator: Callable[[Any, Any, Any], Any], emit_final: bool = False,
-                 send_old_values: bool = False,
-                 emit_interval_ms: int = DEFAULT_EMIT_INTERVAL_MS) -> None:
-        super().__init__(store_name, windows.grace_ms, emit_final, send_old_values,
-                         emit_interval_ms)
+    def __init__(self, store_name: str, windows: Any, *args: Any, **kwargs: Any) -> None:
+        """As :class:`WindowAggregateBase`; ``windows`` are SlidingWindows."""
+        super().__init__(store_name, windows, *args, **kwargs)
         self.diff = windows.time_difference_ms
-        self.initializer = initializer
-        self.aggregator = aggregator
 
     def process(self, record: Record) -> None:
         """Update and create the windows the record belongs to."""

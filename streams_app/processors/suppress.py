@@ -17,18 +17,22 @@ stays the one that is read: the store only makes it survive a restart.
 from __future__ import annotations
 
 import heapq
+import struct
 from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.processors.suppliers import KTableProcessorSupplier, KTableValueGetterSupplier
 from streams_app.processors.table import StreamsError
 from streams_app.serdes import Serde, SessionWindowedSerde, TimeWindowedSerde
+from streams_app.state.api import Windowed
 from streams_app.state.spec import StoreSpec
 from streams_app.state.store_serdes import BufferEntry, BufferKeySerde, BufferValueSerde
 
-__all__ = ["KTableSuppress", "buffer_store_spec"]
+__all__ = ["KTableSuppress", "KTableSuppressSupplier", "buffer_store_spec"]
 
 NO_TIMESTAMP = -1
+_Q = struct.Struct(">q")
 
 
 class KTableSuppress(Processor):
@@ -128,3 +132,61 @@ def buffer_store_spec(name: str, key_serde: Serde | None, value_serde: Serde | N
     return StoreSpec(name, key_serde=BufferKeySerde(key_serde),
                      value_serde=BufferValueSerde(value_serde), timestamped=False,
                      logging=True, caching=False)
+
+
+class KTableSuppressSupplier(KTableProcessorSupplier):
+    """Makes the suppress processor; old values come from the upstream table.
+
+    ``final`` waits for window close (buffer time = window end), else for
+    ``duration_ms`` after each key's first buffered record.
+    """
+
+    def __init__(self, parent: KTableProcessorSupplier, final: bool, duration_ms: int,
+                 max_records: int | None, shut_down_when_full: bool, key_serde: Any,
+                 node_name: str, spec: StoreSpec) -> None:
+        self.parent = parent
+        self.final = final
+        self.duration_ms = duration_ms
+        self.max_records = max_records
+        self.shut_down_when_full = shut_down_when_full
+        self.key_serde = key_serde
+        self.node_name = node_name
+        self.spec = spec
+
+    def get(self) -> KTableSuppress:
+        """A fresh KTableSuppress."""
+        return KTableSuppress(self.duration_ms, _window_end if self.final else _record_time,
+                              self._key_bytes, self.max_records, self.shut_down_when_full,
+                              self.final, self.node_name, self.spec.name)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The changelogged buffer store."""
+        return [self.spec]
+
+    def _key_bytes(self, key: Any) -> bytes:
+        if self.key_serde is not None:
+            return self.key_serde.serialize(key) or b""
+        if isinstance(key, Windowed):  # no serde known: order like a windowed string key
+            return str(key.key).encode() + _Q.pack(key.start)
+        return repr(key).encode()
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Ask upstream."""
+        return self.parent.enable_sending_old_values(force_materialization)
+
+    def view(self) -> KTableValueGetterSupplier:
+        """Not readable by joins here (Kafka reads the buffer, then the parent)."""
+        raise TypeError("KTableSuppressSupplier: this table cannot be read by a join "
+                        "(no value getter); materialize it first")
+
+    def window_grace_ms(self) -> int | None:
+        """The parent's: suppression keeps the windows."""
+        return self.parent.window_grace_ms()
+
+
+def _window_end(record: Record) -> int:
+    return int(record.key.end)
+
+
+def _record_time(record: Record) -> int:
+    return record.timestamp

@@ -1,4 +1,6 @@
-"""KTable operators. Their records carry ``Change(new, old)`` values."""
+"""KTable source, to-stream and re-grouping operators. Table records carry
+``Change(new, old)`` values (filter and mapValues: :mod:`streams_app.processors.table_values`).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +8,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from streams_app.processors.api import Change, Processor, ProcessorContext, Record
-from streams_app.processors.forwarding import TupleForwarder
+from streams_app.processors.api import Change, Processor, Record
+from streams_app.processors.forwarding import TableUpdateProcessor
+from streams_app.processors.suppliers import (
+    KTableProcessorSupplier,
+    KTableValueGetterSupplier,
+    store_view,
+)
 from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.spec import StoreSpec
 
 __all__ = [
     "KTableSource",
-    "KTableFilter",
-    "KTableMapValues",
+    "KTableSourceSupplier",
     "KTableToStream",
     "KTableRepartitionMap",
     "StreamsError",
@@ -26,7 +33,38 @@ class StreamsError(RuntimeError):
     """An error Kafka Streams would raise as a StreamsException."""
 
 
-class KTableSource(Processor):
+class KTableSourceSupplier(KTableProcessorSupplier):
+    """KTableSource: materialized when queryable, when downstream needs old values, or
+    when a join reads it."""
+
+    def __init__(self, spec: StoreSpec, queryable: bool) -> None:
+        self.spec = spec
+        self.queryable = queryable
+        self.send_old_values = False
+
+    def get(self) -> KTableSource:
+        """A KTableSource, with the store only when materialized."""
+        return KTableSource(self.spec.name if self.queryable else None, self.send_old_values)
+
+    def store_specs(self) -> list[StoreSpec]:
+        """The store when materialized."""
+        return [self.spec] if self.queryable else []
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Old values need the store: materialize if forced or already materialized."""
+        if not force_materialization and not self.queryable:
+            return False
+        self.queryable = True
+        self.send_old_values = True
+        return True
+
+    def view(self) -> KTableValueGetterSupplier:
+        """The store; Kafka materializes a source table that is looked up."""
+        self.queryable = True
+        return store_view(self.spec)
+
+
+class KTableSource(TableUpdateProcessor):
     """Turns a changelog stream into table updates; upserts, ``None`` deletes.
 
     Materialized when ``store_name`` is set (then old values come from the store);
@@ -36,14 +74,6 @@ class KTableSource(Processor):
     def __init__(self, store_name: str | None, send_old_values: bool = False) -> None:
         self.store_name = store_name
         self.send_old_values = send_old_values
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up the store when materialized."""
-        self.context = context
-        if self.store_name is not None:
-            self.store = context.get_state_store(self.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
 
     def process(self, record: Record) -> None:
         """Apply the upsert or delete and forward the change."""
@@ -69,104 +99,6 @@ class KTableSource(Processor):
         self.forwarder.maybe_forward(
             record.with_value(Change(value, None if old is None else old.value))
         )
-
-
-class KTableFilter(Processor):
-    """Keep rows matching ``predicate(key, value)`` (inverted when ``negate``).
-
-    A row filtered out becomes a tombstone downstream. With old values available the
-    tombstone is only sent when the key was previously in the result (Kafka's KTableFilter).
-    """
-
-    def __init__(
-        self,
-        predicate: Callable[[Any, Any], bool],
-        negate: bool = False,
-        store_name: str | None = None,
-        send_old_values: bool = False,
-    ) -> None:
-        self.predicate = predicate
-        self.negate = negate
-        self.store_name = store_name
-        self.send_old_values = send_old_values
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up the store when materialized."""
-        self.context = context
-        if self.store_name is not None:
-            self.store = context.get_state_store(self.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
-
-    def _compute(self, key: Any, value: Any) -> Any:
-        if value is not None and bool(self.predicate(key, value)) is not self.negate:
-            return value
-        return None
-
-    def process(self, record: Record) -> None:
-        """Filter the new (and old) value and forward the change."""
-        key, change = record.key, record.value
-        new = self._compute(key, change.new)
-        old = None
-        if self.send_old_values:
-            if self.store is not None:
-                stored = self.store.get(key)
-                old = None if stored is None else stored.value
-            else:
-                old = self._compute(key, change.old)
-            if new is None and old is None:
-                return  # the key was not in the result and still is not
-        if self.store is not None:
-            self.store.put(key, None if new is None else ValueAndTimestamp(new, record.timestamp))
-            self.forwarder.maybe_forward(record.with_value(Change(new, old)))
-        else:
-            self.context.forward(record.with_value(Change(new, old)))
-
-
-class KTableMapValues(Processor):
-    """``mapper(value)`` (or ``mapper(key, value)`` when ``with_key``) on new and old values."""
-
-    def __init__(
-        self,
-        mapper: Callable[..., Any],
-        with_key: bool = False,
-        store_name: str | None = None,
-        send_old_values: bool = False,
-    ) -> None:
-        self.mapper = mapper
-        self.with_key = with_key
-        self.store_name = store_name
-        self.send_old_values = send_old_values
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext) -> None:
-        """Look up the store when materialized."""
-        self.context = context
-        if self.store_name is not None:
-            self.store = context.get_state_store(self.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
-
-    def _compute(self, key: Any, value: Any) -> Any:
-        if value is None:
-            return None
-        return self.mapper(key, value) if self.with_key else self.mapper(value)
-
-    def process(self, record: Record) -> None:
-        """Map the change and forward it."""
-        key, change = record.key, record.value
-        new = self._compute(key, change.new)
-        old = None
-        if self.send_old_values:
-            if self.store is not None:
-                stored = self.store.get(key)
-                old = None if stored is None else stored.value
-            else:
-                old = self._compute(key, change.old)
-        if self.store is not None:
-            self.store.put(key, None if new is None else ValueAndTimestamp(new, record.timestamp))
-            self.forwarder.maybe_forward(record.with_value(Change(new, old)))
-        else:
-            self.context.forward(record.with_value(Change(new, old)))
 
 
 class KTableToStream(Processor):

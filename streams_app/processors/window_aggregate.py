@@ -1,5 +1,5 @@
-"""Time-windowed aggregation (Kafka Streams' KStreamWindowAggregate) and the emit-final
-machinery it shares with sliding windows.
+"""Time-windowed aggregation (Kafka Streams' KStreamWindowAggregate) and the forwarding and
+emit-final machinery it shares with sliding and session windows.
 
 Records land in every window containing their timestamp that has not closed yet; a window
 closes when the processor's observed stream time passes ``end + grace``. The stored value is
@@ -15,13 +15,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from streams_app.processors.aggregate import AggregateSupplier
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TupleForwarder
 from streams_app.state.api import ValueAndTimestamp, Windowed
+from streams_app.state.spec import StoreSpec
 
 __all__ = [
     "KStreamWindowAggregate",
-    "TimeWindowAggregateBase",
+    "WindowAggregateSupplier",
+    "WindowAggregateBase",
     "DEFAULT_EMIT_INTERVAL_MS",
     "emit_interval",
 ]
@@ -44,14 +47,37 @@ def skip_record(ctx: ProcessorContext, why: str) -> None:
                 why, ctx.topic, ctx.partition, ctx.offset)
 
 
-class TimeWindowAggregateBase(Processor):
-    """Store lookup, per-update forwarding and throttled emit-final for time windows."""
+class WindowAggregateSupplier(AggregateSupplier):
+    """A windowed aggregation (time, sliding or session windows); ``grace_ms`` is how long
+    after a window's end its result can still change (what ``suppress(until_window_closes)``
+    waits for)."""
 
-    def __init__(self, store_name: str, grace_ms: int, emit_final: bool,
-                 send_old_values: bool, emit_interval_ms: int = DEFAULT_EMIT_INTERVAL_MS
-                 ) -> None:
-        self.store_name = store_name
+    def __init__(self, spec: StoreSpec, make: Callable[[str, bool], Processor],
+                 grace_ms: int) -> None:
+        super().__init__(spec, make)
         self.grace_ms = grace_ms
+
+    def window_grace_ms(self) -> int | None:
+        """The windows' grace."""
+        return self.grace_ms
+
+
+class WindowAggregateBase(Processor):
+    """Store lookup, per-update forwarding and throttled emit-final of windowed
+    aggregations (time, sliding and session windows)."""
+
+    # window stores hold ValueAndTimestamp; session stores plain values
+    timestamped = True
+
+    def __init__(self, store_name: str, windows: Any, initializer: Callable[[], Any],
+                 aggregator: Callable[[Any, Any, Any], Any], emit_final: bool = False,
+                 send_old_values: bool = False,
+                 emit_interval_ms: int = DEFAULT_EMIT_INTERVAL_MS) -> None:
+        self.store_name = store_name
+        self.windows = windows
+        self.grace_ms = windows.grace_ms
+        self.initializer = initializer
+        self.aggregator = aggregator
         self.emit_final = emit_final
         self.send_old_values = send_old_values
         self.emit_interval_ms = emit_interval_ms
@@ -64,7 +90,8 @@ class TimeWindowAggregateBase(Processor):
         self.context = context
         self.store = context.get_state_store(self.store_name)
         if not self.emit_final:
-            self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+            self.forwarder = TupleForwarder(self.store, context, self.send_old_values,
+                                            self.timestamped)
 
     def forward_update(self, record: Record, key: Windowed, old: Any, new: Any,
                        timestamp: int) -> None:
@@ -90,6 +117,10 @@ class TimeWindowAggregateBase(Processor):
     def should_range_fetch(self, lower: int, upper: int) -> bool:
         return True
 
+    def closed_windows(self, lower: int, upper: int) -> list[tuple[Windowed, Any, int]]:
+        """``(window, aggregate, timestamp)`` of the windows starting in ``[lower, upper]``."""
+        return [(w, vt.value, vt.timestamp) for w, vt in self.store.fetch_all(lower, upper)]
+
     def maybe_forward_final(self, record: Record, close_time: int) -> None:
         """Emit windows closed since the last emit, at most once per emit interval."""
         if not self.emit_final:
@@ -108,28 +139,18 @@ class TimeWindowAggregateBase(Processor):
         lower = self.emit_lower_bound(close_time)
         if not self.should_range_fetch(lower, upper):
             return
-        for wkey, vt in list(self.store.fetch_all(lower, upper)):
-            self.context.forward(Record(wkey, Change(vt.value, None), vt.timestamp,
+        for window, value, timestamp in self.closed_windows(lower, upper):
+            self.context.forward(Record(window, Change(value, None), timestamp,
                                         record.headers))
         self.last_emit_window_close_time = close_time
 
 
-class KStreamWindowAggregate(TimeWindowAggregateBase):
+class KStreamWindowAggregate(WindowAggregateBase):
     """Tumbling and hopping window aggregation (count, reduce and aggregate).
 
     ``windows_for(ts) -> {start: end}`` and ``size_ms`` come from :class:`TimeWindows`.
     Records with a null key are dropped; null values reach the aggregator.
     """
-
-    def __init__(self, store_name: str, windows: Any, initializer: Callable[[], Any],
-                 aggregator: Callable[[Any, Any, Any], Any], emit_final: bool = False,
-                 send_old_values: bool = False,
-                 emit_interval_ms: int = DEFAULT_EMIT_INTERVAL_MS) -> None:
-        super().__init__(store_name, windows.grace_ms, emit_final, send_old_values,
-                         emit_interval_ms)
-        self.windows = windows
-        self.initializer = initializer
-        self.aggregator = aggregator
 
     def process(self, record: Record) -> None:
         """Fold the record into each of its windows that is still open."""

@@ -7,7 +7,7 @@ keys and values with the store's serdes; the in-memory one keeps objects as they
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -18,7 +18,12 @@ __all__ = [
     "SessionStore",
     "Windowed",
     "value_or_none",
+    "FlushListener",
 ]
+
+# listener(key, new value, old value, timestamp, headers): what a caching store hands its
+# processor on flush (values as the store holds them)
+FlushListener = Callable[[Any, Any, Any, int, Any], None]
 
 
 class ValueAndTimestamp(NamedTuple):
@@ -54,6 +59,11 @@ class StateStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
+
+    def set_flush_listener(self, listener: FlushListener, send_old_values: bool) -> bool:
+        """Have a caching store forward its writes through ``listener`` on flush; True
+        when the store caches (the processor then forwards nothing itself)."""
+        return False
 
     @property
     def persistent(self) -> bool:
@@ -102,7 +112,7 @@ class KeyValueStore(StateStore):
 
 
 class WindowStore(StateStore):
-    """Values per (key, window start); the interface windowed aggregations will use."""
+    """Values per (key, window start): windowed aggregations and stream-stream joins."""
 
     @abstractmethod
     def put(self, key: Any, value: Any, window_start: int) -> None:
@@ -114,17 +124,28 @@ class WindowStore(StateStore):
 
     @abstractmethod
     def fetch_range(
-        self, key: Any, time_from: int, time_to: int
+        self, key: Any, time_from: int, time_to: int, backward: bool = False
     ) -> Iterator[tuple[int, Any]]:
-        """``(window_start, value)`` of ``key`` for starts in ``[time_from, time_to]``."""
+        """``(window_start, value)`` of ``key`` for starts in ``[time_from, time_to]``,
+        oldest first (newest first when ``backward``)."""
+
+    @abstractmethod
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
+        """Every window starting in ``[time_from, time_to]`` (by start, then key, in
+        time-ordered stores; by key, then start, otherwise)."""
 
     @abstractmethod
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Every windowed pair."""
 
+    @property
+    @abstractmethod
+    def observed_stream_time(self) -> int:
+        """The largest window start written, restores included (-1 before any write)."""
+
 
 class SessionStore(StateStore):
-    """Session-windowed values; the interface session aggregations will use."""
+    """Session-windowed values: session aggregations."""
 
     @abstractmethod
     def put(self, session: Windowed, value: Any) -> None:
@@ -142,5 +163,16 @@ class SessionStore(StateStore):
         before ``latest_start``."""
 
     @abstractmethod
+    def find_sessions_ending(
+        self, earliest_end: int, latest_end: int
+    ) -> Iterator[tuple[Windowed, Any]]:
+        """Every session ending in ``[earliest_end, latest_end]``, by end, key, start
+        (the scan that emits final results)."""
+
+    @abstractmethod
     def fetch_session(self, key: Any, start: int, end: int) -> Any:
         """The value of one exact session, or ``None``."""
+
+    @abstractmethod
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Every session."""

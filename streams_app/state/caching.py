@@ -8,16 +8,13 @@ value with the value that was in the wrapped store before, so downstream sees on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from streams_app.state.api import KeyValueStore
+from streams_app.state.api import FlushListener, KeyValueStore
 from streams_app.state.memory import _in_range, sort_keys
 
 __all__ = ["CachingKeyValueStore", "FlushListener"]
-
-# listener(key, new_value, old_value, timestamp, headers); values are raw store values
-FlushListener = Callable[[Any, Any, Any, int, Any], None]
 
 _DELETED = object()  # a cached delete: the key must read as absent
 

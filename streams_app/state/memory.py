@@ -65,12 +65,17 @@ class InMemoryWindowStore(WindowStore):
         self.name = name
         self.window_size = window_size
         self.data: dict[tuple[Any, int], Any] = {}
-        self.observed_stream_time = -1  # the largest window start written (a restore too)
+        self._observed = -1
+
+    @property
+    def observed_stream_time(self) -> int:
+        """The largest window start written (a restore too)."""
+        return self._observed
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Set one window's value; ``None`` deletes it."""
-        if window_start > self.observed_stream_time:
-            self.observed_stream_time = window_start
+        if window_start > self._observed:
+            self._observed = window_start
         if value is None:
             self.data.pop((key, window_start), None)
         else:
@@ -86,6 +91,10 @@ class InMemoryWindowStore(WindowStore):
         (newest first when ``backward``)."""
         hits = [(s, v) for (k, s), v in self.data.items() if k == key and time_from <= s <= time_to]
         return iter(sorted(hits, key=lambda item: item[0], reverse=backward))
+
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
+        """Windows starting in ``[time_from, time_to]``, ordered by key then start."""
+        return iter([(w, v) for w, v in self.all() if time_from <= w.start <= time_to])
 
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Every window, ordered by key then start."""
@@ -122,6 +131,18 @@ class InMemorySessionStore(SessionStore):
         ]
         return iter(sorted(hits, key=lambda item: (item[0].start, item[0].end)))
 
+    def find_sessions_ending(self, earliest_end: int, latest_end: int
+                             ) -> Iterator[tuple[Windowed, Any]]:
+        """Sessions ending in ``[earliest_end, latest_end]``, by end, key, start."""
+        hits = [(w, v) for w, v in self.data.items() if earliest_end <= w.end <= latest_end]
+        return iter(sorted(hits, key=lambda item: (item[0].end, repr(item[0].key),
+                                                   item[0].start)))
+
     def fetch_session(self, key: Any, start: int, end: int) -> Any:
         """The value of the exact session ``(key, start, end)``."""
         return self.data.get(Windowed(key, start, end))
+
+    def all(self) -> Iterator[tuple[Windowed, Any]]:
+        """Every session, by key, end, start."""
+        return iter(sorted(self.data.items(), key=lambda item: (repr(item[0].key), item[0].end,
+                                                                item[0].start)))

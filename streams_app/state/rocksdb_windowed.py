@@ -30,7 +30,12 @@ from streams_app.state.window_keys import (
     split_window_store_key,
     window_store_key,
 )
-from streams_app.state.windowed import NO_TIMESTAMP, java_div, segment_interval
+from streams_app.state.windowed import (
+    NO_TIMESTAMP,
+    checked_retention,
+    java_div,
+    segment_interval,
+)
 
 __all__ = ["RocksDictWindowStore", "RocksDictSessionStore"]
 
@@ -43,20 +48,28 @@ _INDEX_END = b"U"
 class _Retained:
     """Observed stream time and index-driven expiry shared by both stores."""
 
-    db: Any
-    retention_ms: int
-
-    def _init_retention(self, retention_ms: int) -> None:
-        if retention_ms < 0:
-            raise ValueError(f"store {getattr(self, 'name', '?')!r}: retention_ms must be "
-                             f">= 0, got {retention_ms}")
-        self.retention_ms = retention_ms
+    def __init__(self, name: str, db: Any, key_serde: Serde, value_serde: Serde,
+                 retention_ms: int) -> None:
+        self.name = name
+        self.db = db
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.retention_ms = checked_retention(name, retention_ms)
         self._interval = segment_interval(retention_ms)
         # the largest indexed time is the stream time the store had observed
         last = next(iter(self.db.keys(backwards=True, from_key=_INDEX_END)), None)
         self.observed = (_Q.unpack_from(last, 1)[0]
                          if last is not None and last[:1] == _INDEX else NO_TIMESTAMP)
         self._purged_segment: int | None = None
+
+    @property
+    def persistent(self) -> bool:
+        return True
+
+    @property
+    def observed_stream_time(self) -> int:
+        """The largest window start / session end written (-1 before any write)."""
+        return self.observed
 
     def _min_live_segment(self) -> int:
         return java_div(self.observed - self.retention_ms, self._interval)
@@ -82,6 +95,20 @@ class _Retained:
             self.db.delete(index_key)
             self.db.delete(_PRIMARY + index_key[9:])
 
+    def _write(self, store_key: bytes, time: int, value: bytes | None) -> None:
+        """Write (``None``: delete) one entry and its index; a write to an expired segment
+        is dropped."""
+        live = self._advance(time)
+        if value is not None and java_div(time, self._interval) < live:
+            return
+        index_key = _INDEX + _Q.pack(time) + store_key
+        if value is None:
+            self.db.delete(_PRIMARY + store_key)
+            self.db.delete(index_key)
+        else:
+            self.db.put(_PRIMARY + store_key, value)
+            self.db.put(index_key, b"")
+
     def _index_scan(self, lo: int, hi: int) -> Iterator[tuple[int, bytes]]:
         """``(time, key-first key)`` of index entries with time in ``[lo, hi]``."""
         for k in self.db.keys(from_key=_INDEX + _Q.pack(max(lo, 0))):
@@ -99,23 +126,10 @@ class RocksDictWindowStore(_Retained, WindowStore):
     def __init__(self, name: str, db: Any, key_serde: Serde, value_serde: Serde,
                  window_size: int, retention_ms: int, timestamped: bool = True,
                  time_ordered: bool = False) -> None:
-        self.name = name
-        self.db = db
-        self.key_serde = key_serde
-        self.value_serde = value_serde
+        super().__init__(name, db, key_serde, value_serde, retention_ms)
         self.window_size = window_size
         self.timestamped = timestamped
         self.time_ordered = time_ordered
-        self._init_retention(retention_ms)
-
-    @property
-    def persistent(self) -> bool:
-        return True
-
-    @property
-    def observed_stream_time(self) -> int:
-        """The largest window start written (-1 before any write)."""
-        return self.observed
 
     def _live_from(self) -> int:
         return self.observed - self.retention_ms + (0 if self.time_ordered else 1)
@@ -133,32 +147,15 @@ class RocksDictWindowStore(_Retained, WindowStore):
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Write one window (``None`` deletes); writes to expired segments are dropped."""
-        live = self._advance(window_start)
-        if java_div(window_start, self._interval) < live:
-            return
         store_key = window_store_key(self.key_serde.serialize(key) or b"", window_start)
-        index_key = _INDEX + _Q.pack(window_start) + store_key
-        if value is None:
-            self.db.delete(_PRIMARY + store_key)
-            self.db.delete(index_key)
-        else:
-            self.db.put(_PRIMARY + store_key, self._encode(value))
-            self.db.put(index_key, b"")
+        self._write(store_key, window_start, None if value is None else self._encode(value))
 
     def put_raw(self, store_key: bytes, value: bytes | None, timestamp: int) -> None:
         """Restore one changelog record (``key + start + seq`` -> plain value bytes)."""
         _, start, _ = split_window_store_key(store_key)
-        live = self._advance(start)
-        if java_div(start, self._interval) < live:
-            return
-        index_key = _INDEX + _Q.pack(start) + store_key
-        if value is None:
-            self.db.delete(_PRIMARY + store_key)
-            self.db.delete(index_key)
-            return
-        stored = _Q.pack(timestamp) + value if self.timestamped else value
-        self.db.put(_PRIMARY + store_key, stored)
-        self.db.put(index_key, b"")
+        if value is not None and self.timestamped:
+            value = _Q.pack(timestamp) + value
+        self._write(store_key, start, value)
 
     def fetch(self, key: Any, window_start: int) -> Any:
         """The value of one window, or ``None`` (also when expired)."""
@@ -221,35 +218,6 @@ class RocksDictWindowStore(_Retained, WindowStore):
 
 class RocksDictSessionStore(_Retained, SessionStore):
     """A :class:`SessionStore` over a raw-mode ``rocksdict.Rdict`` owned by the caller."""
-
-    def __init__(self, name: str, db: Any, key_serde: Serde, value_serde: Serde,
-                 retention_ms: int) -> None:
-        self.name = name
-        self.db = db
-        self.key_serde = key_serde
-        self.value_serde = value_serde
-        self._init_retention(retention_ms)
-
-    @property
-    def persistent(self) -> bool:
-        return True
-
-    @property
-    def observed_stream_time(self) -> int:
-        """The largest session end written or removed (-1 before any write)."""
-        return self.observed
-
-    def _write(self, store_key: bytes, end: int, value: bytes | None) -> None:
-        live = self._advance(end)
-        if value is not None and java_div(end, self._interval) < live:
-            return
-        index_key = _INDEX + _Q.pack(end) + store_key
-        if value is None:
-            self.db.delete(_PRIMARY + store_key)
-            self.db.delete(index_key)
-        else:
-            self.db.put(_PRIMARY + store_key, value)
-            self.db.put(index_key, b"")
 
     def _store_key(self, session: Windowed) -> bytes:
         return session_store_key(self.key_serde.serialize(session.key) or b"", session.start,

@@ -18,7 +18,13 @@ from typing import Any
 from streams_app.state.api import SessionStore, Windowed, WindowStore
 from streams_app.state.memory import sort_keys
 
-__all__ = ["SegmentedWindowStore", "SegmentedSessionStore", "segment_interval", "java_div"]
+__all__ = [
+    "SegmentedWindowStore",
+    "SegmentedSessionStore",
+    "segment_interval",
+    "java_div",
+    "checked_retention",
+]
 
 NO_TIMESTAMP = -1
 MIN_SEGMENT_INTERVAL_MS = 60_000
@@ -27,6 +33,13 @@ MIN_SEGMENT_INTERVAL_MS = 60_000
 def segment_interval(retention_ms: int) -> int:
     """Kafka's default segment interval for a window or session store."""
     return max(retention_ms // 2, MIN_SEGMENT_INTERVAL_MS)
+
+
+def checked_retention(store: str, retention_ms: int) -> int:
+    """``retention_ms``, or a clear error naming the store when it is negative."""
+    if retention_ms < 0:
+        raise ValueError(f"store {store!r}: retention_ms must be >= 0, got {retention_ms}")
+    return retention_ms
 
 
 def java_div(a: int, b: int) -> int:
@@ -63,11 +76,9 @@ class SegmentedWindowStore(WindowStore):
 
     def __init__(self, name: str, window_size: int, retention_ms: int,
                  time_ordered: bool = False) -> None:
-        if retention_ms < 0:
-            raise ValueError(f"store {name!r}: retention_ms must be >= 0, got {retention_ms}")
         self.name = name
         self.window_size = window_size
-        self.retention_ms = retention_ms
+        self.retention_ms = checked_retention(name, retention_ms)
         self.time_ordered = time_ordered
         self._segments = _Segments(retention_ms)
         self._data: dict[tuple[Any, int], Any] = {}
@@ -158,10 +169,8 @@ class SegmentedSessionStore(SessionStore):
     """Session values keyed by :class:`Windowed` ``(key, start, end)``, segmented by end."""
 
     def __init__(self, name: str, retention_ms: int) -> None:
-        if retention_ms < 0:
-            raise ValueError(f"store {name!r}: retention_ms must be >= 0, got {retention_ms}")
         self.name = name
-        self.retention_ms = retention_ms
+        self.retention_ms = checked_retention(name, retention_ms)
         self._segments = _Segments(retention_ms)
         self._data: dict[Windowed, Any] = {}
         self._by_key: dict[Any, list[tuple[int, int]]] = {}  # key -> sorted (end, start)

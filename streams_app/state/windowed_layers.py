@@ -15,11 +15,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from streams_app.state.api import SessionStore, ValueAndTimestamp, Windowed, WindowStore
+from streams_app.state.api import (
+    FlushListener,
+    SessionStore,
+    ValueAndTimestamp,
+    Windowed,
+    WindowStore,
+)
 from streams_app.state.memory import sort_keys
 from streams_app.state.window_keys import session_store_key, window_store_key
+
+if TYPE_CHECKING:
+    from streams_app.processors.api import OutputRecord
 
 __all__ = [
     "ChangeLoggingWindowStore",
@@ -29,10 +38,6 @@ __all__ = [
     "PlainWindowValues",
 ]
 
-# (topic, key bytes, value bytes, timestamp, headers), as StreamTask produces them
-OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
-# listener(windowed key, new value, old value, timestamp, headers)
-FlushListener = Callable[[Windowed, Any, Any, int, Any], None]
 
 _DELETED = object()
 
@@ -66,6 +71,11 @@ class _Layer:
     def persistent(self) -> bool:
         """Whether the inner store is persistent."""
         return bool(self.inner.persistent)
+
+    @property
+    def observed_stream_time(self) -> int:
+        """The inner store's observed stream time."""
+        return int(self.inner.observed_stream_time)
 
 
 class ChangeLoggingWindowStore(_Layer, WindowStore):
@@ -412,11 +422,11 @@ class PlainWindowValues(WindowStore):
         vt = self._store.fetch(key, window_start)
         return None if vt is None else vt.value
 
-    def fetch_range(self, key: Any, time_from: int, time_to: int
+    def fetch_range(self, key: Any, time_from: int, time_to: int, backward: bool = False
                     ) -> Iterator[tuple[int, Any]]:
         """Plain ``(start, value)`` pairs."""
         return iter([(s, vt.value) for s, vt in self._store.fetch_range(key, time_from,
-                                                                           time_to)])
+                                                                           time_to, backward)])
 
     def fetch_all(self, time_from: int, time_to: int) -> Iterator[tuple[Windowed, Any]]:
         """Plain ``(Windowed, value)`` pairs in the time range."""
@@ -425,3 +435,8 @@ class PlainWindowValues(WindowStore):
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Plain ``(Windowed, value)`` pairs."""
         return iter([(w, vt.value) for w, vt in self._store.all()])
+
+    @property
+    def observed_stream_time(self) -> int:
+        """The viewed store's observed stream time."""
+        return int(self._store.observed_stream_time)

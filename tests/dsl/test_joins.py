@@ -269,3 +269,20 @@ def test_outer_foreign_key_join_is_rejected() -> None:
     b = StreamsBuilder()
     with pytest.raises(TypeError, match="outer"):
         table(b, "left").outer_join(table(b, "right"), lambda v: v, pair)  # type: ignore[arg-type]
+
+
+def test_joins_read_upstream_tables_through_their_view() -> None:
+    from streams_app import Suppressed
+    from streams_app.processors.table_values import ComputedValueGetter
+
+    b = StreamsBuilder()
+    source = table(b, "t")
+    assert not source._supplier.queryable
+    view = source._supplier.view()  # a source table read by a join gets materialized
+    assert source._supplier.queryable and [s.name for s in view.store_specs] == [
+        source._supplier.spec.name]
+    mapped = source.map_values(lambda v: v)
+    assert isinstance(mapped._supplier.view().get(), ComputedValueGetter)
+    suppressed = mapped.suppress(Suppressed.until_time_limit(10, Suppressed.BufferConfig()))
+    with pytest.raises(TypeError, match="cannot be read by a join"):
+        b.stream("s", key_serde=S, value_serde=J).join(suppressed, pair)

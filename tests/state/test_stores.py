@@ -138,3 +138,32 @@ def test_window_and_session_stores() -> None:
     assert sessions.fetch_session("k", 0, 5) == 2
     sessions.remove(Windowed("k", 0, 5))
     assert sessions.fetch_session("k", 0, 5) is None
+
+
+def test_in_memory_window_store_scans_by_time_and_tracks_stream_time() -> None:
+    windows = InMemoryWindowStore("w", window_size=10)
+    assert windows.observed_stream_time == -1
+    windows.put("k", 1, 0)
+    windows.put("k", 2, 10)
+    windows.put("j", 3, 20)
+    assert windows.observed_stream_time == 20
+    assert list(windows.fetch_all(0, 10)) == [(Windowed("k", 0, 10), 1),
+                                              (Windowed("k", 10, 20), 2)]
+    assert list(windows.fetch_range("k", 0, 10, backward=True)) == [(10, 2), (0, 1)]
+
+
+def test_in_memory_session_store_scans_sessions_by_end() -> None:
+    sessions = InMemorySessionStore("s")
+    sessions.put(Windowed("k", 0, 5), 2)
+    sessions.put(Windowed("j", 1, 5), 7)
+    sessions.put(Windowed("k", 20, 30), 1)
+    assert list(sessions.find_sessions_ending(0, 10)) == [(Windowed("j", 1, 5), 7),
+                                                          (Windowed("k", 0, 5), 2)]
+    assert [w for w, _ in sessions.all()] == [Windowed("j", 1, 5), Windowed("k", 0, 5),
+                                              Windowed("k", 20, 30)]
+
+
+def test_only_caching_stores_take_a_flush_listener() -> None:
+    plain = InMemoryKeyValueStore("s")
+    assert plain.set_flush_listener(lambda *_: None, False) is False
+    assert CachingKeyValueStore(plain, 10).set_flush_listener(lambda *_: None, False) is True
