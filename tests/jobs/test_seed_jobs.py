@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,9 @@ from tests.jobs import plain
 
 RIDES = list(read_rides())
 CONFIG = {"application_id": "seed-jobs"}
+SEED_JOBS = {"rides-windowed-count": rides_windowed_count, "rides-zone-join": rides_zone_join,
+             "rides-price-branch": rides_price_branch, "rides-all": rides_all}
+README = Path(__file__).parents[2] / "README.md"
 
 
 def pipe_rides(driver: TopologyTestDriver, rides: list[dict], topic: str = "rides") -> None:
@@ -140,9 +144,14 @@ def test_topic_specs():
 
 
 def test_jobs_are_registered_with_descriptions():
-    for job, module in [("rides-windowed-count", rides_windowed_count),
-                        ("rides-zone-join", rides_zone_join),
-                        ("rides-price-branch", rides_price_branch), ("rides-all", rides_all)]:
+    for job, module in SEED_JOBS.items():
         assert job_module(job) == module.__name__
         assert DESCRIPTIONS[job]
         assert module.settings.app_id == job  # STREAMS_APP_ID defaults to the job name
+
+
+@pytest.mark.parametrize("job", SEED_JOBS)
+def test_readme_shows_the_jobs_topology(job):
+    module = SEED_JOBS[job]
+    block = f"`describe()` of `{job}`:\n\n```\n{module.build_topology().describe()}\n```"
+    assert block in README.read_text(), f"README's describe() of {job} is out of date"
