@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from streams_app.jobs.process import JobProcess
 from streams_app.jobs.produce_rides import produce_rides
@@ -97,11 +98,20 @@ async def test_price_branch(kafka_bootstrap, unique_name, tmp_path):
     job = Deployment("rides-price-branch", kafka_bootstrap, unique_name, tmp_path)
     await ensure_topics(kafka_bootstrap, price_branch_topics(job.prefix, PARTITIONS, 1))
     await produce_rides(kafka_bootstrap, job.topic("rides"), progress=False)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:  # not a ride: to the dead letters, and the job goes on
+        await producer.send_and_wait(job.topic("rides"), b'{"VendorID": 1}', key=b"1")
+    finally:
+        await producer.stop()
     await job.run_until_consumed(["rides"])
 
     high, low = plain.price_branches()
     assert await job.rides_by_key("rides-price-high") == high
     assert await job.rides_by_key("rides-price-low") == low
+    dead = await read_to_end(kafka_bootstrap, f"{job.app_id}-dead-letter")
+    assert [r.value for r in dead] == [b'{"VendorID": 1}']
+    assert b"total_amount is not a number" in dict(dead[0].headers)["__streams.errors.message"]
 
 
 async def test_rides_all(kafka_bootstrap, unique_name, tmp_path):
