@@ -1,4 +1,5 @@
-"""The seed's taxi-rides data: loading ``rides.csv`` into typed ride dicts."""
+"""The seed's taxi-rides data and what the rides jobs share: loading ``rides.csv`` and the
+zones into typed dicts, checking rides, the jobs' topic specs."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ ZONES_CSV = Path(__file__).parent / "data" / "taxi_zone_lookup.csv"
 # The Faust examples' price branch: rides of $40 or more are "high amount".
 HIGH_AMOUNT = 40.0
 PICKUP_FORMAT = "%Y-%m-%d %H:%M:%S"
+ZONES_TOPIC = "taxi-zones"
+# The ride feeds rides-all merges (the Faust examples' yellow, green and FHV rides).
+RIDE_SOURCES = ("rides", "rides-green", "rides-fhv")
 
 _INT_FIELDS = frozenset(
     {"VendorID", "passenger_count", "RatecodeID", "PULocationID", "DOLocationID", "payment_type"}
@@ -78,9 +82,6 @@ def windowed_count_topics(prefix: str, partitions: int, replicas: int) -> list[T
     return _specs(prefix, partitions, replicas, ("rides",), ("rides-pulocation-window-count",))
 
 
-ZONES_TOPIC = "taxi-zones"
-
-
 def zones_topic_spec(name: str, replicas: int) -> TopicSpec:
     """The zones table's topic: compacted, one partition (a GlobalKTable reads it whole, so
     it is never co-partitioned; one spec for the job and the producer)."""
@@ -96,9 +97,6 @@ def zone_join_topics(prefix: str, partitions: int, replicas: int) -> list[TopicS
 def price_branch_topics(prefix: str, partitions: int, replicas: int) -> list[TopicSpec]:
     """rides-price-branch: rides in, one topic per price branch."""
     return _specs(prefix, partitions, replicas, ("rides", "rides-price-high", "rides-price-low"))
-
-
-RIDE_SOURCES = ("rides", "rides-green", "rides-fhv")
 
 
 def rides_all_topics(prefix: str, partitions: int, replicas: int) -> list[TopicSpec]:

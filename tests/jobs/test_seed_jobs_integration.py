@@ -3,6 +3,7 @@ equal plain computations from the CSV (tests/jobs/plain.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from streams_app.jobs.process import JobProcess
 from streams_app.jobs.produce_rides import produce_rides
+from streams_app.jobs.produce_zones import main as produce_zones_main
 from streams_app.jobs.produce_zones import produce_zones
 from streams_app.jobs.rides import (
     RIDE_SOURCES,
@@ -23,7 +25,7 @@ from streams_app.jobs.rides import (
     windowed_count_topics,
     zone_join_topics,
 )
-from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.admin import describe_topic, ensure_topics
 from streams_app.kafka.reader import group_caught_up, latest_by_key, read_to_end, wait_until
 from streams_app.serdes import LongSerde, StringSerde, TimeWindowedSerde
 from tests.jobs import plain
@@ -130,3 +132,16 @@ async def test_rides_all(kafka_bootstrap, unique_name, tmp_path):
     merged = await job.rides_by_key("rides-all")
     assert merged == Counter((r["VendorID"], plain.ride_id(r)) for r in rows)
     assert sum(merged.values()) == 266
+
+
+async def test_produce_zones_command_creates_the_table_topic(kafka_bootstrap, unique_topic,
+                                                             capsys):
+    argv = ["--bootstrap-servers", kafka_bootstrap, "--topic", unique_topic]
+    for _ in range(2):  # repeating it rewrites the same rows
+        await asyncio.to_thread(produce_zones_main, argv)
+    assert capsys.readouterr().out.splitlines() == [f"265 zones sent to {unique_topic}"] * 2
+    desc = await describe_topic(kafka_bootstrap, unique_topic)
+    assert desc.partitions == 1 and desc.configs["cleanup.policy"] == "compact"
+    table = await latest_by_key(kafka_bootstrap, unique_topic)
+    assert {k.decode(): orjson.loads(v)["borough"] for k, v in table.items()} == \
+        {key: zone["borough"] for key, zone in plain.zones().items()}
