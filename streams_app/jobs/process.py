@@ -13,12 +13,22 @@ from pathlib import Path
 JOBS = {
     "rides-vendor-count": "streams_app.jobs.rides_vendor_count",
     "pulocation-count": "streams_app.jobs.pulocation_count",
+    "rides-windowed-count": "streams_app.jobs.rides_windowed_count",
+    "rides-zone-join": "streams_app.jobs.rides_zone_join",
+    "rides-price-branch": "streams_app.jobs.rides_price_branch",
+    "rides-all": "streams_app.jobs.rides_all",
 }
-
 #: One line per job, for `streams-app jobs` (listing a job needs no import of its module).
 JOB_DESCRIPTIONS = {
     "rides-vendor-count": "rides per vendor; rides split by amount; bad rides to dead letters",
     "pulocation-count": "rides per pick-up location, re-keyed through a repartition topic",
+    "rides-windowed-count": "rides per PULocationID in 10-minute tumbling windows of the "
+                            "pick-up time (seed's JsonKStreamWindow)",
+    "rides-zone-join": "rides joined with the taxi zones (GlobalKTable), counted per borough "
+                       "(seed's JsonKStreamJoins)",
+    "rides-price-branch": "rides split by price into rides-price-high (>= $40) / "
+                          "rides-price-low (Faust example)",
+    "rides-all": "rides, rides-green and rides-fhv merged into rides-all (Faust example)",
 }
 
 _PR_SET_PDEATHSIG = 1
