@@ -1,6 +1,6 @@
 """Change-logging and caching layers for window and session stores.
 
-Logging: every write is kept in :attr:`pending` and serialized for the changelog with
+Logging: every write goes to the task's record collector, serialized for the changelog with
 Kafka's layouts (:mod:`streams_app.state.window_keys`): window stores log
 ``key + start + seq(0)`` with the plain value and the value's timestamp as record timestamp;
 session stores log ``key + end + start`` with the value and the current record's timestamp.
@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from streams_app.state.api import SessionStore, ValueAndTimestamp, Windowed, WindowStore
+from streams_app.state.logging import changelog_writer, log_before_init
 from streams_app.state.memory import sort_keys
 from streams_app.state.window_keys import session_store_key, window_store_key
 
@@ -35,6 +36,21 @@ OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
 FlushListener = Callable[[Windowed, Any, Any, int, Any], None]
 
 _DELETED = object()
+
+
+def encode_window(topic: str, key_serde: Any, value_serde: Any,
+                  entries: list[tuple[Any, int, Any, int]]) -> list[OutputRecord]:
+    """Changelog records of window writes ``(key, start, plain value, ts)``."""
+    ks, vs = key_serde.serialize, value_serde.serialize
+    return [(topic, window_store_key(ks(k), start), vs(v), ts, ()) for k, start, v, ts in entries]
+
+
+def encode_session(topic: str, key_serde: Any, value_serde: Any,
+                   entries: list[tuple[Windowed, Any, int]]) -> list[OutputRecord]:
+    """Changelog records of session writes ``(session, value or None, ts)``."""
+    ks, vs = key_serde.serialize, value_serde.serialize
+    return [(topic, session_store_key(ks(w.key), w.start, w.end), vs(v), ts, ())
+            for w, v, ts in entries]
 
 
 class _Layer:
@@ -75,7 +91,12 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         self.inner = inner
         self.name = inner.name
         self.timestamped = timestamped
-        self.pending: list[tuple[Any, int, Any, int]] = []
+        self._log: Callable[[tuple[Any, int, Any, int]], None] = log_before_init
+
+    def init(self, context: Any) -> None:
+        """Log to the context's record collector; init the inner store."""
+        self._log = changelog_writer(context, self.name, encode_window)
+        super().init(context)
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Write and log."""
@@ -85,9 +106,9 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         """Write and log with ``record_ts`` as the current record's timestamp."""
         self.inner.put(key, value, window_start)
         if value is not None and self.timestamped:
-            self.pending.append((key, window_start, value.value, value.timestamp))
+            self._log((key, window_start, value.value, value.timestamp))
         else:
-            self.pending.append((key, window_start, value, record_ts))
+            self._log((key, window_start, value, record_ts))
 
     def fetch(self, key: Any, window_start: int) -> Any:
         """Read through."""
@@ -106,16 +127,6 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         """Read through."""
         return self.inner.all()
 
-    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
-                          ) -> list[OutputRecord]:
-        """Take the logged writes as changelog records."""
-        pending, self.pending = self.pending, []
-        return [
-            (topic, window_store_key(key_serde.serialize(k), start), value_serde.serialize(v),
-             ts, ())
-            for k, start, v, ts in pending
-        ]
-
     def restore(self, key: Any, window_start: int, value: Any, timestamp: int) -> None:
         """Apply one changelog record without logging it again."""
         if value is not None and self.timestamped:
@@ -129,7 +140,12 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def __init__(self, inner: SessionStore) -> None:
         self.inner = inner
         self.name = inner.name
-        self.pending: list[tuple[Windowed, Any, int]] = []
+        self._log: Callable[[tuple[Windowed, Any, int]], None] = log_before_init
+
+    def init(self, context: Any) -> None:
+        """Log to the context's record collector; init the inner store."""
+        self._log = changelog_writer(context, self.name, encode_session)
+        super().init(context)
 
     def put(self, session: Windowed, value: Any) -> None:
         """Write and log."""
@@ -138,12 +154,12 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def put_at(self, session: Windowed, value: Any, record_ts: int) -> None:
         """Write and log with ``record_ts`` as the record timestamp."""
         self.inner.put(session, value)
-        self.pending.append((session, value, record_ts))
+        self._log((session, value, record_ts))
 
     def remove(self, session: Windowed) -> None:
         """Remove and log a tombstone."""
         self.inner.remove(session)
-        self.pending.append((session, None, self._ts()))
+        self._log((session, None, self._ts()))
 
     def find_sessions(self, key: Any, earliest_end: int, latest_start: int
                       ) -> Iterator[tuple[Windowed, Any]]:
@@ -162,16 +178,6 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Read through."""
         return self.inner.all()
-
-    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
-                          ) -> list[OutputRecord]:
-        """Take the logged writes as changelog records."""
-        pending, self.pending = self.pending, []
-        return [
-            (topic, session_store_key(key_serde.serialize(w.key), w.start, w.end),
-             value_serde.serialize(v), ts, ())
-            for w, v, ts in pending
-        ]
 
     def restore(self, session: Windowed, value: Any) -> None:
         """Apply one changelog record without logging it again."""
