@@ -36,7 +36,7 @@ from mode.utils.futures import maybe_async
 
 __all__ = [
     "BatchConsumerBase", "FaustCompatError", "InLoopConsumerThreadBase", "RequiredName",
-    "StoreTableBase", "TableManagerBase", "check", "ensure_producer", "fetch_position",
+    "StoreTableBase", "TableManagerBase", "check", "fetch_position",
     "has_partition_dbs", "install_lean_records", "producer_settings", "set_fetch_max_wait",
     "set_read_committed", "table_db", "versions", "wait_on_metadata",
 ]
@@ -89,7 +89,6 @@ REQUIRED: list[RequiredName] = [
     RequiredName(_Thread, "_consumer", "attribute"),
     RequiredName(faust_aiokafka.Producer, "_settings_default", "method"),
     RequiredName(faust_aiokafka.Producer, "_settings_auth", "method"),
-    RequiredName(faust_aiokafka.Producer, "_ensure_producer", "method"),
     RequiredName(Collection, "_changelog_topic_name", "method"),
     RequiredName(RocksDBStore, "_db_for_partition", "method", ("partition",)),
     RequiredName(TableManager, "_recovery", "attribute"),
@@ -350,11 +349,6 @@ def producer_settings(app: faust.App) -> dict[str, Any]:
     """The aiokafka producer keyword arguments of ``app``'s Faust producer."""
     producer = app.producer
     return {**producer._settings_default(), **producer._settings_auth()}
-
-
-def ensure_producer(app: faust.App) -> aiokafka.AIOKafkaProducer:
-    """The started aiokafka producer behind ``app``'s Faust producer."""
-    return app.producer._ensure_producer()  # type: ignore[no-any-return]
 
 
 async def wait_on_metadata(client: AIOKafkaClient, topic: str) -> None:

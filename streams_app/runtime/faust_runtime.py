@@ -29,12 +29,14 @@ from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.committed_reads import CommittedTableManager
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.dead_letters import dead_letter_records
-from streams_app.runtime.faust_compat import ensure_producer, producer_settings
+from streams_app.runtime.faust_compat import producer_settings
 from streams_app.runtime.faust_stores import StoreTable
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHooks, ConsumerParts, Transport
+from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.task import StreamTask, bind_serde
 from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
+from streams_app.runtime.wall_clock import run_wall_clock_punctuation
 from streams_app.runtime.worker_gc import tune_gc
 from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import StateStore
@@ -90,6 +92,10 @@ class FaustRuntime:
                                                          *self._internal_topics()])
         self.app.conf.broker_consumer = [f"streams://{s}" for s in settings.bootstrap_list]
         self.transaction = self._exactly_once() if settings.exactly_once else None
+        self.worker_producer: WorkerProducer | None = None
+        if self.transaction is None:
+            self.worker_producer = WorkerProducer(settings, lambda: producer_settings(self.app))
+            self.app.startup_checks.append(self.worker_producer.start)
         self.hooks = BatchHooks()
         self.checkpoint = Checkpoint(lambda: self.tasks.values(), lambda: self.producer,
                                      self.transaction)
@@ -98,7 +104,9 @@ class FaustRuntime:
             self.app.conf.broker_consumer, self.app,
             consumer_class=BatchConsumer if self.transaction is None
             else TransactionalBatchConsumer,
-            parts=ConsumerParts(self.hooks, self.checkpoint))
+            parts=ConsumerParts(self.hooks, self.checkpoint, [
+                self.transaction.stop if self.transaction is not None
+                else self.worker_producer.stop]))  # type: ignore[union-attr]
         self.tables: dict[str, StoreTable] = {}
         self.tasks: dict[tuple[int, int], StreamTask] = {}
         self._producer: BulkProducer | None = None
@@ -114,7 +122,7 @@ class FaustRuntime:
                                 Path(app.conf.tabledir))
         app.conf.processing_guarantee = "at_least_once"  # Faust's own transactions stay off
         app.conf.TableManager = CommittedTableManager
-        app.startup_checks.append(txn.start)  # the consumer stops it after its last commit
+        app.startup_checks.append(txn.start)
         return txn
 
     def _internal_topics(self) -> list[TopicSpec]:
@@ -144,6 +152,7 @@ class FaustRuntime:
                     handler = self.transaction.guard(handler)
                 self.hooks.add_handler(real, handler)
         app.task(tune_gc)
+        app.task(self._wall_clock_punctuation)
         self.hooks.add_on_revoked(self._revoke)
         app.startup_checks.append(self._check_source_topics)
 
@@ -215,8 +224,9 @@ class FaustRuntime:
     def producer(self) -> BulkProducer:
         if self._producer is None:
             txn = self.transaction
-            self._producer = BulkProducer(ensure_producer(self.app) if txn is None
-                                          else txn.producer)
+            source = txn if txn is not None else self.worker_producer
+            assert source is not None and source.producer is not None, "producer not started"
+            self._producer = BulkProducer(source.producer)
         return self._producer
 
     def _handler(self, sub: SubTopology):
@@ -230,6 +240,30 @@ class FaustRuntime:
             await task.record_collector.send(producer)
 
         return handle
+
+    async def _wall_clock_punctuation(self) -> None:
+        await run_wall_clock_punctuation(lambda: self.tasks.values(), self._punctuate,
+                                         lambda: bool(self.app.should_stop))
+
+    async def _punctuate(self, due: list[StreamTask]) -> None:
+        """Fire ``due`` wall-clock punctuators; under exactly-once inside the transaction."""
+        txn = self.transaction
+        if txn is None:
+            await self._fire(due)
+            return
+        if txn.producer is None:
+            return  # not started (or stopped): nothing may be sent
+        async with txn.lock:
+            await txn.begin()
+            await self._fire(due)
+
+    async def _fire(self, due: list[StreamTask]) -> None:
+        producer = self.producer
+        for task in due:
+            if self.tasks.get((task.subtopology.id, task.record_collector.partition)) is not task:
+                continue  # revoked meanwhile
+            task.punctuate_wall_clock()
+            await task.record_collector.send(producer)
 
     def _revoke(self, revoked: set[TP]) -> None:
         # Uncommitted cache contents of revoked partitions are dropped, not flushed: the new

@@ -70,10 +70,12 @@ class BatchHooks:
 
 @dataclass
 class ConsumerParts:
-    """What a batch consumer is built with: its hooks and the checkpoint it commits with."""
+    """What a batch consumer is built with: its hooks, the checkpoint it commits with, and
+    what to stop after its last commit (the producers: nothing may be sent after it)."""
 
     hooks: BatchHooks = field(default_factory=BatchHooks)
     checkpoint: Checkpoint = field(default_factory=Checkpoint)
+    after_last_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 class BatchConsumer(BatchConsumerBase):
@@ -92,6 +94,7 @@ class BatchConsumer(BatchConsumerBase):
         parts = parts or ConsumerParts()
         self.hooks = parts.hooks
         self.checkpoint = parts.checkpoint
+        self._after_last_commit = parts.after_last_commit
         # Per partition, the offset to commit next for batch-handled records.
         self._batch_done: dict[TP, int] = {}
         # The offsets the commit in progress may write (see snapshot_offsets).
@@ -248,6 +251,12 @@ class BatchConsumer(BatchConsumerBase):
         if offset is not None:
             return offset
         return super().next_offset(tp)
+
+    async def on_stop(self) -> None:
+        """Faust's last commit, then what must stop after it."""
+        await super().on_stop()
+        for stop in self._after_last_commit:
+            await stop()
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         if revoked and not self.app.should_stop:

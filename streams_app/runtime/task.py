@@ -373,6 +373,11 @@ class StreamTask(ProcessorContext):
         """Fire wall-clock punctuations that are due."""
         self._punctuate(self._wall_queue, self._wall_clock())
 
+    def next_wall_clock_punctuation(self) -> int | None:
+        """When the next wall-clock punctuation is due (ms), None without any scheduled."""
+        heap = self._wall_queue._heap
+        return heap[0][0] if heap else None
+
     def commit(self) -> None:
         """Flush stores in topology order: caches forward their deduplicated updates."""
         for stack in self.stores.values():

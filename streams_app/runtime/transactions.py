@@ -41,6 +41,7 @@ from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedCons
 from streams_app.runtime.dirty_state import discard_unless_clean, mark_clean
 from streams_app.runtime.faust_compat import fetch_position
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
+from streams_app.runtime.producer_factory import new_producer
 from streams_app.settings import ConfigError, Settings
 
 __all__ = ["TransactionalBatchConsumer", "WorkerTransaction", "transaction_timeout_ms"]
@@ -86,6 +87,10 @@ class WorkerTransaction:
             raise ConfigError(
                 f"STREAMS_ACKS (acks): exactly_once (STREAMS_PROCESSING_GUARANTEE) needs 'all', "
                 f"got {settings.acks!r}")
+        if settings.enable_idempotence is False:
+            raise ConfigError(
+                "STREAMS_ENABLE_IDEMPOTENCE (enable_idempotence): exactly_once "
+                "(STREAMS_PROCESSING_GUARANTEE) needs an idempotent producer, got false")
         self.settings = settings
         self.group_id = group_id
         self._producer_settings = producer_settings
@@ -104,10 +109,10 @@ class WorkerTransaction:
         s = self.settings
         discard_unless_clean(s.data_dir, s.app_id, self.store_dir)
         self.transactional_id = worker_transactional_id(s.data_dir, s.app_id)
-        producer = AIOKafkaProducer(**{
-            **self._producer_settings(), "acks": "all", "enable_idempotence": True,
-            "transactional_id": self.transactional_id,
-            "transaction_timeout_ms": transaction_timeout_ms(s.commit_interval_ms)})
+        producer = new_producer(
+            s, self._producer_settings(), acks="all", enable_idempotence=True,
+            transactional_id=self.transactional_id,
+            transaction_timeout_ms=transaction_timeout_ms(s.commit_interval_ms))
         try:
             # start waits for the producer id (InitProducerId through the transaction
             # coordinator); it never comes from a broker that cannot do transactions.
@@ -207,11 +212,6 @@ class TransactionalBatchConsumer(BatchConsumer):
         records, active = await super().next_records(timeout)
         self.fetch_progress.fetched(records)
         return records, active
-
-    async def on_stop(self) -> None:
-        """Faust's last commit, then the producer stops (nothing may be sent after it)."""
-        await super().on_stop()
-        await self.transaction.stop()
 
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Faust's group commit is replaced by the offsets riding in the transaction."""
