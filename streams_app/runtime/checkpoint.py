@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from faust.types import TP
@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from streams_app.runtime.task import StreamTask
     from streams_app.runtime.transactions import WorkerTransaction
 
-__all__ = ["Checkpoint", "OffsetSource"]
+__all__ = ["AfterCommit", "Checkpoint", "OffsetSource"]
 
 log = logging.getLogger(__name__)
+
+#: ``callback(offsets)`` after a successful commit: the committed next offset per partition.
+AfterCommit = Callable[[Mapping[TP, int]], Awaitable[None]]
 
 
 class OffsetSource(Protocol):
@@ -61,14 +64,19 @@ class OffsetSource(Protocol):
 class Checkpoint:
     """Commits the worker's tasks: ``tasks()`` lists the live ones, ``producer()`` is the
     bulk producer their records go through, ``transaction`` the worker's under exactly-once.
+
+    ``after_commit`` callbacks get the batch-handled offsets of every successful commit
+    (e.g. to purge repartition topics up to them, as Kafka Streams does).
     """
 
     def __init__(self, tasks: Callable[[], Iterable[StreamTask]] = tuple,
                  producer: Callable[[], BulkProducer] | None = None,
-                 transaction: WorkerTransaction | None = None) -> None:
+                 transaction: WorkerTransaction | None = None,
+                 after_commit: Iterable[AfterCommit] = ()) -> None:
         self.tasks = tasks
         self.producer = producer
         self.transaction = transaction
+        self.after_commit: list[AfterCommit] = list(after_commit)
 
     async def commit(self, source: OffsetSource, tps: Iterable[TP]) -> bool:
         """Commit everything handled so far; True if offsets were committed."""
@@ -109,4 +117,7 @@ class Checkpoint:
                 raise
             finally:
                 source.release_snapshot(snapshot, committed)
-            return committed
+        if committed:
+            for callback in self.after_commit:
+                await callback(snapshot)
+        return committed

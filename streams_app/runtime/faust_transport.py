@@ -230,9 +230,9 @@ class BatchConsumer(BatchConsumerBase):
 
     def snapshot_offsets(self) -> Mapping[TP, int]:
         """Take the batch-handled offsets; the commit in progress writes them."""
-        snapshot = self._committing = self._batch_done
-        self._batch_done = {}
-        return snapshot
+        # A copy: next_offset pops from _committing, and a failed commit gives it all back.
+        self._committing, self._batch_done = self._batch_done, {}
+        return dict(self._committing)
 
     async def commit_snapshot(self, tps: Iterable[TP]) -> bool:
         """Faust's commit of ``tps``; batch-handled partitions take the snapshot's offset."""

@@ -6,6 +6,7 @@ broker runs are tests/runtime/test_faust_runtime.py and test_exactly_once.py).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -138,3 +139,18 @@ async def test_exactly_once_commits_the_transaction_under_its_lock() -> None:
     assert rec.steps[:2] == ["begin", "snapshot"]
     # every partition with acks, not only the ones the caller listed
     assert rec.steps[-3:] == ["flush", ("commit", [TP0]), "commit transaction"]
+
+
+async def test_after_commit_gets_the_committed_offsets_only_on_success() -> None:
+    seen: list[dict] = []
+
+    async def purge(offsets: Mapping[TP, int]) -> None:
+        seen.append(dict(offsets))
+
+    for fail in (True, False):
+        rec = Recorder(fail_commit=fail)
+        checkpoint = Checkpoint(lambda: [], lambda r=rec: r, after_commit=[purge])  # type: ignore[arg-type]
+        with pytest.raises(RuntimeError) if fail else contextlib.nullcontext():
+            await checkpoint.commit(rec, [TP0])  # type: ignore[arg-type]
+    assert seen == [{TP0: 3}]
+
