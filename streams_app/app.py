@@ -26,14 +26,7 @@ STREAM_RECOVERY_DELAY_S = 0.0
 
 
 class StreamsApp(faust.App):
-    """A Faust app that also ensures its declared TopicSpecs before the consumer starts.
-
-    Under exactly-once the Faust runtime sets ``batch_consumer_class`` (the transport's
-    consumer) and ``transaction`` (the worker's :class:`WorkerTransaction`).
-    """
-
-    batch_consumer_class: type | None = None
-    transaction: Any = None
+    """A Faust app that also ensures its declared TopicSpecs before the consumer starts."""
 
     def __init__(
         self, *args: Any, settings: Settings, topic_specs: Iterable[TopicSpec] = (), **kw: Any

@@ -104,6 +104,12 @@ def _bootstrap(value: Any) -> str:
     return ",".join(servers)
 
 
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        return None
+    return _bool(value)
+
+
 def _app_id(value: Any) -> str:
     text = str(value).strip()
     if not _APP_ID_RE.match(text):
@@ -215,6 +221,10 @@ class Settings:
     acks: str = _setting(
         "all", _choice("0", "1", "all", aliases={"-1": "all"}), "producer acks (-1 means all)"
     )
+    enable_idempotence: bool | None = _setting(
+        None, _optional_bool,
+        "idempotent producer (no duplicates from retries); default: on when acks is all",
+    )
     processing_guarantee: str = _setting(
         "at_least_once",
         _choice("at_least_once", "exactly_once", aliases={"exactly_once_v2": "exactly_once"}),
@@ -280,6 +290,12 @@ class Settings:
                 f"{self.heartbeat_interval_ms} must be at most a third of "
                 f"{env_name('session_timeout_ms')} (session_timeout_ms) = {self.session_timeout_ms}"
             )
+        if self.enable_idempotence and self.acks != "all":
+            # Kafka's producer rule: idempotence needs acks=all.
+            raise ConfigError(
+                f"{env_name('enable_idempotence')} (enable_idempotence): true needs "
+                f"{env_name('acks')} (acks) 'all', got {self.acks!r}"
+            )
         _check_security(self)
 
     def __repr__(self) -> str:
@@ -325,6 +341,13 @@ class Settings:
     def producer_acks(self) -> int:
         """Acks as the Kafka protocol integer (-1 for ``all``)."""
         return -1 if self.acks == "all" else int(self.acks)
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether producers are idempotent: as set, else on exactly when acks is all."""
+        if self.enable_idempotence is None:
+            return self.acks == "all"
+        return self.enable_idempotence
 
     @property
     def exactly_once(self) -> bool:

@@ -15,6 +15,7 @@ BAD_VALUES = {
     "app_id": "has space",
     "auto_offset_reset": "middle",
     "acks": "two",
+    "enable_idempotence": "perhaps",
     "processing_guarantee": "at_most_once",
     "store": "redis",
     "data_dir": __file__,  # an existing file, not a directory
@@ -251,3 +252,20 @@ def test_exception_handlers_take_a_callable_override_and_name_allowed_actions() 
     )
     with pytest.raises(ConfigError, match=r"^STREAMS_PROCESSING_EXCEPTION_HANDLER"):
         Settings(processing_exception_handler=42)
+
+
+def test_idempotence_defaults_to_acks_all() -> None:
+    assert Settings().idempotent and Settings(acks="all").enable_idempotence is None
+    assert not Settings(acks="1").idempotent and not Settings(acks="0").idempotent
+    assert not Settings(enable_idempotence="false").idempotent
+    assert Settings.from_env({"STREAMS_ENABLE_IDEMPOTENCE": "auto"}).idempotent
+    assert Settings(acks="1").replace(acks="all").idempotent
+
+
+@pytest.mark.parametrize("acks", ["0", "1"])
+def test_idempotence_with_acks_below_all_names_both_settings(acks: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"STREAMS_ENABLE_IDEMPOTENCE": "true", "STREAMS_ACKS": acks})
+    assert str(info.value) == (
+        "STREAMS_ENABLE_IDEMPOTENCE (enable_idempotence): true needs STREAMS_ACKS (acks) "
+        f"'all', got {acks!r}")

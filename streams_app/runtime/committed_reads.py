@@ -20,39 +20,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiokafka
-from faust.tables import TableManager
 from faust.tables.recovery import Recovery
 from faust.types import TP
 
+from streams_app.runtime.faust_compat import TableManagerBase, fetch_position, set_read_committed
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
 
 __all__ = ["CommittedRecovery", "CommittedTableManager", "FetchProgress",
            "ReadCommittedConsumerThread"]
 
-READ_COMMITTED = "read_committed"
-
 
 class ReadCommittedConsumerThread(InLoopConsumerThread):
     """The in-loop consumer with ``isolation_level="read_committed"``."""
 
-    def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
-        consumer = super()._create_worker_consumer(transport)
-        # Faust ties the isolation level to its own exactly-once mode, which is off here (see
-        # streams_app.runtime.transactions); aiokafka reads it when the consumer starts.
-        assert hasattr(consumer, "_isolation_level"), "aiokafka consumer layout changed"
-        consumer._isolation_level = READ_COMMITTED
-        return consumer
+    def configure(self, consumer: aiokafka.AIOKafkaConsumer) -> None:
+        """Faust ties the isolation level to its own exactly-once mode, which is off here
+        (see streams_app.runtime.transactions)."""
+        super().configure(consumer)
+        set_read_committed(consumer)
 
     def fetched_position(self, tp: TP) -> int | None:
         """The next offset the consumer fetches for ``tp`` (None: unassigned or unknown)."""
-        consumer = self._consumer
-        if consumer is None:
-            return None
-        subscription = consumer._subscription
-        if not subscription.is_assigned(tp):
-            return None
-        state = subscription.subscription.assignment.state_value(tp)
-        return state.position if state is not None and state.has_valid_position else None
+        return fetch_position(self.aiokafka_consumer, tp)
 
 
 class FetchProgress:
@@ -114,13 +103,7 @@ class CommittedRecovery(Recovery):
         return remaining
 
 
-class CommittedTableManager(TableManager):
+class CommittedTableManager(TableManagerBase):
     """Faust's table manager with :class:`CommittedRecovery`."""
 
-    @property
-    def recovery(self) -> Recovery:
-        """Recovery service used by this table manager."""
-        if self._recovery is None:
-            self._recovery = CommittedRecovery(
-                self.app, self, beacon=self.beacon, loop=self.loop)
-        return self._recovery
+    Recovery = CommittedRecovery

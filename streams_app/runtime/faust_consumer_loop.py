@@ -6,7 +6,8 @@ wall time: the processing loop sleeps in ``epoll`` until the thread answers, and
 threads fight for the GIL while the consumer parses fetch responses. Here the "thread" is
 the same class (group membership, assignor, rebalance listener, commits, recovery seeks are
 all Faust's code) but it never starts a thread: aiokafka lives in the app loop, like a bare
-``getmany`` loop, and calls into it are plain awaits.
+``getmany`` loop, and calls into it are plain awaits (the mechanics are in
+:class:`~streams_app.runtime.faust_compat.InLoopConsumerThreadBase`).
 
 Rebalance callbacks still travel through the consumer's method queue
 (``threadsafe_partitions_revoked``/``_assigned``), which works unchanged inside one loop.
@@ -18,15 +19,15 @@ milliseconds, far below it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
-from faust.transport.drivers import aiokafka as faust_aiokafka
-from mode import Service
-from mode.utils.futures import maybe_async
 
 from streams_app.runtime import lean_records
+from streams_app.runtime.faust_compat import InLoopConsumerThreadBase, set_fetch_max_wait
+
+__all__ = ["FETCH_MAX_WAIT_MS", "InLoopConsumerThread"]
 
 #: Longest time the broker may hold a fetch that found no new data. Faust hard-codes 1500 ms;
 #: with one fetch in flight per broker, a fetch parked on caught-up partitions (a repartition
@@ -34,8 +35,8 @@ from streams_app.runtime import lean_records
 FETCH_MAX_WAIT_MS = 100
 
 
-class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """:class:`AIOKafkaConsumerThread` whose "thread loop" is the app loop; no thread."""
+class InLoopConsumerThread(InLoopConsumerThreadBase):
+    """Faust's consumer thread whose "thread loop" is the app loop; no thread."""
 
     def verify_event_path(self, now: float, tp: Any) -> None:
         """Faust's livelock check, minus partitions paused on purpose (they are not fetched).
@@ -43,54 +44,12 @@ class InLoopConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         The batch consumer pauses in aiokafka what Faust pauses (an unread changelog after
         recovery); Faust's check would report those as "no fetch request since start".
         """
-        consumer = self._consumer
+        consumer = self.aiokafka_consumer
         if consumer is not None and TopicPartition(tp.topic, tp.partition) in consumer.paused():
             return None
         return super().verify_event_path(now, tp)
 
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when aiokafka starts its fetcher
-        lean_records.install()  # a worker process: fetched records as lean tuples
-        return consumer
-
-    def __init__(self, consumer: Any, *, loop: Any, **kwargs: Any) -> None:
-        # One loop for both roles: mode does not close a thread loop it was given.
-        super().__init__(consumer, loop=loop, thread_loop=loop, **kwargs)
-
-    async def start(self) -> None:
-        """Start aiokafka in this loop (``on_start``) and this service's own tasks."""
-        self._thread_started.set()  # ServiceThread.maybe_start checks this flag
-        await self._default_start()
-
-    async def stop(self) -> None:
-        """Stop like the thread would on its way out: aiokafka first, then tasks."""
-        if not self._started.is_set() or self._stopped.is_set():
-            return
-        self._stopped.set()
-        await self.on_stop()
-        # ServiceThread's own teardown (on_thread_stop stops aiokafka, then children,
-        # futures and exit stacks); its task sweep is skipped: this loop is the app's.
-        await self._shutdown_thread()
-        await self.on_shutdown()
-
-    def _stopped_set(self) -> None:
-        self._stopped.set()
-
-    def set_shutdown(self) -> None:
-        self._shutdown.set()
-
-    async def call_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any,
-                          **kwargs: Any) -> Any:
-        """Run ``fun`` right here: the caller is already in the consumer's loop."""
-        return await maybe_async(fun(*args, **kwargs))  # some are plain functions
-
-    async def cast_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any,
-                          **kwargs: Any) -> None:
-        """Run ``fun`` in the background, owned (and cancelled on stop) by this service."""
-        self.add_future(maybe_async(fun(*args, **kwargs)))
-
-    @Service.task
-    async def _thread_keepalive(self) -> None:
-        # ServiceThread wakes a foreign loop every second; there is none here.
-        return None
+    def configure(self, consumer: AIOKafkaConsumer) -> None:
+        """Shorter fetch waits; fetched records as lean tuples (this is a worker process)."""
+        set_fetch_max_wait(consumer, FETCH_MAX_WAIT_MS)
+        lean_records.install()

@@ -15,32 +15,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams_app.runtime.checkpoint import Checkpoint
+from streams_app.runtime.faust_compat import BatchConsumerBase, fetch_position
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
+
+__all__ = ["BatchConsumer", "BatchHooks", "ConsumerParts", "Transport"]
 
 #: How long a revocation waits for the batch handler in progress before leaving it behind.
 REVOKE_WAIT_S = 10.0
 
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
-CommitHook = Callable[[], Awaitable[None]]
 RevokeHook = Callable[[set[TP]], None]
 RestoreHandler = Callable[[list[ConsumerRecord]], None]
 
 
 class BatchHooks:
-    """What an app registers for the batch consumer: handlers per topic, pre-commit hooks.
-
-    The app factory attaches one to the app as ``app.batch_hooks``.
-    """
+    """What the batch consumer calls: handlers per topic, restorers, revocation hooks."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, BatchHandler] = {}
-        self.before_commit: list[CommitHook] = []
         self.on_revoked: list[RevokeHook] = []
         self.restorers: dict[str, RestoreHandler] = {}
 
@@ -50,18 +50,16 @@ class BatchHooks:
             raise ValueError(f"topic {topic!r} already has a batch handler")
         self.handlers[topic] = handler
 
-    def add_before_commit(self, hook: CommitHook) -> None:
-        """Run ``hook()`` before offsets are committed (flush caches, produce changelogs)."""
-        self.before_commit.append(hook)
-
     def add_restorer(self, changelog_topic: str, restore: RestoreHandler) -> None:
         """Apply changelog fetches of ``changelog_topic`` in bulk with ``restore(records)``.
 
-        Faust's recovery handles one event per record; with a restorer, every record of a
-        fetch is written at once and the last one also goes through Faust, which so still
-        tracks offsets and decides when recovery is done. Faust buffers that record and
-        applies it later (up to 1000 at a time), so the restorer must skip what it already
-        wrote: applied late, an old value would overwrite a newer one of the same key.
+        Restore has two paths, and this is their rule. Faust's recovery handles one event
+        per record; with a restorer, every record of a fetch is written at once and the
+        last one also goes through Faust, which so still tracks offsets and decides when
+        recovery is done (that bookkeeping lives in Faust's private recovery loop). Faust
+        buffers that record and applies it later (up to 1000 at a time), so the restorer
+        must skip what it already wrote: applied late, an old value would overwrite a newer
+        one of the same key (see :meth:`StoreTable.apply_changelog_batch`).
         """
         self.restorers[changelog_topic] = restore
 
@@ -70,50 +68,51 @@ class BatchHooks:
         self.on_revoked.append(hook)
 
 
-class BatchConsumer(faust_aiokafka.Consumer):
+@dataclass
+class ConsumerParts:
+    """What a batch consumer is built with: its hooks, the checkpoint it commits with, and
+    what to stop after its last commit (the producers: nothing may be sent after it)."""
+
+    hooks: BatchHooks = field(default_factory=BatchHooks)
+    checkpoint: Checkpoint = field(default_factory=Checkpoint)
+    after_last_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+class BatchConsumer(BatchConsumerBase):
     """Faust's aiokafka consumer with batch delivery for topics that have a handler.
 
     aiokafka runs in the app's event loop (:class:`InLoopConsumerThread`), not in Faust's
     consumer thread; set ``ConsumerThread`` to Faust's ``AIOKafkaConsumerThread`` for that.
+    Commits go through ``parts.checkpoint`` (:meth:`commit_partitions`); the consumer is
+    its :class:`~streams_app.runtime.checkpoint.OffsetSource`.
     """
 
-    #: The class running aiokafka for this consumer (Faust's thread interface).
     ConsumerThread: type[faust_aiokafka.AIOKafkaConsumerThread] = InLoopConsumerThread
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, parts: ConsumerParts | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        parts = parts or ConsumerParts()
+        self.hooks = parts.hooks
+        self.checkpoint = parts.checkpoint
+        self._after_last_commit = parts.after_last_commit
         # Per partition, the offset to commit next for batch-handled records.
         self._batch_done: dict[TP, int] = {}
-        # The offsets the commit in progress may write (see _commit_tps).
+        # The offsets the commit in progress may write (see snapshot_offsets).
         self._committing: dict[TP, int] = {}
         # Rebalances that revoked partitions so far (a handler checks it across its awaits).
         self._revocations = 0
         self._handler_idle = asyncio.Event()  # clear while a batch handler runs
         self._handler_idle.set()
 
-    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
-        return self.ConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-    @property
-    def _hooks(self) -> BatchHooks:
-        hooks = getattr(self.app, "batch_hooks", None)
-        if hooks is None:
-            hooks = self.app.batch_hooks = BatchHooks()
-        return hooks
-
-    async def _drain_messages(self, fetcher: Any) -> None:  # noqa: C901 - one hot loop
-        handlers = self._hooks.handlers
-        restorers = self._hooks.restorers
-        callback = self.callback
-        consumer_should_stop = self._stopped.is_set
-        fetcher_should_stop = fetcher._stopped.is_set
-        read_offset = self._read_offset
-        acked = self._acked
-        commit_every = self._commit_every
-        to_message = self._to_message
+    async def drain(self, fetcher_stopped: Callable[[], bool]) -> None:  # noqa: C901 - hot loop
+        """Fetch and hand each partition's batch to its handler (or to Faust)."""
+        handlers = self.hooks.handlers
+        restorers = self.hooks.restorers
+        consumer_stopped = self.consumer_stopped
+        read_offset = self.read_offsets
         try:
-            while not (consumer_should_stop() or fetcher_should_stop()):
-                records, active = await self._wait_next_records(1.0)
+            while not (consumer_stopped() or fetcher_stopped()):
+                records, active = await self.next_records(1.0)
                 await asyncio.sleep(0)
                 if not records or self.should_stop:
                     continue
@@ -129,8 +128,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     if self.app.consumer_generation_id != generation or not self.flow_active:
                         await self._refetch(dict(fetched[i:]))  # a rebalance began
                         break
-                    if active is not None and tp not in active and (
-                            tp not in self._buffered_partitions):
+                    if active is not None and tp not in active and not self.is_buffered(tp):
                         await self._refetch({tp: batch})  # paused meanwhile
                         continue
                     last_read = read_offset.get(tp)
@@ -147,9 +145,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                             restore(batch)  # every record, now, in order
                             batch = batch[-1:]  # Faust sees the last: it tracks offsets
                         for record in batch:
-                            await self.wait_first(callback(to_message(tp, record)),
-                                                  self.suspend_flow.wait())
-                            read_offset[tp] = record.offset
+                            await self.deliver(tp, record)
                         continue
                     revocations = self._revocations
                     self._handler_idle.clear()
@@ -167,10 +163,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     last = batch[-1].offset
                     read_offset[tp] = last
                     self._batch_done[tp] = last + 1
-                    acked[tp]  # commits only visit partitions listed in _acked
-                    self._n_acked += len(batch)
-                    if commit_every is not None and self._n_acked >= commit_every:
-                        self._n_acked = 0
+                    if self.mark_acked(tp, len(batch)):
                         await self.commit()
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
@@ -200,23 +193,9 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if position is not None and position > first:
                 await self.seek(tp, first)
 
-    def _in_loop_aiokafka(self) -> Any:
-        """The aiokafka consumer when it runs in this loop (safe to touch directly), else None."""
-        thread = getattr(self, "_thread", None)
-        consumer = getattr(thread, "_consumer", None)
-        return consumer if isinstance(thread, InLoopConsumerThread) else None
-
     def _known_position(self, tp: TP) -> int | None:
         """aiokafka's fetch position of ``tp`` if valid now (in-loop consumer only)."""
-        consumer = self._in_loop_aiokafka()
-        if consumer is None:
-            return None
-        subscription = consumer._subscription.subscription
-        assignment = None if subscription is None else subscription.assignment
-        if assignment is None:
-            return None
-        state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
-        return state.position if state is not None and state.has_valid_position else None
+        return fetch_position(self.aiokafka_in_loop(), tp)
 
     def pause_partitions(self, tps: Iterable[TP]) -> None:
         tps = set(tps)
@@ -234,7 +213,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         # after recovery, once the commit writes to it) then block the whole broker's
         # fetches for aiokafka's prefetch backoff (100 ms): a latency spike. So aiokafka
         # pauses too. Only possible when aiokafka runs in this loop.
-        consumer = self._in_loop_aiokafka()
+        consumer = self.aiokafka_in_loop()
         if consumer is None:
             return
         assigned = consumer.assignment()
@@ -243,31 +222,41 @@ class BatchConsumer(faust_aiokafka.Consumer):
         if parts:
             (consumer.pause if pause else consumer.resume)(*parts)
 
-    def _new_offset(self, tp: TP) -> int | None:
-        # Batch-handled partitions: everything up to the last handled record is done.
+    # -- commit (the checkpoint's OffsetSource) ------------------------------------------
+
+    async def commit_partitions(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        """Every commit (interval, commit_every, revocation, stop) runs the checkpoint."""
+        return await self.checkpoint.commit(self, tps)
+
+    def snapshot_offsets(self) -> Mapping[TP, int]:
+        """Take the batch-handled offsets; the commit in progress writes them."""
+        # A copy: next_offset pops from _committing, and a failed commit gives it all back.
+        self._committing, self._batch_done = self._batch_done, {}
+        return dict(self._committing)
+
+    async def commit_snapshot(self, tps: Iterable[TP]) -> bool:
+        """Faust's commit of ``tps``; batch-handled partitions take the snapshot's offset."""
+        return await self.faust_commit_partitions(tps)
+
+    def release_snapshot(self, snapshot: Mapping[TP, int], committed: bool) -> None:
+        """What was not committed goes back, unless a later batch moved past it."""
+        retry = snapshot if not committed else self._committing
+        for tp, offset in retry.items():
+            self._batch_done.setdefault(tp, offset)
+        self._committing = {}
+
+    def next_offset(self, tp: TP) -> int | None:
+        """Batch-handled partitions: everything up to the last handled record is done."""
         offset = self._committing.pop(tp, None)
         if offset is not None:
             return offset
-        return super()._new_offset(tp)
+        return super().next_offset(tp)
 
-    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Offsets are taken BEFORE the caches are flushed: the flush then covers every record
-        # up to them. Batches handled while the flush awaits belong to the next commit (their
-        # state may already be in this flush: at worst counted again after a crash, never lost).
-        snapshot = self._committing = self._batch_done
-        self._batch_done = {}
-        committed = False
-        try:
-            for hook in self._hooks.before_commit:
-                await hook()
-            committed = await super()._commit_tps(tps, start_new_transaction)
-            return committed
-        finally:
-            # What was not committed goes back, unless a later batch moved past it.
-            retry = snapshot if not committed else self._committing
-            for tp, offset in retry.items():
-                self._batch_done.setdefault(tp, offset)
-            self._committing = {}
+    async def on_stop(self) -> None:
+        """Faust's last commit, then what must stop after it."""
+        await super().on_stop()
+        for stop in self._after_last_commit:
+            await stop()
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         if revoked and not self.app.should_stop:
@@ -276,7 +265,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         for tp in revoked:
             self._batch_done.pop(tp, None)
             self._committing.pop(tp, None)
-        for hook in self._hooks.on_revoked:
+        for hook in self.hooks.on_revoked:
             hook(revoked)
         await super().on_partitions_revoked(revoked)
 
@@ -302,11 +291,22 @@ class BatchConsumer(faust_aiokafka.Consumer):
 
 
 class Transport(faust_aiokafka.Transport):
-    """aiokafka transport with :class:`BatchConsumer`."""
+    """aiokafka transport whose consumers are ``consumer_class`` built with ``parts``.
+
+    Registered as the ``streams`` transport (defaults: no handlers, plain Faust commits);
+    the Faust runtime sets its own instance as ``app.transport``.
+    """
 
     Consumer = BatchConsumer
 
+    def __init__(self, url: Any, app: Any, loop: Any = None, *,
+                 consumer_class: type[BatchConsumer] | None = None,
+                 parts: ConsumerParts | None = None) -> None:
+        super().__init__(url, app, loop=loop)
+        self.consumer_class = consumer_class or self.Consumer
+        self.parts = parts or ConsumerParts()
+
     def create_consumer(self, callback: Any, **kwargs: Any) -> Any:
-        """The app's ``batch_consumer_class`` if it sets one (exactly-once), else Consumer."""
-        cls = getattr(self.app, "batch_consumer_class", None) or self.Consumer
-        return cls(self, callback=callback, loop=self.loop, **kwargs)
+        """A ``consumer_class`` with this transport's parts."""
+        return self.consumer_class(self, callback=callback, loop=self.loop, parts=self.parts,
+                                   **kwargs)

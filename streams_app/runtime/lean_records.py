@@ -15,9 +15,8 @@ bytes); anything else gets aiokafka's own ``ConsumerRecord``. Batch handling, tr
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any
 
-from aiokafka.consumer import fetcher as _fetcher
+from streams_app.runtime.faust_compat import install_lean_records
 
 __all__ = ["LeanConsumerRecord", "install"]
 
@@ -54,27 +53,6 @@ class LeanConsumerRecord(tuple):
                 f"timestamp={self[3]}, key={self[5]!r}, value={self[6]!r})")
 
 
-_new = tuple.__new__
-_original_consumer_record = _fetcher.PartitionRecords._consumer_record
-
-
-def _consumer_record(self: Any, tp: Any, record: Any) -> Any:
-    if self._key_deserializer is not None or self._value_deserializer is not None:
-        return _original_consumer_record(self, tp, record)
-    return _new(LeanConsumerRecord, (
-        tp.topic, tp.partition, record.offset, record.timestamp, record.timestamp_type,
-        record.key, record.value, record.checksum, tuple(record.headers)))
-
-
-def _iter(self: Any) -> Any:
-    # ``for`` loops (FetchResult.getall) run the generator itself, not ``__next__`` around it;
-    # ``next(records)`` (getone) still goes through ``__next__``.
-    records = self._records_iterator
-    return self if records is None else records
-
-
 def install() -> None:
     """Make aiokafka's fetcher produce lean records (idempotent; process-wide)."""
-    cls = _fetcher.PartitionRecords
-    cls._consumer_record = _consumer_record
-    cls.__iter__ = _iter
+    install_lean_records(LeanConsumerRecord)

@@ -20,6 +20,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from streams_app.runtime.faust_compat import wait_on_metadata
+
 OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]  # topic, key, value, ts, headers
 TopicPartitionKey = tuple[str, int]
 
@@ -58,7 +60,7 @@ class BulkProducer:
         if parts is None:
             cluster = self.producer.client.cluster
             if not cluster.partitions_for_topic(topic):
-                await self.producer.client._wait_on_metadata(topic)
+                await wait_on_metadata(self.producer.client, topic)
             parts = self._parts[topic] = sorted(cluster.partitions_for_topic(topic))
         return parts
 

@@ -2,8 +2,8 @@
 
 Shared by every runtime. The runtime feeds raw records (bytes) with :meth:`process` or
 :meth:`process_records`, calls :meth:`commit` at its commit points (flushes record caches,
-which forwards their updates), then takes the output with :meth:`drain_output` (sink
-records) and :meth:`drain_changelogs` (store changelog records), all serialized, ready to
+which forwards their updates). Sinks and change-logging stores write to the task's
+:attr:`record_collector`, from which the runtime takes the records serialized, ready to
 produce in bulk. Nothing here awaits or does I/O.
 """
 
@@ -28,6 +28,7 @@ from streams_app.processors.api import (
 from streams_app.processors.sink import DEFAULT_MAX_RECORD_BYTES, OutputRecord, SinkProcessor
 from streams_app.processors.table import StreamsError
 from streams_app.runtime.config import StreamsConfig
+from streams_app.runtime.record_collector import ChangelogEncoder, RecordCollector
 from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
@@ -133,7 +134,9 @@ class StreamTask(ProcessorContext):
         self.config = config
         self.application_id = config.application_id
         self.task_id = f"{subtopology.id}_{partition}"
-        self.sink_buffer: list[OutputRecord] = []
+        self.record_collector = RecordCollector(partition)
+        # Sinks append to the collector's output list (ProcessorContext.sink_buffer).
+        self.sink_buffer: list[OutputRecord] = self.record_collector.output
         self._partition = partition
         self._wall_clock = wall_clock or (lambda: int(time.time() * 1000))
         self._topic: str | None = None
@@ -446,39 +449,33 @@ class StreamTask(ProcessorContext):
         """Fire wall-clock punctuations that are due."""
         self._punctuate(self._wall_queue, self._wall_clock())
 
+    def next_wall_clock_punctuation(self) -> int | None:
+        """When the next wall-clock punctuation is due (ms), None without any scheduled."""
+        heap = self._wall_queue._heap
+        return heap[0][0] if heap else None
+
     def commit(self) -> None:
         """Flush stores in topology order: caches forward their deduplicated updates."""
         for stack in self.stores.values():
             stack.outer.flush()
 
+    def changelog_writer(self, store_name: str, encode: ChangelogEncoder) -> Callable[[Any], None]:
+        """Where the logging layer of ``store_name`` appends its writes (Kafka Streams'
+        ``context.logChange``): the record collector, for the store's changelog topic."""
+        cfg = self.config
+        spec = self.topology.stores[store_name]
+        return self.record_collector.changelog(
+            spec.changelog_topic(cfg.application_id),
+            self._serde(spec.key_serde, cfg.default_key_serde),
+            self._serde(spec.value_serde, cfg.default_value_serde), encode)
+
     def drain_output(self) -> list[OutputRecord]:
-        """Take the serialized sink records produced since the last drain."""
-        buffer = self.sink_buffer  # sinks hold its bound append: empty it in place
-        out = buffer[:]
-        buffer.clear()
-        return out
+        """Take the serialized sink records collected since the last take."""
+        return self.record_collector.take_output()
 
     def drain_changelogs(self) -> list[OutputRecord]:
-        """Take logged store writes, serialized for their changelog topics."""
-        out: list[OutputRecord] = []
-        cfg = self.config
-        for stack in self.stores.values():
-            layer = stack.logging
-            if layer is None or not layer.pending:
-                continue
-            spec = stack.spec
-            topic = spec.changelog_topic(cfg.application_id)
-            ks = self._serde(spec.key_serde, cfg.default_key_serde)
-            vs = self._serde(spec.value_serde, cfg.default_value_serde)
-            serialize = getattr(layer, "serialize_pending", None)
-            if serialize is not None:  # window/session stores lay out their own keys
-                out.extend(serialize(topic, ks, vs))
-                continue
-            out.extend(
-                (topic, ks.serialize(k), vs.serialize(v), ts, ())  # type: ignore[misc]
-                for k, v, ts in layer.drain()
-            )
-        return out
+        """Take the collected store writes, serialized for their changelog topics."""
+        return self.record_collector.take_changelogs()
 
     def close(self) -> None:
         """Close processors, then stores."""

@@ -11,8 +11,9 @@ transaction per input partition (exactly_once v1), and its recovery reads highwa
 consumer's last stable offset, which aiokafka only knows after a fetch (before it, Faust
 sees nothing to restore). One producer per worker keeps one commit per commit interval, like v2.
 
-A batch handler and a commit never interleave (:attr:`WorkerTransaction.lock`): a batch whose
-offsets are not in a commit cannot leave records in it. Under at-least-once none of this runs.
+A batch handler and a commit never interleave (:attr:`WorkerTransaction.lock`, held by
+:meth:`WorkerTransaction.guard` and by the checkpoint): a batch whose offsets are not in a
+commit cannot leave records in it. Under at-least-once none of this runs.
 
 The transactional id is ``<application_id>-<uuid>``, kept in the data directory: a worker
 restarted on the same directory fences its predecessor and aborts its open transaction at
@@ -38,7 +39,9 @@ from faust.types import TP
 
 from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedConsumerThread
 from streams_app.runtime.dirty_state import discard_unless_clean, mark_clean
+from streams_app.runtime.faust_compat import fetch_position
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
+from streams_app.runtime.producer_factory import new_producer
 from streams_app.settings import ConfigError, Settings
 
 __all__ = ["TransactionalBatchConsumer", "WorkerTransaction", "transaction_timeout_ms"]
@@ -84,6 +87,10 @@ class WorkerTransaction:
             raise ConfigError(
                 f"STREAMS_ACKS (acks): exactly_once (STREAMS_PROCESSING_GUARANTEE) needs 'all', "
                 f"got {settings.acks!r}")
+        if settings.enable_idempotence is False:
+            raise ConfigError(
+                "STREAMS_ENABLE_IDEMPOTENCE (enable_idempotence): exactly_once "
+                "(STREAMS_PROCESSING_GUARANTEE) needs an idempotent producer, got false")
         self.settings = settings
         self.group_id = group_id
         self._producer_settings = producer_settings
@@ -102,10 +109,10 @@ class WorkerTransaction:
         s = self.settings
         discard_unless_clean(s.data_dir, s.app_id, self.store_dir)
         self.transactional_id = worker_transactional_id(s.data_dir, s.app_id)
-        producer = AIOKafkaProducer(**{
-            **self._producer_settings(), "acks": "all", "enable_idempotence": True,
-            "transactional_id": self.transactional_id,
-            "transaction_timeout_ms": transaction_timeout_ms(s.commit_interval_ms)})
+        producer = new_producer(
+            s, self._producer_settings(), acks="all", enable_idempotence=True,
+            transactional_id=self.transactional_id,
+            transaction_timeout_ms=transaction_timeout_ms(s.commit_interval_ms))
         try:
             # start waits for the producer id (InitProducerId through the transaction
             # coordinator); it never comes from a broker that cannot do transactions.
@@ -174,57 +181,39 @@ class WorkerTransaction:
 class TransactionalBatchConsumer(BatchConsumer):
     """The batch consumer for exactly-once: read_committed input, offsets in transactions.
 
-    The app must carry the :class:`WorkerTransaction` as ``app.transaction``.
+    Its checkpoint must carry the worker's :class:`WorkerTransaction`.
     """
 
     ConsumerThread = ReadCommittedConsumerThread
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        transaction = self.checkpoint.transaction
+        if transaction is None:
+            raise ValueError("TransactionalBatchConsumer needs a checkpoint with a transaction")
+        self.transaction: WorkerTransaction = transaction
         self.fetch_progress = FetchProgress(self._fetched_position)
 
     def _fetched_position(self, tp: TP) -> int | None:
-        thread = getattr(self, "_thread", None)
-        return None if thread is None else thread.fetched_position(tp)
+        return fetch_position(self.aiokafka_in_loop(), tp)
 
-    @property
-    def _transaction(self) -> WorkerTransaction:
-        return self.app.transaction  # type: ignore[attr-defined, no-any-return]
-
-    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        txn = self._transaction
-        if txn.producer is None:  # stopping before start-up got that far: nothing was sent
+    async def commit_partitions(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        """The checkpoint's commit; a failure stops the worker (Kafka Streams'
+        task-corrupted path: the next start restores the stores)."""
+        try:
+            return await super().commit_partitions(tps, start_new_transaction)
+        except Exception as exc:
+            self.log.exception("exactly_once: commit failed: %r", exc)
+            await self.crash(exc)
             return False
-        async with txn.lock:  # no batch runs between the offset snapshot and the commit
-            await txn.begin()
-            try:
-                # Every partition with handled batches, not only ``tps`` (listed before the
-                # lock was taken): the transaction holds the output of all of them.
-                pending = list(self._filter_tps_with_pending_acks())
-                committed = await super()._commit_tps(pending, start_new_transaction)
-                # Also without offsets: the transaction may hold punctuation output.
-                await txn.commit()
-            except Exception as exc:
-                txn.failed = True
-                # The local stores now hold writes the broker will never see: stop the worker
-                # (Kafka Streams' task-corrupted path), the next start restores them.
-                self.log.exception("exactly_once: commit failed: %r", exc)
-                await self.crash(exc)
-                return False
-            return committed
 
-    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
-        records, active = await super()._wait_next_records(timeout)
+    async def next_records(self, timeout: float) -> tuple[Any, Any]:
+        """The next fetch, noted for recovery's end (see committed_reads)."""
+        records, active = await super().next_records(timeout)
         self.fetch_progress.fetched(records)
         return records, active
 
-    async def on_stop(self) -> None:
-        """Faust's last commit, then the producer stops (nothing may be sent after it)."""
-        await super().on_stop()
-        await self._transaction.stop()
-
-    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        # Faust's group commit is replaced by the offsets riding in the transaction.
-        await self._transaction.add_offsets(offsets)
+    async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
+        """Faust's group commit is replaced by the offsets riding in the transaction."""
+        await self.transaction.add_offsets(offsets)
         return True
-

@@ -1,33 +1,54 @@
-"""Change-logging layer: records every write so the runtime can produce it to the changelog."""
+"""Change-logging layer: hands every write to the task's record collector for the changelog."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from streams_app.state.api import KeyValueStore, ValueAndTimestamp
 
-__all__ = ["ChangeLoggingKeyValueStore"]
+__all__ = ["ChangeLoggingKeyValueStore", "changelog_writer", "encode_key_value"]
+
+# (topic, key bytes, value bytes, timestamp ms, headers)
+OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]
+
+
+def encode_key_value(topic: str, key_serde: Any, value_serde: Any,
+                     entries: list[tuple[Any, Any, int]]) -> list[OutputRecord]:
+    """Changelog records of key-value writes ``(key, plain value or None, ts)``."""
+    ks, vs = key_serde.serialize, value_serde.serialize
+    return [(topic, ks(k), vs(v), ts, ()) for k, v, ts in entries]
+
+
+def changelog_writer(context: Any, name: str, encode: Any) -> Callable[[Any], None]:
+    """The ``append`` a logging layer logs with: the context's record collector's
+    (Kafka Streams' ``context.logChange``)."""
+    return context.changelog_writer(name, encode)  # type: ignore[no-any-return]
+
+
+def log_before_init(_entry: Any) -> None:
+    raise RuntimeError("a change-logging store was written before init(context)")
 
 
 class ChangeLoggingKeyValueStore(KeyValueStore):
-    """Wraps a store; each write is appended to :attr:`pending` as ``(key, value, ts)``.
+    """Wraps a store; each write is logged to the record collector as ``(key, value, ts)``.
 
     ``value`` is the plain value (``None`` for a delete) and ``ts`` the value's timestamp
     for timestamped stores or the current record's timestamp otherwise, matching what
-    Kafka Streams writes to a changelog topic. The runtime drains :attr:`pending` in bulk.
+    Kafka Streams writes to a changelog topic. The collector serializes them in bulk.
     """
 
     def __init__(self, inner: KeyValueStore, timestamped: bool) -> None:
         self.inner = inner
         self.name = inner.name
         self.timestamped = timestamped
-        self.pending: list[tuple[Any, Any, int]] = []
+        self._log: Callable[[tuple[Any, Any, int]], None] = log_before_init
         self._context: Any = None
 
     def init(self, context: Any) -> None:
-        """Remember the context (for record timestamps) and init the inner store."""
+        """Remember the context (record timestamps), log to its collector, init the inner."""
         self._context = context
+        self._log = changelog_writer(context, self.name, encode_key_value)
         self.inner.init(context)
 
     def _ts(self) -> int:
@@ -45,16 +66,16 @@ class ChangeLoggingKeyValueStore(KeyValueStore):
         """Write and log with ``record_ts`` as the current record's timestamp."""
         self.inner.put(key, value)
         if value is None:
-            self.pending.append((key, None, record_ts))
+            self._log((key, None, record_ts))
         elif self.timestamped:
-            self.pending.append((key, value.value, value.timestamp))
+            self._log((key, value.value, value.timestamp))
         else:
-            self.pending.append((key, value, record_ts))
+            self._log((key, value, record_ts))
 
     def delete(self, key: Any) -> Any:
         """Delete and log a tombstone."""
         old = self.inner.delete(key)
-        self.pending.append((key, None, self._ts()))
+        self._log((key, None, self._ts()))
         return old
 
     def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
@@ -64,11 +85,6 @@ class ChangeLoggingKeyValueStore(KeyValueStore):
     def approximate_num_entries(self) -> int:
         """Inner store's count."""
         return self.inner.approximate_num_entries()
-
-    def drain(self) -> list[tuple[Any, Any, int]]:
-        """Take every logged write since the last drain."""
-        pending, self.pending = self.pending, []
-        return pending
 
     def restore(self, key: Any, value: Any, timestamp: int) -> None:
         """Apply one changelog record without logging it again."""

@@ -1,6 +1,6 @@
 """Change-logging and caching layers for window and session stores.
 
-Logging: every write is kept in :attr:`pending` and serialized for the changelog with
+Logging: every write goes to the task's record collector, serialized for the changelog with
 Kafka's layouts (:mod:`streams_app.state.window_keys`): window stores log
 ``key + start + seq(0)`` with the plain value and the value's timestamp as record timestamp;
 session stores log ``key + end + start`` with the value and the current record's timestamp.
@@ -24,6 +24,7 @@ from streams_app.state.api import (
     Windowed,
     WindowStore,
 )
+from streams_app.state.logging import changelog_writer, log_before_init
 from streams_app.state.memory import sort_keys
 from streams_app.state.window_keys import session_store_key, window_store_key
 
@@ -40,6 +41,21 @@ __all__ = [
 
 
 _DELETED = object()
+
+
+def encode_window(topic: str, key_serde: Any, value_serde: Any,
+                  entries: list[tuple[Any, int, Any, int]]) -> list[OutputRecord]:
+    """Changelog records of window writes ``(key, start, plain value, ts)``."""
+    ks, vs = key_serde.serialize, value_serde.serialize
+    return [(topic, window_store_key(ks(k), start), vs(v), ts, ()) for k, start, v, ts in entries]
+
+
+def encode_session(topic: str, key_serde: Any, value_serde: Any,
+                   entries: list[tuple[Windowed, Any, int]]) -> list[OutputRecord]:
+    """Changelog records of session writes ``(session, value or None, ts)``."""
+    ks, vs = key_serde.serialize, value_serde.serialize
+    return [(topic, session_store_key(ks(w.key), w.start, w.end), vs(v), ts, ())
+            for w, v, ts in entries]
 
 
 class _Layer:
@@ -85,7 +101,12 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         self.inner = inner
         self.name = inner.name
         self.timestamped = timestamped
-        self.pending: list[tuple[Any, int, Any, int]] = []
+        self._log: Callable[[tuple[Any, int, Any, int]], None] = log_before_init
+
+    def init(self, context: Any) -> None:
+        """Log to the context's record collector; init the inner store."""
+        self._log = changelog_writer(context, self.name, encode_window)
+        super().init(context)
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Write and log."""
@@ -95,9 +116,9 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         """Write and log with ``record_ts`` as the current record's timestamp."""
         self.inner.put(key, value, window_start)
         if value is not None and self.timestamped:
-            self.pending.append((key, window_start, value.value, value.timestamp))
+            self._log((key, window_start, value.value, value.timestamp))
         else:
-            self.pending.append((key, window_start, value, record_ts))
+            self._log((key, window_start, value, record_ts))
 
     def fetch(self, key: Any, window_start: int) -> Any:
         """Read through."""
@@ -116,16 +137,6 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         """Read through."""
         return self.inner.all()
 
-    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
-                          ) -> list[OutputRecord]:
-        """Take the logged writes as changelog records."""
-        pending, self.pending = self.pending, []
-        return [
-            (topic, window_store_key(key_serde.serialize(k), start), value_serde.serialize(v),
-             ts, ())
-            for k, start, v, ts in pending
-        ]
-
     def restore(self, key: Any, window_start: int, value: Any, timestamp: int) -> None:
         """Apply one changelog record without logging it again."""
         if value is not None and self.timestamped:
@@ -139,7 +150,12 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def __init__(self, inner: SessionStore) -> None:
         self.inner = inner
         self.name = inner.name
-        self.pending: list[tuple[Windowed, Any, int]] = []
+        self._log: Callable[[tuple[Windowed, Any, int]], None] = log_before_init
+
+    def init(self, context: Any) -> None:
+        """Log to the context's record collector; init the inner store."""
+        self._log = changelog_writer(context, self.name, encode_session)
+        super().init(context)
 
     def put(self, session: Windowed, value: Any) -> None:
         """Write and log."""
@@ -148,12 +164,12 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def put_at(self, session: Windowed, value: Any, record_ts: int) -> None:
         """Write and log with ``record_ts`` as the record timestamp."""
         self.inner.put(session, value)
-        self.pending.append((session, value, record_ts))
+        self._log((session, value, record_ts))
 
     def remove(self, session: Windowed) -> None:
         """Remove and log a tombstone."""
         self.inner.remove(session)
-        self.pending.append((session, None, self._ts()))
+        self._log((session, None, self._ts()))
 
     def find_sessions(self, key: Any, earliest_end: int, latest_start: int
                       ) -> Iterator[tuple[Windowed, Any]]:
@@ -172,16 +188,6 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Read through."""
         return self.inner.all()
-
-    def serialize_pending(self, topic: str, key_serde: Any, value_serde: Any
-                          ) -> list[OutputRecord]:
-        """Take the logged writes as changelog records."""
-        pending, self.pending = self.pending, []
-        return [
-            (topic, session_store_key(key_serde.serialize(w.key), w.start, w.end),
-             value_serde.serialize(v), ts, ())
-            for w, v, ts in pending
-        ]
 
     def restore(self, session: Windowed, value: Any) -> None:
         """Apply one changelog record without logging it again."""

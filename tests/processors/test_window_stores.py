@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import rocksdict
 
+from streams_app.runtime.record_collector import RecordCollector
 from streams_app.serdes import LongSerde, StringSerde
 from streams_app.state.api import ValueAndTimestamp as VT
 from streams_app.state.api import Windowed
@@ -19,6 +20,18 @@ from streams_app.state.windowed import SegmentedSessionStore, SegmentedWindowSto
 from streams_app.state.windowed_layers import ChangeLoggingSessionStore, ChangeLoggingWindowStore
 
 S, L = StringSerde(), LongSerde()
+
+
+class _Ctx:
+    """Record metadata and a record collector for change-logging layers."""
+
+    timestamp = 0
+
+    def __init__(self) -> None:
+        self.collector = RecordCollector(0)
+
+    def changelog_writer(self, name: str, encode: Any) -> Any:
+        return self.collector.changelog(f"{name}-changelog", S, L, encode)
 
 
 def _rdict(path: Path) -> Any:
@@ -134,10 +147,12 @@ def test_session_find_sessions_order(make_session_store: Callable[..., Any]) -> 
 
 def test_rocksdb_window_store_reopens_and_restores_from_changelog(tmp_path: Path) -> None:
     logged = ChangeLoggingWindowStore(SegmentedWindowStore("w", 10, 20), timestamped=True)
+    ctx = _Ctx()
+    logged.init(ctx)
     for key, start, value in [("a", 0, 1), ("b", 10, 2), ("a", 0, 3)]:
         logged.put(key, VT(value, start + value), start)
     logged.put("b", None, 10)
-    records = logged.serialize_pending("w-changelog", S, L)
+    records = ctx.collector.take_changelogs()
     db = _rdict(tmp_path / "w")
     store = RocksDictWindowStore("w", db, S, L, 10, 20)
     for _, key, value, ts, _ in records:
@@ -154,12 +169,14 @@ def test_rocksdb_window_store_reopens_and_restores_from_changelog(tmp_path: Path
 
 def test_rocksdb_session_store_restores_from_changelog(tmp_path: Path) -> None:
     logged = ChangeLoggingSessionStore(SegmentedSessionStore("s", 100))
+    ctx = _Ctx()
+    logged.init(ctx)
     logged.put(Windowed("a", 0, 0), 1)
     logged.remove(Windowed("a", 0, 0))
     logged.put(Windowed("a", 0, 4), 2)
     db = _rdict(tmp_path / "s")
     store = RocksDictSessionStore("s", db, S, L, 100)
-    for _, key, value, _, _ in logged.serialize_pending("s-changelog", S, L):
+    for _, key, value, _, _ in ctx.collector.take_changelogs():
         store.put_raw(key, value)
     assert list(store.all()) == list(logged.all()) == [(Windowed("a", 0, 4), 2)]
     db.close()

@@ -25,7 +25,7 @@ def test_a_record_faust_applies_late_does_not_overwrite_a_newer_bulk_write(tmp_p
     runtime = FaustRuntime(CASES["count"].build("t-"), settings,
                            config={"default_key_serde": "string"})
     table = next(iter(runtime.tables.values()))
-    topic = table._changelog_topic_name()
+    topic = table.changelog_topic_name()
     serde = table.value_serde
     old, new = serde.serialize(1), serde.serialize(2)
     # Fetch 1 ends with k=1: the batch consumer writes it and hands it to Faust too, which

@@ -1,0 +1,428 @@
+"""The one seam to faust-streaming, mode-streaming and aiokafka internals.
+
+Every private attribute or method of those libraries that streams_app relies on is named in
+this module and nowhere else. The rest of the runtime subclasses the bases below and
+overrides their public-named hooks, or calls the accessor functions. :func:`check` (run at
+import) verifies that each private name still exists with the expected kind, so a Faust or
+aiokafka release that renames one fails the worker start with a message naming it and the
+installed versions, instead of breaking a commit or a fetch silently.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import aiokafka
+import faust
+from aiokafka.client import AIOKafkaClient
+from aiokafka.consumer import fetcher as _fetcher
+from aiokafka.consumer.subscription_state import SubscriptionState
+from aiokafka.structs import TopicPartition
+from faust.stores.rocksdb import Store as RocksDBStore
+from faust.tables import TableManager
+from faust.tables.base import Collection
+from faust.tables.recovery import Recovery
+from faust.transport import consumer as _faust_consumer
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+from mode import Service
+from mode.threads import ServiceThread
+from mode.utils.futures import maybe_async
+
+__all__ = [
+    "BatchConsumerBase", "FaustCompatError", "InLoopConsumerThreadBase", "RequiredName",
+    "StoreTableBase", "TableManagerBase", "check", "fetch_position",
+    "has_partition_dbs", "install_lean_records", "producer_settings", "set_fetch_max_wait",
+    "set_read_committed", "table_db", "versions", "wait_on_metadata",
+]
+
+LIBRARIES = ("faust-streaming", "mode-streaming", "aiokafka")
+
+
+class FaustCompatError(RuntimeError):
+    """An internal name streams_app relies on is missing from the installed libraries."""
+
+
+@dataclass(frozen=True)
+class RequiredName:
+    """A private name of ``owner``: a ``method`` (callable on the class) or an ``attribute``
+    (a class attribute, an annotation, or assigned as ``self.<name>`` in the class source)."""
+
+    owner: type
+    name: str
+    kind: str  # "method" | "attribute"
+    params: tuple[str, ...] = ()  # a method's leading parameters after self, when checked
+
+
+_Consumer = faust_aiokafka.Consumer
+_Thread = faust_aiokafka.AIOKafkaConsumerThread
+
+#: Every private name used below, with its owner and kind.
+REQUIRED: list[RequiredName] = [
+    RequiredName(_faust_consumer.Consumer, "_drain_messages", "method", ("fetcher",)),
+    RequiredName(_faust_consumer.Consumer, "_wait_next_records", "method", ("timeout",)),
+    RequiredName(_faust_consumer.Consumer, "_new_offset", "method", ("tp",)),
+    RequiredName(_faust_consumer.Consumer, "_commit_tps", "method",
+                 ("tps", "start_new_transaction")),
+    RequiredName(_Consumer, "_commit", "method", ("offsets",)),
+    RequiredName(_Consumer, "_to_message", "method", ("tp", "record")),
+    RequiredName(_Consumer, "_new_consumer_thread", "method"),
+    RequiredName(_faust_consumer.Consumer, "_filter_tps_with_pending_acks", "method"),
+    RequiredName(_faust_consumer.Consumer, "_read_offset", "attribute"),
+    RequiredName(_faust_consumer.Consumer, "_acked", "attribute"),
+    RequiredName(_faust_consumer.Consumer, "_n_acked", "attribute"),
+    RequiredName(_faust_consumer.Consumer, "_buffered_partitions", "attribute"),
+    RequiredName(_faust_consumer.Consumer, "_commit_every", "attribute"),
+    RequiredName(_Consumer, "_thread", "attribute"),
+    RequiredName(Service, "_stopped", "attribute"),
+    RequiredName(Service, "_started", "attribute"),
+    RequiredName(Service, "_shutdown", "attribute"),
+    RequiredName(Service, "_default_start", "method"),
+    RequiredName(ServiceThread, "_thread_started", "attribute"),
+    RequiredName(ServiceThread, "_shutdown_thread", "method"),
+    RequiredName(_Thread, "_create_worker_consumer", "method", ("transport",)),
+    RequiredName(_Thread, "_consumer", "attribute"),
+    RequiredName(faust_aiokafka.Producer, "_settings_default", "method"),
+    RequiredName(faust_aiokafka.Producer, "_settings_auth", "method"),
+    RequiredName(Collection, "_changelog_topic_name", "method"),
+    RequiredName(RocksDBStore, "_db_for_partition", "method", ("partition",)),
+    RequiredName(TableManager, "_recovery", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
+    RequiredName(SubscriptionState, "subscription", "attribute"),
+    RequiredName(AIOKafkaClient, "_wait_on_metadata", "method", ("topic",)),
+    RequiredName(_fetcher.PartitionRecords, "_consumer_record", "method", ("tp", "record")),
+    RequiredName(_fetcher.PartitionRecords, "_records_iterator", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_key_deserializer", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_value_deserializer", "attribute"),
+]
+
+
+def versions() -> str:
+    """The installed versions of the libraries this seam covers."""
+    parts = []
+    for dist in LIBRARIES:
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist} (not installed)")
+    return ", ".join(parts)
+
+
+def _assigned_in_source(owner: type, name: str) -> bool:
+    pattern = re.compile(rf"\bself\.{re.escape(name)}\s*(:[^=\n]*)?=[^=]")
+    for klass in owner.__mro__:
+        if klass is object:
+            continue
+        if name in getattr(klass, "__annotations__", {}):
+            return True
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        if pattern.search(source):
+            return True
+    return False
+
+
+def _problem(req: RequiredName) -> str | None:
+    where = f"{req.owner.__module__}.{req.owner.__qualname__}.{req.name}"
+    if req.kind == "method":
+        fun = getattr(req.owner, req.name, None)
+        if not callable(fun):
+            return f"method {where} is missing"
+        if req.params:
+            try:
+                params = [p for p in inspect.signature(fun).parameters if p != "self"]
+            except (TypeError, ValueError):
+                return None
+            if tuple(params[:len(req.params)]) != req.params:
+                return f"method {where} takes {params}, expected {list(req.params)} first"
+        return None
+    if hasattr(req.owner, req.name) or _assigned_in_source(req.owner, req.name):
+        return None
+    return f"attribute {where} is missing"
+
+
+def check(required: Iterable[RequiredName] | None = None) -> None:
+    """Verify every private name this seam uses; raise :class:`FaustCompatError` if not."""
+    problems = [p for req in (REQUIRED if required is None else required)
+                if (p := _problem(req)) is not None]
+    if problems:
+        raise FaustCompatError(
+            "streams_app needs internals that the installed libraries lack ("
+            f"{versions()}; streams_app is tested with faust-streaming 0.15.3, "
+            f"aiokafka 0.14.0): {'; '.join(problems)}")
+
+
+# -- consumer ---------------------------------------------------------------------------
+
+
+class BatchConsumerBase(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer with its private loop and commit steps as public hooks.
+
+    Subclasses implement :meth:`drain` (the fetch loop) and may override
+    :meth:`next_offset`, :meth:`commit_partitions` and :meth:`commit_offsets`; the
+    ``faust_*`` methods run Faust's own step.
+    """
+
+    #: The class running aiokafka for this consumer (Faust's thread interface).
+    ConsumerThread: type[faust_aiokafka.AIOKafkaConsumerThread] = _Thread
+
+    # Faust's private steps, delegated.
+    async def _drain_messages(self, fetcher: Any) -> None:
+        await self.drain(fetcher._stopped.is_set)
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return self.ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        return self.next_offset(tp)
+
+    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        return await self.commit_partitions(tps, start_new_transaction)
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        return await self.commit_offsets(offsets)
+
+    # Hooks.
+    async def drain(self, fetcher_stopped: Callable[[], bool]) -> None:
+        """The fetch loop, run until the consumer or ``fetcher_stopped()`` stops."""
+        raise NotImplementedError
+
+    def next_offset(self, tp: TP) -> int | None:
+        """The offset to commit for ``tp`` (Faust: from the acked offsets)."""
+        return super()._new_offset(tp)
+
+    async def commit_partitions(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        """Commit ``tps`` (Faust: offsets from :meth:`next_offset`, then the group commit)."""
+        return await self.faust_commit_partitions(tps, start_new_transaction)
+
+    async def faust_commit_partitions(self, tps: Iterable[TP],
+                                      start_new_transaction: bool = True) -> bool:
+        """Faust's commit of ``tps``: attached sends, :meth:`next_offset`, commit_offsets."""
+        return await super()._commit_tps(tps, start_new_transaction)
+
+    async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
+        """Write ``offsets`` (Faust: the consumer group commit)."""
+        return await super()._commit(offsets)
+
+    # Accessors used by the loop.
+    def consumer_stopped(self) -> bool:
+        """Whether the consumer service was stopped."""
+        return self._stopped.is_set()
+
+    async def next_records(self, timeout: float) -> tuple[Any, Any]:
+        """The next fetch: ``({tp: records}, active partitions or None)``."""
+        return await self._wait_next_records(timeout)
+
+    @property
+    def read_offsets(self) -> dict[TP, int | None]:
+        """Faust's read offset per partition (the last offset read, or the next after a seek)."""
+        return self._read_offset  # type: ignore[no-any-return]
+
+    def is_buffered(self, tp: TP) -> bool:
+        """Whether Faust holds buffered records of ``tp`` (paused meanwhile is fine then)."""
+        return tp in self._buffered_partitions
+
+    def mark_acked(self, tp: TP, count: int) -> bool:
+        """Note ``count`` records of ``tp`` done; True when Faust's commit_every is reached."""
+        self._acked[tp]  # commits only visit partitions listed in _acked
+        self._n_acked += count
+        every = self._commit_every
+        if every is not None and self._n_acked >= every:
+            self._n_acked = 0
+            return True
+        return False
+
+    async def deliver(self, tp: TP, record: Any) -> None:
+        """Hand ``record`` to Faust's own path (agents, recovery) and note it read."""
+        await self.wait_first(self.callback(self._to_message(tp, record)),
+                              self.suspend_flow.wait())
+        self._read_offset[tp] = record.offset
+
+    def partitions_with_acks(self) -> list[TP]:
+        """Every partition with acknowledged records (what a full commit visits)."""
+        return list(self._filter_tps_with_pending_acks())
+
+    def aiokafka_in_loop(self) -> aiokafka.AIOKafkaConsumer | None:
+        """The aiokafka consumer when it runs in this loop (safe to touch directly)."""
+        thread = getattr(self, "_thread", None)
+        if isinstance(thread, InLoopConsumerThreadBase):
+            return thread.aiokafka_consumer
+        return None
+
+
+class InLoopConsumerThreadBase(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer "thread" run as a plain service in the app's event loop.
+
+    Subclasses tune the aiokafka consumer in :meth:`configure` before it starts.
+    """
+
+    def __init__(self, consumer: Any, *, loop: Any, **kwargs: Any) -> None:
+        # One loop for both roles: mode does not close a thread loop it was given.
+        super().__init__(consumer, loop=loop, thread_loop=loop, **kwargs)
+
+    @property
+    def aiokafka_consumer(self) -> aiokafka.AIOKafkaConsumer | None:
+        """The aiokafka consumer (None before start)."""
+        return self._consumer  # type: ignore[no-any-return]
+
+    def configure(self, consumer: aiokafka.AIOKafkaConsumer) -> None:
+        """Adjust the aiokafka consumer before it starts (hook)."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        self.configure(consumer)
+        return consumer
+
+    async def start(self) -> None:
+        """Start aiokafka in this loop (``on_start``) and this service's own tasks."""
+        self._thread_started.set()  # ServiceThread.maybe_start checks this flag
+        await self._default_start()
+
+    async def stop(self) -> None:
+        """Stop like the thread would on its way out: aiokafka first, then tasks."""
+        if not self._started.is_set() or self._stopped.is_set():
+            return
+        self._stopped.set()
+        await self.on_stop()
+        # ServiceThread's own teardown (on_thread_stop stops aiokafka, then children,
+        # futures and exit stacks); its task sweep is skipped: this loop is the app's.
+        await self._shutdown_thread()
+        await self.on_shutdown()
+
+    def _stopped_set(self) -> None:
+        self._stopped.set()
+
+    def set_shutdown(self) -> None:
+        self._shutdown.set()
+
+    async def call_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any,
+                          **kwargs: Any) -> Any:
+        """Run ``fun`` right here: the caller is already in the consumer's loop."""
+        return await maybe_async(fun(*args, **kwargs))  # some are plain functions
+
+    async def cast_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any,
+                          **kwargs: Any) -> None:
+        """Run ``fun`` in the background, owned (and cancelled on stop) by this service."""
+        self.add_future(maybe_async(fun(*args, **kwargs)))
+
+    @Service.task
+    async def _thread_keepalive(self) -> None:
+        # ServiceThread wakes a foreign loop every second; there is none here.
+        return None
+
+
+def fetch_position(consumer: aiokafka.AIOKafkaConsumer | None, tp: TP) -> int | None:
+    """aiokafka's next fetch offset of ``tp`` if assigned and valid now, else None."""
+    if consumer is None:
+        return None
+    subscription = consumer._subscription.subscription
+    assignment = None if subscription is None else subscription.assignment
+    if assignment is None:
+        return None
+    state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+    return state.position if state is not None and state.has_valid_position else None
+
+
+def set_fetch_max_wait(consumer: aiokafka.AIOKafkaConsumer, ms: int) -> None:
+    """Set ``fetch_max_wait_ms`` of a consumer not started yet (Faust hard-codes it)."""
+    consumer._fetch_max_wait_ms = ms  # read when aiokafka starts its fetcher
+
+
+def set_read_committed(consumer: aiokafka.AIOKafkaConsumer) -> None:
+    """Read committed records only (Faust ties this to its own exactly-once mode)."""
+    consumer._isolation_level = "read_committed"  # read when the consumer starts
+
+
+# -- producer, client -------------------------------------------------------------------
+
+
+def producer_settings(app: faust.App) -> dict[str, Any]:
+    """The aiokafka producer keyword arguments of ``app``'s Faust producer."""
+    producer = app.producer
+    return {**producer._settings_default(), **producer._settings_auth()}
+
+
+async def wait_on_metadata(client: AIOKafkaClient, topic: str) -> None:
+    """Fetch metadata until ``topic`` has partitions (raises if it does not exist)."""
+    await client._wait_on_metadata(topic)
+
+
+# -- tables -----------------------------------------------------------------------------
+
+
+class StoreTableBase(faust.Table):
+    """A Faust table whose changelog topic name is a public hook."""
+
+    def _changelog_topic_name(self) -> str:
+        return self.changelog_topic_name()
+
+    def changelog_topic_name(self) -> str:
+        """The changelog topic (Faust: ``<app id>-<table>-changelog``)."""
+        return super()._changelog_topic_name()
+
+
+def has_partition_dbs(table: faust.Table) -> bool:
+    """Whether ``table`` keeps one database per partition (the rocksdb store)."""
+    return hasattr(table.data, "_db_for_partition")
+
+
+def table_db(table: faust.Table, partition: int) -> Any:
+    """The (rocksdict) database of ``partition`` of ``table``."""
+    return table.data._db_for_partition(partition)
+
+
+class TableManagerBase(TableManager):
+    """Faust's table manager with a choosable :attr:`Recovery` class."""
+
+    Recovery: type = Recovery
+
+    @property
+    def recovery(self) -> Any:
+        """Recovery service used by this table manager."""
+        if self._recovery is None:
+            self._recovery = self.Recovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
+
+
+# -- fetched records --------------------------------------------------------------------
+
+
+def install_lean_records(record_class: type[tuple]) -> None:
+    """Make aiokafka's fetcher build records as ``record_class`` tuples (process-wide).
+
+    ``record_class(topic, partition, offset, timestamp, timestamp_type, key, value,
+    checksum, headers)``; records with aiokafka-side deserializers keep ConsumerRecord.
+    """
+    cls = _fetcher.PartitionRecords
+    original = _ORIGINAL_CONSUMER_RECORD
+    new = tuple.__new__
+
+    def _consumer_record(self: Any, tp: Any, record: Any) -> Any:
+        if self._key_deserializer is not None or self._value_deserializer is not None:
+            return original(self, tp, record)
+        return new(record_class, (
+            tp.topic, tp.partition, record.offset, record.timestamp, record.timestamp_type,
+            record.key, record.value, record.checksum, tuple(record.headers)))
+
+    def _iter(self: Any) -> Iterator[Any]:
+        # ``for`` loops (FetchResult.getall) run the generator itself, not ``__next__``
+        # around it; ``next(records)`` (getone) still goes through ``__next__``.
+        records = self._records_iterator
+        return self if records is None else records
+
+    cls._consumer_record = _consumer_record
+    cls.__iter__ = _iter
+
+
+_ORIGINAL_CONSUMER_RECORD = _fetcher.PartitionRecords._consumer_record
+
+check()
