@@ -8,6 +8,7 @@ from typing import Any
 import faust
 
 from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.security import check_connection, faust_credentials
 from streams_app.kafka.topics import TopicSpec
 from streams_app.settings import Settings
 
@@ -51,9 +52,12 @@ class StreamsApp(faust.App):
         self.consumer.stop_flow()
 
     async def on_first_start(self) -> None:
-        """Create (or verify) the declared topics, then do Faust's first-start work."""
+        """Check the connection (a bad address, password or CA fails here, naming the
+        setting), create (or verify) the declared topics, then do Faust's first-start work."""
+        await check_connection(self.settings)
         if self.topic_specs:
-            await ensure_topics(self.settings.bootstrap_servers, self.topic_specs)
+            await ensure_topics(self.settings.bootstrap_servers, self.topic_specs,
+                                settings=self.settings)
         for check in self.startup_checks:
             await check()
         await super().on_first_start()
@@ -66,7 +70,12 @@ PRODUCER_MAX_BATCH_BYTES = 512 * 1024
 def faust_options(settings: Settings) -> dict[str, Any]:
     """The faust.App keyword arguments for ``settings`` (exposed for inspection and tests)."""
     session_s = settings.session_timeout_ms / 1000.0
+    options: dict[str, Any] = {}
+    credentials = faust_credentials(settings)
+    if credentials is not None:  # Faust's clients, and the runtime's producers through them
+        options["broker_credentials"] = credentials
     return {
+        **options,
         "broker": [f"kafka://{server}" for server in settings.bootstrap_list],
         "store": f"{settings.store}://",  # rocksdb:// uses rocksdict when python-rocksdb is absent
         "datadir": str(settings.data_dir),

@@ -65,8 +65,9 @@ class Checkpoint:
     """Commits the worker's tasks: ``tasks()`` lists the live ones, ``producer()`` is the
     bulk producer their records go through, ``transaction`` the worker's under exactly-once.
 
-    ``after_commit`` callbacks get the batch-handled offsets of every successful commit
-    (e.g. to purge repartition topics up to them, as Kafka Streams does).
+    ``after_commit`` callbacks run after every commit that did not raise, with the
+    batch-handled offsets it committed (none if it committed nothing), e.g. to purge
+    repartition topics up to them, as Kafka Streams does.
     """
 
     def __init__(self, tasks: Callable[[], Iterable[StreamTask]] = tuple,
@@ -117,7 +118,7 @@ class Checkpoint:
                 raise
             finally:
                 source.release_snapshot(snapshot, committed)
-        if committed:
-            for callback in self.after_commit:
-                await callback(snapshot)
+        # Also after a commit with nothing new: a purge due since the last one runs now.
+        for callback in self.after_commit:
+            await callback(snapshot if committed else {})
         return committed

@@ -8,12 +8,15 @@ its records produced in bulk from the task's record collector. Every commit is o
 acknowledged, then offsets), so the changelog always covers the committed input.
 
 Parts: stores in :mod:`.faust_stores`, the consumer in :mod:`.faust_transport`, exactly-once
-in :mod:`.transactions`, dead letters in :mod:`.dead_letters`; Faust internals only through
-:mod:`.faust_compat`. This module compiles the topology and wires them.
+in :mod:`.transactions`, error handling in :mod:`streams_app.errors`, the repartition purge
+in :mod:`.purge`; Faust internals only through :mod:`.faust_compat`. This module compiles
+the topology and wires them.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,18 +25,26 @@ from aiokafka.structs import ConsumerRecord
 from faust.types import TP
 
 from streams_app.app import StreamsApp, create_app
+from streams_app.dsl.partitions import PartitionPlan, check_copartitioned, plan_partitions
 from streams_app.dsl.topology import SubTopology, Topology
-from streams_app.kafka.admin import describe_topic
+from streams_app.errors import ErrorHandlers, StreamsFailure, handler_config, record_size_limit
+from streams_app.kafka.admin import delete_records, describe_topic
 from streams_app.kafka.topics import TopicSpec
 from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.committed_reads import CommittedTableManager
 from streams_app.runtime.config import StreamsConfig
-from streams_app.runtime.dead_letters import dead_letter_records
 from streams_app.runtime.faust_compat import producer_settings
 from streams_app.runtime.faust_stores import StoreTable
-from streams_app.runtime.faust_transport import BatchConsumer, BatchHooks, ConsumerParts, Transport
+from streams_app.runtime.faust_transport import (
+    BatchConsumer,
+    BatchFailed,
+    BatchHooks,
+    ConsumerParts,
+    Transport,
+)
 from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
+from streams_app.runtime.purge import RepartitionPurger
 from streams_app.runtime.task import StreamTask, bind_serde
 from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
 from streams_app.runtime.wall_clock import run_wall_clock_punctuation
@@ -49,6 +60,11 @@ from streams_app.state.spec import (
 )
 
 __all__ = ["FaustRuntime", "StoreTable", "cache_entries"]
+
+log = logging.getLogger(__name__)
+
+#: aiokafka's default max_request_size: no record larger than this can be produced.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 # Settings give the cache in bytes (Kafka's statestore.cache.max.bytes); the caches count
 # entries. One entry is taken as 1 KiB, a typical small JSON record with its key.
@@ -66,18 +82,33 @@ class FaustRuntime:
     ``settings`` gives the broker, application id (= group id), store backend, partitions of
     internal topics (``topic_partitions``), commit interval, cache size and guarantees.
     ``config`` may add StreamsConfig entries (default serdes, timestamp extractor).
-    ``topics`` are the user topics to create or verify at start-up. A record whose
-    processing raises goes to ``dead_letter_topic`` (default ``<application_id>-dead-letter``)
-    with the error, its source and its timestamp in headers (the dead letter carries the
-    time it failed); the job goes on.
+    ``topics`` are the user topics to create or verify at start-up.
+
+    A record that fails goes where its error handler says (:mod:`streams_app.errors`; the
+    ``*_exception_handler`` arguments win over ``config``, which wins over the settings):
+    dead letters go to ``dead_letter_topic`` (default ``<application_id>-dead-letter``) with
+    the error and the source record's topic, partition and offset in headers; ``fail``
+    commits what came before the failing record and stops the worker.
+
+    Partition counts are planned as Kafka Streams plans them (:mod:`streams_app.dsl.
+    partitions`): ``Repartitioned.num_partitions`` is honoured, other internal topics and
+    stores follow their sources; source topics not yet known count as
+    ``STREAMS_TOPIC_PARTITIONS`` and are checked against the plan at start-up.
     """
 
     def __init__(self, topology: Topology, settings: Settings | None = None, *,
                  config: Mapping[str, Any] | None = None,
-                 topics: Iterable[TopicSpec] = (), dead_letter_topic: str | None = None) -> None:
+                 topics: Iterable[TopicSpec] = (), dead_letter_topic: str | None = None,
+                 deserialization_exception_handler: Any = None,
+                 processing_exception_handler: Any = None,
+                 production_exception_handler: Any = None) -> None:
         self.settings = settings = settings or Settings.from_env()
         self.topology = topology
         cfg = dict(config or {})
+        cfg.update(handler_config(
+            settings, cfg, deserialization_exception_handler=deserialization_exception_handler,
+            processing_exception_handler=processing_exception_handler,
+            production_exception_handler=production_exception_handler))
         cfg.setdefault("application_id", settings.app_id)
         cfg.setdefault("bootstrap_servers", settings.bootstrap_servers)
         cfg.setdefault("cache_max_entries", cache_entries(settings.cache_max_bytes))
@@ -85,6 +116,10 @@ class FaustRuntime:
         self.config = StreamsConfig.from_mapping(cfg)
         self.app_id = settings.app_id
         self.dead_letter_topic = dead_letter_topic or f"{self.app_id}-dead-letter"
+        self.errors = ErrorHandlers.from_config(self.config, self.dead_letter_topic)
+        self.plan: PartitionPlan = plan_partitions(topology, {}, settings.topic_partitions)
+        # Largest record each sink topic takes (read from the broker at start-up).
+        self.max_record_bytes: dict[str, int] = {}
         subtopologies = topology.subtopologies()
         self.subtopologies = [s for s in subtopologies if not s.is_global]
         self.global_subtopologies = [s for s in subtopologies if s.is_global]
@@ -97,16 +132,20 @@ class FaustRuntime:
             self.worker_producer = WorkerProducer(settings, lambda: producer_settings(self.app))
             self.app.startup_checks.append(self.worker_producer.start)
         self.hooks = BatchHooks()
-        self.checkpoint = Checkpoint(lambda: self.tasks.values(), lambda: self.producer,
-                                     self.transaction)
+        self.purger = self._repartition_purger()
+        self.checkpoint = Checkpoint(
+            lambda: self.tasks.values(), lambda: self.producer, self.transaction,
+            after_commit=[self.purger.after_commit] if self.purger is not None else [])
+        after_last_commit = [self.transaction.stop if self.transaction is not None
+                             else self.worker_producer.stop]  # type: ignore[union-attr]
+        if self.purger is not None:
+            after_last_commit.append(self.purger.close)
         # Before any topic is declared (Faust builds its transport on first use).
         self.app.transport = Transport(
             self.app.conf.broker_consumer, self.app,
             consumer_class=BatchConsumer if self.transaction is None
             else TransactionalBatchConsumer,
-            parts=ConsumerParts(self.hooks, self.checkpoint, [
-                self.transaction.stop if self.transaction is not None
-                else self.worker_producer.stop]))  # type: ignore[union-attr]
+            parts=ConsumerParts(self.hooks, self.checkpoint, after_last_commit))
         self.tables: dict[str, StoreTable] = {}
         self.tasks: dict[tuple[int, int], StreamTask] = {}
         self._producer: BulkProducer | None = None
@@ -125,11 +164,22 @@ class FaustRuntime:
         app.startup_checks.append(txn.start)
         return txn
 
+    def _repartition_purger(self) -> RepartitionPurger | None:
+        """Deletes consumed records of the internal topics after commits (Kafka Streams'
+        repartition.purge.interval.ms); None without internal topics."""
+        topics = [self.topology.topic_name(t, self.app_id) for t in self.topology.internal_topics]
+        if not topics:
+            return None
+        s = self.settings
+        return RepartitionPurger(
+            functools.partial(delete_records, s.bootstrap_servers, settings=s), topics,
+            s.repartition_purge_interval_ms)
+
     def _internal_topics(self) -> list[TopicSpec]:
         s = self.settings
-        names = [self.topology.topic_name(t, self.app_id) for t in self.topology.internal_topics]
-        specs = [TopicSpec.repartition(n, s.topic_partitions, s.topic_replication_factor)
-                 for n in sorted(names)]
+        specs = [TopicSpec.repartition(self.topology.topic_name(t, self.app_id), n,
+                                       s.topic_replication_factor)
+                 for t, n in sorted(self.plan.internal_partitions().items())]
         specs.append(TopicSpec(self.dead_letter_topic, 1, s.topic_replication_factor))
         return specs
 
@@ -140,10 +190,10 @@ class FaustRuntime:
         app, topo = self.app, self.topology
         for sub in self.global_subtopologies:
             for name in sub.stores:
-                self._declare_store(topo.stores[name])
+                self._declare_store(topo.stores[name], 1)
         for sub in self.subtopologies:
             for name in sub.stores:
-                self._declare_store(topo.stores[name])
+                self._declare_store(topo.stores[name], self.plan.tasks[sub.id])
             for topic in sub.source_topics:
                 real = topo.topic_name(topic, self.app_id)
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
@@ -156,15 +206,16 @@ class FaustRuntime:
         self.hooks.add_on_revoked(self._revoke)
         app.startup_checks.append(self._check_source_topics)
 
-    def _declare_store(self, spec: StoreSpec) -> None:
-        """A Faust table for every logged or global store; unlogged stores live in the task."""
+    def _declare_store(self, spec: StoreSpec, partitions: int) -> None:
+        """A Faust table for every logged or global store (``partitions``: its sub-topology's
+        task count); unlogged stores live in the task."""
         if spec.name in self.tables or not (spec.logging or spec.is_global):
             return
         if spec.kind != KEY_VALUE and self.settings.store != "rocksdb":
             raise ConfigError(f"STREAMS_STORE (store): {spec.kind} store {spec.name!r} needs "
                               "'rocksdb' in the Faust runtime")
         app, cfg = self.app, self.config
-        kw: dict[str, Any] = {"partitions": self.settings.topic_partitions}
+        kw: dict[str, Any] = {"partitions": partitions}
         if spec.is_global:
             # A GlobalKTable's changelog is its source topic, read whole by every worker.
             # Every partition is also a standby, so the worker keeps following the topic
@@ -183,19 +234,41 @@ class FaustRuntime:
         self.hooks.add_restorer(table.changelog_topic_name(), table.restore_records)
 
     async def _check_source_topics(self) -> None:
-        want = self.settings.topic_partitions
+        """Source topics exist and match the partition plan; sink topics' size limits."""
+        s, topo = self.settings, self.topology
         for sub in self.global_subtopologies:
             for topic in sub.source_topics:  # a missing one raises, naming the topic
-                await describe_topic(self.settings.bootstrap_servers, topic)
+                await describe_topic(s.bootstrap_servers, topic, settings=s)
+        found: dict[str, int] = {}
         for sub in self.subtopologies:
+            want = self.plan.tasks[sub.id]
             for topic in sub.source_topics:
-                real = self.topology.topic_name(topic, self.app_id)
-                desc = await describe_topic(self.settings.bootstrap_servers, real)
+                real = topo.topic_name(topic, self.app_id)
+                desc = await describe_topic(s.bootstrap_servers, real, settings=s)
+                found[topic] = desc.partitions
                 if sub.stores and desc.partitions != want:
                     raise ConfigError(
                         f"source topic {real!r} has {desc.partitions} partitions but the stores of "
                         f"sub-topology {sub.id} have {want} (STREAMS_TOPIC_PARTITIONS "
-                        "(topic_partitions)); they must be co-partitioned")
+                        "(topic_partitions), or Repartitioned.num_partitions upstream); they "
+                        "must be co-partitioned")
+        check_copartitioned(topo, found)
+        await self._read_size_limits()
+
+    async def _read_size_limits(self) -> None:
+        """The largest record each existing sink topic takes (``max.message.bytes``): a larger
+        one goes through the production handler instead of failing a whole produce batch."""
+        s = self.settings
+        sinks = {self.topology.topic_name(t, self.app_id)
+                 for sub in self.subtopologies for t in sub.sink_topics}
+        for topic in sorted(sinks):
+            try:
+                desc = await describe_topic(s.bootstrap_servers, topic, settings=s)
+            except Exception:  # noqa: BLE001 - not created yet: the producer's limit holds
+                continue
+            limit = desc.configs.get("max.message.bytes")
+            self.max_record_bytes[topic] = record_size_limit(
+                MAX_REQUEST_BYTES, int(limit) if limit else None)
 
     # -- run -----------------------------------------------------------------------------
 
@@ -216,7 +289,8 @@ class FaustRuntime:
         if task is None:
             task = StreamTask(self.topology, sub, self.config, partition,
                               store_factory=lambda spec: self._store(spec, partition),
-                              global_stores=self._global_stores())
+                              global_stores=self._global_stores(), errors=self.errors,
+                              max_record_bytes=self.max_record_bytes)
             self.tasks[(sub.id, partition)] = task
         return task
 
@@ -232,12 +306,18 @@ class FaustRuntime:
     def _handler(self, sub: SubTopology):
         async def handle(tp: TP, records: list[ConsumerRecord]) -> None:
             task = self._task(sub, tp.partition)
-            dead = task.process_records(tp.topic, records)  # a bad record must not stop the job
-            producer = self.producer
-            if dead:
-                await producer.send(dead_letter_records(self.dead_letter_topic, dead),
-                                    partition=0)
-            await task.record_collector.send(producer)
+            try:
+                task.process_records(tp.topic, records)  # dead letters join the output
+            except StreamsFailure as failure:
+                # An error handler said fail: what came before the failing record is
+                # produced and committed (by the consumer), then the worker stops.
+                await task.record_collector.send(self.producer)
+                log.error("stopping the worker: %s (topic %s, partition %s, offset %s%s)",
+                          failure, failure.topic, failure.partition, failure.offset,
+                          f", output topic {failure.context.output_topic}"
+                          if failure.context.output_topic else "")
+                raise BatchFailed(failure.processed, failure) from failure
+            await task.record_collector.send(self.producer)
 
         return handle
 

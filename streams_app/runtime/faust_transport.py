@@ -26,7 +26,7 @@ from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.faust_compat import BatchConsumerBase, fetch_position
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
 
-__all__ = ["BatchConsumer", "BatchHooks", "ConsumerParts", "Transport"]
+__all__ = ["BatchConsumer", "BatchFailed", "BatchHooks", "ConsumerParts", "Transport"]
 
 #: How long a revocation waits for the batch handler in progress before leaving it behind.
 REVOKE_WAIT_S = 10.0
@@ -34,6 +34,17 @@ REVOKE_WAIT_S = 10.0
 BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
 RevokeHook = Callable[[set[TP]], None]
 RestoreHandler = Callable[[list[ConsumerRecord]], None]
+
+
+class BatchFailed(Exception):
+    """Raised by a batch handler whose batch stopped for good after ``processed`` records
+    (an error handler said ``fail``): the consumer commits those, then stops the worker
+    with ``error``."""
+
+    def __init__(self, processed: int, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.processed = processed
+        self.error = error
 
 
 class BatchHooks:
@@ -151,6 +162,9 @@ class BatchConsumer(BatchConsumerBase):
                     self._handler_idle.clear()
                     try:
                         await handler(tp, batch)
+                    except BatchFailed as failed:
+                        self._handler_idle.set()
+                        await self._stop_after(tp, batch[:failed.processed], failed.error)
                     finally:
                         self._handler_idle.set()
                     if self._revocations != revocations:
@@ -177,6 +191,18 @@ class BatchConsumer(BatchConsumerBase):
         except Exception as exc:  # crash the app like Faust's own drain loop
             self.log.exception("Drain messages raised: %r", exc)
             raise
+
+    async def _stop_after(self, tp: TP, done: list[Any], error: BaseException) -> None:
+        """Commit everything handled, ``done`` (the failed batch's records before the failing
+        one) included, then raise ``error``: the worker stops, and a restart resumes at the
+        failing record."""
+        if done:
+            last = done[-1].offset
+            self.read_offsets[tp] = last
+            self._batch_done[tp] = last + 1
+            self.mark_acked(tp, len(done))
+        await self.commit()
+        raise error
 
     async def _refetch(self, records: Mapping[TP, list[Any]]) -> None:
         """Seek every still-assigned partition back to its first record in ``records``.
