@@ -24,7 +24,7 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[Topic
     """The partitions of ``topic`` as the consumer sees them; LookupError when it is missing."""
     parts = consumer.partitions_for_topic(topic)
     if not parts:
-        await consumer._client.force_metadata_update()  # metadata of a just-created topic
+        await consumer.topics()  # refreshes the metadata (a just-created topic)
         parts = consumer.partitions_for_topic(topic)
     if not parts:
         raise LookupError(f"topic {topic!r} does not exist")
