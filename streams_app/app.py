@@ -26,8 +26,16 @@ from streams_app.settings import Settings
 STREAM_RECOVERY_DELAY_S = 0.0
 
 
+class _Boot(faust.App.BootStrategy):
+    # Faust's own web server stays off however the worker is started (``faust worker``
+    # turns it on by default): the worker's endpoints are streams_app.runtime.web's.
+    enable_web = False
+
+
 class StreamsApp(faust.App):
     """A Faust app that also ensures its declared TopicSpecs before the consumer starts."""
+
+    BootStrategy = _Boot
 
     def __init__(
         self, *args: Any, settings: Settings, topic_specs: Iterable[TopicSpec] = (), **kw: Any
@@ -37,6 +45,8 @@ class StreamsApp(faust.App):
         self.topic_specs: list[TopicSpec] = list(topic_specs)
         # Async checks run at first start, after the topics exist (e.g. co-partitioning).
         self.startup_checks: list[Callable[[], Awaitable[None]]] = []
+        # Run first thing at first start, before the broker is contacted (the web server).
+        self.first_start_hooks: list[Callable[[], Awaitable[None]]] = []
         self.on_rebalance_complete.connect(self._hold_flow_until_seeked)
 
     async def _hold_flow_until_seeked(self, sender: Any, **kwargs: Any) -> None:
@@ -54,6 +64,8 @@ class StreamsApp(faust.App):
     async def on_first_start(self) -> None:
         """Check the connection (a bad address, password or CA fails here, naming the
         setting), create (or verify) the declared topics, then do Faust's first-start work."""
+        for hook in self.first_start_hooks:
+            await hook()
         await check_connection(self.settings)
         if self.topic_specs:
             await ensure_topics(self.settings.bootstrap_servers, self.topic_specs,
@@ -94,8 +106,11 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_rebalance_timeout": session_s,
         "stream_recovery_delay": STREAM_RECOVERY_DELAY_S,
         "table_standby_replicas": settings.standby_replicas,
-        "web_enabled": settings.web_enabled,
+        # STREAMS_WEB_* drive streams_app.runtime.web; Faust's web server is never started.
+        "web_enabled": False,
         "web_port": settings.web_port,
+        # Logging from STREAMS_LOG_LEVEL / STREAMS_LOG_FORMAT (streams_app.logs).
+        "Worker": "streams_app.logs:StreamsWorker",
     }
 
 

@@ -8,6 +8,7 @@ jobs:
   describe JOB               print the job's topology (--format text|mermaid|dot)
   topics JOB                 the topics a job reads, writes and owns, as the broker has them
   reset JOB                  reset the job to reprocess its input (kafka-streams-application-reset)
+  status [--url URL ...]     the workers' lag, rates and restore progress (from their /metrics)
 
 development:
   broker fetch|start ...     the local Apache Kafka (jars from Maven Central)
@@ -82,9 +83,11 @@ def _job(argv: list[str]) -> int:
     p = _parser("job", "Run a job as a Faust worker (settings: STREAMS_*). Arguments after "
                        "NAME that are not options here go to `faust worker`.")
     p.add_argument("name", metavar="NAME", help=f"one of {_job_names()}, or a module path")
-    p.add_argument("-l", "--loglevel", default="info")
+    p.add_argument("-l", "--loglevel", default=None,
+                   help="worker log level (default: STREAMS_LOG_LEVEL, info)")
     a, extra = p.parse_known_args(argv)
-    argv_ = worker_argv(job_module(a.name), a.loglevel, extra)
+    loglevel = a.loglevel or os.environ.get("STREAMS_LOG_LEVEL", "").strip() or "info"
+    argv_ = worker_argv(job_module(a.name), loglevel, extra)
     os.execv(argv_[0], argv_)
     return EXIT_OK  # not reached
 
@@ -172,6 +175,24 @@ def _reset(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _status(argv: list[str]) -> int:
+    from streams_app.ops.status import fetch_status, format_status
+
+    p = _parser("status", "Read the workers' /metrics and print, per worker, readiness, "
+                          "process rate and totals, the lag of each input partition and the "
+                          "restore progress of each store. Exit 1 if a worker cannot be read.")
+    p.add_argument("--url", action="append", default=[], metavar="URL",
+                   help="a worker's address (host:port or http://host:port), repeatable; "
+                        "default: STREAMS_STATUS_URLS (comma-separated)")
+    a = p.parse_args(argv)
+    urls = a.url or [u for u in os.environ.get("STREAMS_STATUS_URLS", "").split(",")
+                     if u.strip()]
+    if not urls:
+        p.error("no worker: give --url or set STREAMS_STATUS_URLS")
+    sys.stdout.write(format_status([fetch_status(url) for url in urls]))
+    return EXIT_OK
+
+
 def _broker(argv: list[str]) -> int:
     from streams_app.kafka.broker import main as broker_main
 
@@ -186,6 +207,7 @@ def _demo(argv: list[str]) -> int:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "jobs": _jobs, "job": _job, "describe": _describe, "topics": _topics, "reset": _reset,
+    "status": _status,
     "broker": _broker, "produce-rides": _produce_rides, "demo": _demo,
 }
 

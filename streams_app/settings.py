@@ -244,8 +244,11 @@ class Settings:
         10_000, _int(6000, 1_800_000), "consumer group session timeout (broker limits)"
     )
     heartbeat_interval_ms: int = _setting(1000, _int(100), "consumer group heartbeat interval")
-    web_enabled: bool = _setting(False, _bool, "run Faust's HTTP server")
-    web_port: int = _setting(6066, _int(1, 65535), "port of Faust's HTTP server")
+    web_enabled: bool = _setting(
+        False, _bool, "serve /metrics, /health and /ready over HTTP (streams_app.runtime.web)")
+    web_port: int = _setting(6066, _int(1, 65535), "port of /metrics, /health and /ready")
+    metrics_enabled: bool = _setting(
+        True, _bool, "count the worker's metrics (per batch; served at /metrics)")
     deserialization_exception_handler: Any = _handler_setting(
         ErrorKind.DESERIALIZATION, "record whose key, value or timestamp cannot be read"
     )
@@ -257,6 +260,9 @@ class Settings:
     )
     log_level: str = _setting(
         "info", _choice("debug", "info", "warning", "error", "critical"), "worker log level"
+    )
+    log_format: str = _setting(
+        "text", _choice("text", "json"), "worker log lines: text, or json (one object a line)"
     )
     # -- security (Kafka's names; passed to every client, see streams_app.kafka.security) ------
     security_protocol: str = _setting(

@@ -42,6 +42,7 @@ from streams_app.runtime.faust_transport import (
     ConsumerParts,
     Transport,
 )
+from streams_app.runtime.metrics import MeteredCheckpoint, StreamsMetrics, TaskMeter
 from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.purge import RepartitionPurger
@@ -133,9 +134,14 @@ class FaustRuntime:
             self.app.startup_checks.append(self.worker_producer.start)
         self.hooks = BatchHooks()
         self.purger = self._repartition_purger()
-        self.checkpoint = Checkpoint(
+        # Metrics (STREAMS_METRICS_ENABLED): counted per batch, served by runtime.web.
+        self.metrics = StreamsMetrics(self.app_id) if settings.metrics_enabled else None
+        self._meters: dict[tuple[int, int], TaskMeter] = {}
+        metered: dict[str, Any] = {} if self.metrics is None else {"metrics": self.metrics}
+        self.checkpoint = (MeteredCheckpoint if metered else Checkpoint)(
             lambda: self.tasks.values(), lambda: self.producer, self.transaction,
-            after_commit=[self.purger.after_commit] if self.purger is not None else [])
+            after_commit=[self.purger.after_commit] if self.purger is not None else [],
+            **metered)
         after_last_commit = [self.transaction.stop if self.transaction is not None
                              else self.worker_producer.stop]  # type: ignore[union-attr]
         if self.purger is not None:
@@ -151,6 +157,9 @@ class FaustRuntime:
         self._producer: BulkProducer | None = None
         self._globals: dict[str, StoreStack] | None = None
         self._declare()
+        from streams_app.runtime import observe  # the web server and what a scrape reads
+
+        observe.install(self, self.metrics or StreamsMetrics(self.app_id))
 
     # -- compile -------------------------------------------------------------------------
 
@@ -231,7 +240,11 @@ class FaustRuntime:
         ks = bind_serde(spec.key_serde, cfg.default_key_serde, cfg)
         vs = bind_serde(spec.value_serde, cfg.default_value_serde, cfg)
         self.tables[spec.name] = app.tables.add(table.bind(spec, ks, vs))
-        self.hooks.add_restorer(table.changelog_topic_name(), table.restore_records)
+        restore = table.restore_records
+        if self.metrics is not None:
+            restore = self.metrics.restorer(spec.name, restore,
+                                            lambda: bool(self.app.in_recovery))
+        self.hooks.add_restorer(table.changelog_topic_name(), restore)
 
     async def _check_source_topics(self) -> None:
         """Source topics exist and match the partition plan; sink topics' size limits."""
@@ -292,6 +305,11 @@ class FaustRuntime:
                               global_stores=self._global_stores(), errors=self.errors,
                               max_record_bytes=self.max_record_bytes)
             self.tasks[(sub.id, partition)] = task
+            if self.metrics is not None:
+                meter = self._meters.get((sub.id, partition))
+                if meter is None:
+                    meter = self._meters[(sub.id, partition)] = self.metrics.task(task.task_id)
+                task.record_collector.on_sent = meter.sent
         return task
 
     @property
@@ -304,11 +322,17 @@ class FaustRuntime:
         return self._producer
 
     def _handler(self, sub: SubTopology):
+        meters = self._meters if self.metrics is not None else None
+
         async def handle(tp: TP, records: list[ConsumerRecord]) -> None:
             task = self._task(sub, tp.partition)
             try:
                 task.process_records(tp.topic, records)  # dead letters join the output
             except StreamsFailure as failure:
+                if meters is not None and failure.processed:
+                    meters[(sub.id, tp.partition)].batch(
+                        tp.topic, tp.partition, len(records), failure.processed,
+                        records[failure.processed - 1].offset + 1)
                 # An error handler said fail: what came before the failing record is
                 # produced and committed (by the consumer), then the worker stops.
                 await task.record_collector.send(self.producer)
@@ -318,6 +342,9 @@ class FaustRuntime:
                           if failure.context.output_topic else "")
                 raise BatchFailed(failure.processed, failure) from failure
             await task.record_collector.send(self.producer)
+            if meters is not None:  # per batch, never per record
+                meters[(sub.id, tp.partition)].batch(tp.topic, tp.partition, len(records),
+                                                     len(records), records[-1].offset + 1)
 
         return handle
 

@@ -48,6 +48,9 @@ class RecordCollector:
         #: Serialized sink records, appended by sinks (keyed: partitioned by the producer).
         self.output: list[OutputRecord] = []
         self._changelogs: list[_Changelog] = []
+        #: ``on_sent(output count, changelog count, last output timestamp ms or None)``
+        #: after each :meth:`send` that sent something (the metrics' per-send count).
+        self.on_sent: Callable[[int, int, int | None], None] | None = None
 
     def changelog(self, topic: str, key_serde: Any, value_serde: Any,
                   encode: ChangelogEncoder) -> Callable[[Any], None]:
@@ -88,6 +91,8 @@ class RecordCollector:
         logs = self.take_changelogs()
         if logs:
             await sender.send(logs, partition=self.partition)
+        if self.on_sent is not None and (out or logs):
+            self.on_sent(len(out), len(logs), out[-1][3] if out else None)
 
     def discard(self) -> None:
         """Drop what was collected (a revoked task's uncommitted records)."""

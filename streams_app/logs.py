@@ -1,0 +1,98 @@
+"""Worker logging: ``STREAMS_LOG_LEVEL`` and ``STREAMS_LOG_FORMAT`` (text or json).
+
+Faust's worker sets up logging itself (its ``-l`` option, its own formatter); the runtime
+calls :func:`configure_logging` when the worker starts, which sets the level and, for
+``json``, gives every handler :class:`JsonFormatter`: one JSON object per line with ``time``,
+``level``, ``logger``, ``message`` and, where known, ``task``, ``topic``, ``partition``,
+``offset`` and ``store`` (from ``extra=``), plus ``exception`` with the traceback.
+Nothing here reads settings values other than these two, so no secret can reach a line.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+
+__all__ = ["CONTEXT_FIELDS", "JsonFormatter", "StreamsWorker", "configure_logging"]
+
+#: ``extra=`` fields copied into a JSON line when a log call gives them.
+CONTEXT_FIELDS = ("task", "topic", "partition", "offset", "store", "application_id")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure_logging(level: str | None, fmt: str, root: logging.Logger | None = None) -> None:
+    """Set the root logger's ``level`` (None: leave it); with ``fmt == "json"`` every handler
+    (one added if none) formats lines as JSON."""
+    root = root or logging.getLogger()
+    if level is not None:
+        root.setLevel(getattr(logging, level.upper()))
+    if fmt != "json":
+        return
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    for handler in root.handlers:
+        handler.setFormatter(JsonFormatter())
+
+
+def _explicit_level() -> bool:
+    import os
+
+    from streams_app.settings import env_name
+
+    return bool(os.environ.get(env_name("log_level"), "").strip())
+
+
+class StreamsWorker(faust.Worker):
+    """Faust's worker with the settings' logging: applied when Faust sets up the root logger,
+    so every line of the worker (its start-up included) follows ``STREAMS_LOG_FORMAT``.
+
+    ``STREAMS_LOG_LEVEL``, when set, wins over the worker's ``-l`` option. In json format
+    the worker's banner and notices go through logging too (one JSON object per line).
+    """
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        settings = getattr(self.app, "settings", None)
+        if settings is None:
+            return
+        configure_logging(settings.log_level if _explicit_level() else None,
+                          settings.log_format, logger)
+
+    def _json(self) -> bool:
+        settings = getattr(self.app, "settings", None)
+        return settings is not None and settings.log_format == "json"
+
+    def say(self, msg: str) -> None:
+        if self._json():
+            logging.getLogger("faust.worker").info("%s", msg.rstrip())
+        else:
+            super().say(msg)
+
+    def carp(self, msg: str) -> None:
+        if self._json():
+            logging.getLogger("faust.worker").warning("%s", msg.rstrip())
+        else:
+            super().carp(msg)
