@@ -13,4 +13,6 @@ MODULES = {
     "quixstreams": "bench.contestants.quix",
     "aiokafka": "bench.contestants.raw_aiokafka",
     "kafka_streams": "bench.contestants.kafka_streams",
+    # Not a contestant of the comparison: the metrics-off variant (bench.metrics_overhead).
+    "streams_app_nometrics": "bench.contestants.streams_app_nometrics",
 }

@@ -117,15 +117,16 @@ def _results(runtime: FaustRuntime, pipeline: str) -> dict[str, int]:
     return results
 
 
-def run(cfg: RunConfig) -> RunResult:
-    """Run the pipeline's topology on a Faust worker until its store covers the input."""
+def run(cfg: RunConfig, metrics_enabled: bool = True) -> RunResult:
+    """Run the pipeline's topology on a Faust worker until its store covers the input
+    (``metrics_enabled``: STREAMS_METRICS_ENABLED, on by default as in a worker)."""
     build = _BUILDERS.get(cfg.pipeline)
     if build is None:
         raise Missing(f"streams_app has no {cfg.pipeline} on the Faust runtime yet")
     settings = Settings.from_env(
         env={}, bootstrap_servers=cfg.bootstrap, app_id=cfg.group_id,
         data_dir=cfg.state_dir or "streams-bench-data", topic_partitions=4,
-        auto_offset_reset="earliest", log_level="warning")
+        auto_offset_reset="earliest", log_level="warning", metrics_enabled=metrics_enabled)
     runtime = FaustRuntime(build(cfg), settings)
     app = runtime.app
     target = TargetReader(cfg)
