@@ -123,3 +123,11 @@ async def test_worker_ready_within_five_seconds(
         if not start.done():
             start.cancel()
         await app.stop()
+
+
+def test_faust_web_server_stays_off_even_when_faust_worker_turns_it_on() -> None:
+    # `faust worker` sets conf.web_enabled from its --with-web default (True); the worker's
+    # endpoints are streams_app.runtime.web's, so Faust's server must not start anyway.
+    app = create_app(Settings(web_enabled=True))
+    app.conf.web_enabled = True
+    assert app.boot_strategy.web_server() == []

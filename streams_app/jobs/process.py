@@ -52,9 +52,12 @@ def job_module(name: str) -> str:
 
 
 def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None) -> list[str]:
-    """The ``faust -A module worker`` command line, run by this interpreter."""
+    """The ``faust -A module worker`` command line, run by this interpreter.
+
+    The same command an operator types: Faust's web server stays off either way (see
+    ``streams_app.app``), the worker's endpoints follow ``STREAMS_WEB_ENABLED``."""
     return [sys.executable, "-m", "faust", "-A", module, "worker", "-l", loglevel,
-            "--without-web", *(extra or [])]
+            *(extra or [])]
 
 
 class JobProcess:

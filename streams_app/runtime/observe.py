@@ -95,10 +95,10 @@ def install(runtime: FaustRuntime, metrics: StreamsMetrics) -> None:
     app, settings = runtime.app, runtime.settings
     metrics.view = runtime_view(runtime, metrics)
 
-    async def assigned(_sender: Any, **_kwargs: Any) -> None:
+    async def assigned(_sender: Any, *_args: Any, **_kwargs: Any) -> None:
         metrics.restore_started(table.name for table in runtime.tables.values())
 
-    async def recovered(_sender: Any, **_kwargs: Any) -> None:
+    async def recovered(_sender: Any, *_args: Any, **_kwargs: Any) -> None:
         metrics.restore_ended()
 
     app.on_partitions_assigned.connect(assigned)

@@ -150,3 +150,48 @@ def test_metered_checkpoint_times_every_commit_and_counts_those_that_wrote() -> 
     assert got[("streams_commit_latency_seconds_count", ())] == 2
     assert got[("streams_commit_latency_seconds_sum", ())] >= 0.02
     assert got[("streams_commit_total", ())] == 1
+
+
+def _runtime(tmp_path: Any, **settings: Any) -> Any:
+    from streams_app import Serdes, StreamsBuilder
+    from streams_app.runtime.faust_runtime import FaustRuntime
+    from streams_app.settings import Settings
+
+    b = StreamsBuilder()
+    b.stream("in", key_serde=Serdes.string(), value_serde=Serdes.string()) \
+        .group_by_key().count("counts").to_stream().to("out")
+    return FaustRuntime(b.build(), Settings(app_id="metrics-wiring", data_dir=tmp_path,
+                                            **settings))
+
+
+def test_runtime_meters_batches_only_with_metrics_enabled(tmp_path: Any) -> None:
+    on = _runtime(tmp_path / "on")
+    assert isinstance(on.checkpoint, MeteredCheckpoint) and on.metrics is not None
+    assert on.app.first_start_hooks == []  # web off by default: no server
+    off = _runtime(tmp_path / "off", metrics_enabled=False, web_enabled=True)
+    assert off.metrics is None and not isinstance(off.checkpoint, MeteredCheckpoint)
+    assert len(off.app.first_start_hooks) == 1  # probes still served, /metrics not
+
+
+def test_runtime_handler_counts_a_batch_and_its_output(tmp_path: Any) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    runtime = _runtime(tmp_path, store="memory", cache_max_bytes=0)
+    sent: list[int] = []
+
+    class Producer:
+        async def send(self, records: Iterable[Any], partition: int | None = None) -> int:
+            sent.append(len(list(records)))
+            return sent[-1]
+
+    runtime._producer = Producer()
+    now_ms = int(time.time() * 1000)
+    records = [ConsumerRecord("in", 0, offset, now_ms, 0, b"k", b"v", None, 1, 1, ())
+               for offset in range(5)]
+    asyncio.run(runtime.hooks.handlers["in"](TP("in", 0), records))
+    got = samples(runtime.metrics)
+    task = ("task", "0_0")
+    assert got[("streams_process_total", (task,))] == 5
+    assert got[("streams_records_produced_total", (("kind", "output"), task))] == 5
+    assert got[("streams_record_e2e_latency_seconds_count", (task,))] == 1
+    assert runtime.metrics.positions == {("in", 0): 5}
