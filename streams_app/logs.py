@@ -48,7 +48,10 @@ def configure_logging(level: str | None, fmt: str, root: logging.Logger | None =
     (one added if none) formats lines as JSON."""
     root = root or logging.getLogger()
     if level is not None:
-        root.setLevel(getattr(logging, level.upper()))
+        number = getattr(logging, level.upper())
+        root.setLevel(number)
+        for handler in root.handlers:  # Faust gives its handlers the -l level too
+            handler.setLevel(number)
     if fmt != "json":
         return
     if not root.handlers:
@@ -72,6 +75,11 @@ class StreamsWorker(faust.Worker):
     ``STREAMS_LOG_LEVEL``, when set, wins over the worker's ``-l`` option. In json format
     the worker's banner and notices go through logging too (one JSON object per line).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._json():
+            self.spinner = None  # its terminal codes would break the JSON lines
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         super().on_setup_root_logger(logger, level)

@@ -51,12 +51,17 @@ def job_module(name: str) -> str:
     raise ValueError(f"unknown job {name!r}; known jobs: {', '.join(sorted(JOBS))}")
 
 
-def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None) -> list[str]:
+def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None,
+                env: Mapping[str, str] | None = None) -> list[str]:
     """The ``faust -A module worker`` command line, run by this interpreter.
 
     The same command an operator types: Faust's web server stays off either way (see
-    ``streams_app.app``), the worker's endpoints follow ``STREAMS_WEB_ENABLED``."""
-    return [sys.executable, "-m", "faust", "-A", module, "worker", "-l", loglevel,
+    ``streams_app.app``), the worker's endpoints follow ``STREAMS_WEB_ENABLED``. With
+    ``STREAMS_LOG_FORMAT=json`` in ``env`` (default: this process's), ``--quiet`` keeps
+    Faust's start-up banner off stdout: every line is then a JSON log line."""
+    env = os.environ if env is None else env
+    quiet = ["--quiet"] if env.get("STREAMS_LOG_FORMAT", "").strip().lower() == "json" else []
+    return [sys.executable, "-m", "faust", "-A", module, *quiet, "worker", "-l", loglevel,
             *(extra or [])]
 
 
@@ -75,7 +80,7 @@ class JobProcess:
         """Start the worker; output goes to ``log_path`` (appended) or is inherited."""
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.proc = subprocess.Popen(
-            worker_argv(self.module, self.loglevel), env=self.env, stdout=out,
+            worker_argv(self.module, self.loglevel, env=self.env), env=self.env, stdout=out,
             stderr=subprocess.STDOUT if out else None, stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )

@@ -43,7 +43,9 @@ def _lag(runtime: FaustRuntime, metrics: StreamsMetrics) -> dict[tuple[str, int]
     for tp in consumer.assignment():
         if tp.topic not in inputs:
             continue
-        highwater = consumer.highwater(tp)
+        # read_committed (exactly-once) reads up to the last stable offset, as Kafka's lag.
+        stable = consumer.last_stable_offset(tp)
+        highwater = stable if stable is not None and stable >= 0 else consumer.highwater(tp)
         if highwater is None:
             continue  # no fetch response yet
         position = metrics.positions.get((tp.topic, tp.partition))
