@@ -249,6 +249,9 @@ class Settings:
     web_port: int = _setting(6066, _int(1, 65535), "port of /metrics, /health and /ready")
     metrics_enabled: bool = _setting(
         True, _bool, "count the worker's metrics (per batch; served at /metrics)")
+    metrics_recording_level: str = _setting(
+        "info", _choice("info", "debug"),
+        "debug adds per-read metrics (record cache hit ratio), as Kafka's recording level")
     deserialization_exception_handler: Any = _handler_setting(
         ErrorKind.DESERIALIZATION, "record whose key, value or timestamp cannot be read"
     )

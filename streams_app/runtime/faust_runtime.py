@@ -52,6 +52,7 @@ from streams_app.runtime.wall_clock import run_wall_clock_punctuation
 from streams_app.runtime.worker_gc import tune_gc
 from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import StateStore
+from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.spec import (
     KEY_VALUE,
     StoreSpec,
@@ -310,6 +311,10 @@ class FaustRuntime:
                 if meter is None:
                     meter = self._meters[(sub.id, partition)] = self.metrics.task(task.task_id)
                 task.record_collector.on_sent = meter.sent
+                if self.settings.metrics_recording_level == "debug":
+                    for stack in task.stores.values():
+                        if isinstance(stack.outer, CachingKeyValueStore):
+                            stack.outer.count_reads()
         return task
 
     @property

@@ -56,7 +56,8 @@ class RuntimeView:
     ``lag()``: ``{(topic, partition): records behind the high watermark}`` for the input
     partitions this worker owns; ``restore()``: ``{store: {partition: remaining}}`` from the
     recovery; ``tasks()``: the active task ids; ``dropped()``: ``{(reason, kind): count}``;
-    ``rebalances()``: rebalances so far; ``ready()``: what /ready answers.
+    ``rebalances()``: rebalances so far; ``cache()``: ``{store: (hits, misses)}`` of the
+    record caches (debug recording level only); ``ready()``: what /ready answers.
     """
 
     lag: Callable[[], Mapping[tuple[str, int], int]] = dict
@@ -64,6 +65,7 @@ class RuntimeView:
     tasks: Callable[[], Iterable[str]] = tuple
     dropped: Callable[[], Mapping[tuple[str, str], int]] = dict
     rebalances: Callable[[], int] = lambda: 0
+    cache: Callable[[], Mapping[str, tuple[int, int]]] = dict
     ready: Callable[[], bool] = lambda: False
 
 
@@ -256,6 +258,13 @@ class _ScrapeCollector(Collector):
                                          "this worker took part in")
         rebalances.add_metric([], view.rebalances())
         yield rebalances
+        hit = GaugeMetricFamily("streams_record_cache_hit_ratio", "record cache reads served "
+                                "from the cache, debug recording level (Kafka: hit-ratio)",
+                                labels=["store"])
+        for store, (hits, misses) in sorted(view.cache().items()):
+            if hits + misses:
+                hit.add_metric([store], hits / (hits + misses))
+        yield hit
         ready = GaugeMetricFamily("streams_ready", "1 once partitions are assigned and every "
                                   "store is restored (the /ready probe)")
         ready.add_metric([], 1.0 if view.ready() else 0.0)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from streams_app.runtime.faust_compat import fetch_position
 from streams_app.runtime.metrics import RuntimeView, StreamsMetrics
 from streams_app.runtime.web import WebServer
+from streams_app.state.caching import CachingKeyValueStore
 
 if TYPE_CHECKING:
     from streams_app.runtime.faust_runtime import FaustRuntime
@@ -79,6 +80,18 @@ def _dropped(runtime: FaustRuntime) -> Mapping[tuple[str, str], int]:
     return counts
 
 
+def _cache(runtime: FaustRuntime) -> dict[str, tuple[int, int]]:
+    """Hits and misses per store, summed over the live tasks' record caches."""
+    counts: dict[str, tuple[int, int]] = {}
+    for task in list(runtime.tasks.values()):
+        for name, stack in task.stores.items():
+            cache = stack.outer
+            if isinstance(cache, CachingKeyValueStore) and cache.hits + cache.misses:
+                hits, misses = counts.get(name, (0, 0))
+                counts[name] = (hits + cache.hits, misses + cache.misses)
+    return counts
+
+
 def runtime_view(runtime: FaustRuntime, metrics: StreamsMetrics) -> RuntimeView:
     """What ``metrics``' scrape-time collector reads from ``runtime``."""
     app = runtime.app
@@ -88,6 +101,7 @@ def runtime_view(runtime: FaustRuntime, metrics: StreamsMetrics) -> RuntimeView:
         tasks=lambda: [f"{sub}_{partition}" for sub, partition in runtime.tasks],
         dropped=lambda: _dropped(runtime),
         rebalances=lambda: int(app.rebalancing_count),
+        cache=lambda: _cache(runtime),
         ready=lambda: is_ready(app),
     )
 

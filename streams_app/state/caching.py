@@ -45,11 +45,31 @@ class CachingKeyValueStore(KeyValueStore):
         self._send_old_values = send_old_values
         return True
 
+    #: Reads served from the cache and not, once :meth:`count_reads` was called.
+    hits = 0
+    misses = 0
+
     def get(self, key: Any) -> Any:
         """Cached value if dirty, else the wrapped store's."""
         entry = self._dirty.get(key)
         if entry is None:
             return self.wrapped.get(key)
+        value = entry[0]
+        return None if value is _DELETED else value
+
+    def count_reads(self) -> None:
+        """Count hits and misses of :meth:`get` from now on (the cache hit ratio metric).
+
+        A per-read cost, so only at the metrics' debug recording level, as in Kafka Streams.
+        """
+        self.get = self._counted_get  # type: ignore[method-assign]
+
+    def _counted_get(self, key: Any) -> Any:
+        entry = self._dirty.get(key)
+        if entry is None:
+            self.misses += 1
+            return self.wrapped.get(key)
+        self.hits += 1
         value = entry[0]
         return None if value is _DELETED else value
 

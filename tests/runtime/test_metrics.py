@@ -195,3 +195,26 @@ def test_runtime_handler_counts_a_batch_and_its_output(tmp_path: Any) -> None:
     assert got[("streams_records_produced_total", (("kind", "output"), task))] == 5
     assert got[("streams_record_e2e_latency_seconds_count", (task,))] == 1
     assert runtime.metrics.positions == {("in", 0): 5}
+
+
+def _batch(runtime: Any, keys: list[bytes]) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    class Producer:
+        async def send(self, records: Iterable[Any], partition: int | None = None) -> int:
+            return len(list(records))
+
+    runtime._producer = Producer()
+    records = [ConsumerRecord("in", 0, offset, 0, 0, key, b"v", None, 1, 1, ())
+               for offset, key in enumerate(keys)]
+    asyncio.run(runtime.hooks.handlers["in"](TP("in", 0), records))
+
+
+def test_cache_hit_ratio_only_at_the_debug_recording_level(tmp_path: Any) -> None:
+    debug = _runtime(tmp_path / "debug", store="memory", metrics_recording_level="debug")
+    _batch(debug, [b"a", b"a", b"a", b"b", b"a"])  # misses: first a, first b
+    got = samples(debug.metrics)
+    assert got[("streams_record_cache_hit_ratio", (("store", "counts"),))] == 3 / 5
+    info = _runtime(tmp_path / "info", store="memory")
+    _batch(info, [b"a", b"a"])
+    assert not [k for k in samples(info.metrics) if k[0] == "streams_record_cache_hit_ratio"]
