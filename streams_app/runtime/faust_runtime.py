@@ -42,7 +42,8 @@ from streams_app.runtime.faust_transport import (
     ConsumerParts,
     Transport,
 )
-from streams_app.runtime.metrics import MeteredCheckpoint, StreamsMetrics, TaskMeter
+from streams_app.runtime.metrics import MeteredCheckpoint, StreamsMetrics
+from streams_app.runtime.observe import install_observability
 from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.purge import RepartitionPurger
@@ -52,7 +53,6 @@ from streams_app.runtime.wall_clock import run_wall_clock_punctuation
 from streams_app.runtime.worker_gc import tune_gc
 from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import StateStore
-from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.spec import (
     KEY_VALUE,
     StoreSpec,
@@ -137,7 +137,6 @@ class FaustRuntime:
         self.purger = self._repartition_purger()
         # Metrics (STREAMS_METRICS_ENABLED): counted per batch, served by runtime.web.
         self.metrics = StreamsMetrics(self.app_id) if settings.metrics_enabled else None
-        self._meters: dict[tuple[int, int], TaskMeter] = {}
         metered: dict[str, Any] = {} if self.metrics is None else {"metrics": self.metrics}
         self.checkpoint = (MeteredCheckpoint if metered else Checkpoint)(
             lambda: self.tasks.values(), lambda: self.producer, self.transaction,
@@ -158,9 +157,7 @@ class FaustRuntime:
         self._producer: BulkProducer | None = None
         self._globals: dict[str, StoreStack] | None = None
         self._declare()
-        from streams_app.runtime import observe  # the web server and what a scrape reads
-
-        observe.install(self, self.metrics or StreamsMetrics(self.app_id))
+        install_observability(self, self.metrics or StreamsMetrics(self.app_id))
 
     # -- compile -------------------------------------------------------------------------
 
@@ -307,14 +304,7 @@ class FaustRuntime:
                               max_record_bytes=self.max_record_bytes)
             self.tasks[(sub.id, partition)] = task
             if self.metrics is not None:
-                meter = self._meters.get((sub.id, partition))
-                if meter is None:
-                    meter = self._meters[(sub.id, partition)] = self.metrics.task(task.task_id)
-                task.record_collector.on_sent = meter.sent
-                if self.settings.metrics_recording_level == "debug":
-                    for stack in task.stores.values():
-                        if isinstance(stack.outer, CachingKeyValueStore):
-                            stack.outer.count_reads()
+                self.metrics.attach(task, self.settings.metrics_recording_level == "debug")
         return task
 
     @property
@@ -327,7 +317,7 @@ class FaustRuntime:
         return self._producer
 
     def _handler(self, sub: SubTopology):
-        meters = self._meters if self.metrics is not None else None
+        meters = self.metrics.meters if self.metrics is not None else None
 
         async def handle(tp: TP, records: list[ConsumerRecord]) -> None:
             task = self._task(sub, tp.partition)
@@ -335,7 +325,7 @@ class FaustRuntime:
                 task.process_records(tp.topic, records)  # dead letters join the output
             except StreamsFailure as failure:
                 if meters is not None and failure.processed:
-                    meters[(sub.id, tp.partition)].batch(
+                    meters[task.task_id].batch(
                         tp.topic, tp.partition, len(records), failure.processed,
                         records[failure.processed - 1].offset + 1)
                 # An error handler said fail: what came before the failing record is
@@ -348,8 +338,8 @@ class FaustRuntime:
                 raise BatchFailed(failure.processed, failure) from failure
             await task.record_collector.send(self.producer)
             if meters is not None:  # per batch, never per record
-                meters[(sub.id, tp.partition)].batch(tp.topic, tp.partition, len(records),
-                                                     len(records), records[-1].offset + 1)
+                meters[task.task_id].batch(tp.topic, tp.partition, len(records), len(records),
+                                           records[-1].offset + 1)
 
         return handle
 

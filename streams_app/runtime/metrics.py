@@ -31,6 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from streams_app.runtime.checkpoint import Checkpoint, OffsetSource
+from streams_app.state.caching import CachingKeyValueStore
 
 __all__ = ["RuntimeView", "StreamsMetrics", "TaskMeter", "MeteredCheckpoint",
            "CONTENT_TYPE"]
@@ -155,13 +156,29 @@ class StreamsMetrics:
         self.processed_total = 0
         self._rate_samples: collections.deque[tuple[float, int]] = collections.deque()
         self._restores: dict[str, _Restore] = {}
+        #: Per task id, kept across a revoke (counters only grow).
+        self.meters: dict[str, TaskMeter] = {}
         reg.register(_ScrapeCollector(self))
 
     # -- hot path helpers -----------------------------------------------------------------
 
     def task(self, task_id: str) -> TaskMeter:
-        """The counters of task ``task_id`` (kept across a revoke: counters only grow)."""
-        return TaskMeter(self, task_id)
+        """The counters of task ``task_id`` (one per id, kept across a revoke)."""
+        meter = self.meters.get(task_id)
+        if meter is None:
+            meter = self.meters[task_id] = TaskMeter(self, task_id)
+        return meter
+
+    def attach(self, task: Any, count_cache_reads: bool = False) -> TaskMeter:
+        """Meter a new :class:`~streams_app.runtime.task.StreamTask`: its collector's sends,
+        and (``count_cache_reads``, the debug level) its record caches' reads."""
+        meter = self.task(task.task_id)
+        task.record_collector.on_sent = meter.sent
+        if count_cache_reads:
+            for stack in task.stores.values():
+                if isinstance(stack.outer, CachingKeyValueStore):
+                    stack.outer.count_reads()
+        return meter
 
     def restorer(self, store: str, restore: Callable[[list[Any]], None],
                  in_recovery: Callable[[], bool]) -> Callable[[list[Any]], None]:

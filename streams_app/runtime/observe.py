@@ -1,9 +1,9 @@
 """Metrics and probes wired to a Faust runtime: what the scrape reads, the web server.
 
 :func:`runtime_view` reads the runtime's live state (assignment, high watermarks, Faust's
-recovery bookkeeping, the error counters); :func:`install` connects the restore events and
-starts :class:`~streams_app.runtime.web.WebServer` at the worker's first start when
-``STREAMS_WEB_ENABLED`` is on.
+recovery bookkeeping, the error counters); :func:`install_observability` connects the restore
+events and starts :class:`~streams_app.runtime.web.WebServer` at the worker's first start
+when ``STREAMS_WEB_ENABLED`` is on.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from streams_app.state.caching import CachingKeyValueStore
 if TYPE_CHECKING:
     from streams_app.runtime.faust_runtime import FaustRuntime
 
-__all__ = ["install", "is_ready", "runtime_view"]
+__all__ = ["install_observability", "is_ready", "runtime_view"]
 
 
 def is_ready(app: Any) -> bool:
@@ -106,7 +106,7 @@ def runtime_view(runtime: FaustRuntime, metrics: StreamsMetrics) -> RuntimeView:
     )
 
 
-def install(runtime: FaustRuntime, metrics: StreamsMetrics) -> None:
+def install_observability(runtime: FaustRuntime, metrics: StreamsMetrics) -> None:
     """Connect the restore events; serve the web endpoints if ``STREAMS_WEB_ENABLED``."""
     app, settings = runtime.app, runtime.settings
     metrics.view = runtime_view(runtime, metrics)
