@@ -15,9 +15,28 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["STYLES", "time_units", "boundary_times", "wide_steps"]
+__all__ = ["STYLES", "GENERATORS", "time_units", "boundary_times", "wide_steps"]
 
 STYLES = ("narrow", "boundary", "wide")
+
+# What each generator axis reaches, and the classes of difference it found (for REPORT.md).
+GENERATORS: tuple[tuple[str, str, str], ...] = (
+    ("timestamps `narrow`", "out-of-order, late and equal timestamps in [0, 40]",
+     "none new (the original corpus' style)"),
+    ("timestamps `boundary`",
+     "records on and one off multiples of size, advance, gap, difference, grace and "
+     "retention (their sums)",
+     "session windows with `emit: on_window_close`: sessions closing together were emitted "
+     "by end, key, start; Kafka's time-ordered session store emits by end, start, key"),
+    ("timestamps `wide`",
+     "stream time jumps of retention and segment scale (to 120 s); records late by as "
+     "much: keys go quiet past retention and return, segments expire", "none"),
+    ("tombstones", "null values on every input, so table inputs delete present and absent "
+     "keys (both sides of table-table and foreign-key joins)", "none"),
+    ("record cache on", "every stateful topology with `cache_max_bytes` set as well as off "
+     "(window, session and join stores included)",
+     "with `boundary`, the session emit-order difference above"),
+)
 SEGMENT_MS = 60_000  # Kafka Streams' minimum segment interval for window/session stores
 
 
