@@ -9,7 +9,8 @@ Inputs are seeded by scenario name, so regeneration is stable. Input set 0 of ea
 keys, tombstones (for present and absent keys), null keys, (for windows) wall-clock advances,
 and timestamps in the styles of conformance.timing in turn: narrow and out of order, at
 window/grace/retention boundaries, and segment-scale jumps where keys go quiet and return.
-Every stateful topology runs with the record cache off and on. conformance/scenarios/found/ (shrunk property-test failures) is left alone.
+Every stateful topology runs with the record cache off and on.
+conformance/scenarios/found/ (shrunk property-test failures) is left alone.
 """
 
 from __future__ import annotations
