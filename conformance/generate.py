@@ -10,7 +10,8 @@ keys, tombstones (for present and absent keys), null keys, (for windows) wall-cl
 and timestamps in the styles of conformance.timing in turn: narrow and out of order, at
 window/grace/retention boundaries, and segment-scale jumps where keys go quiet and return.
 Every stateful topology runs with the record cache off and on.
-conformance/scenarios/found/ (shrunk property-test failures) is left alone.
+conformance/scenarios/found/ (shrunk property-test failures) and edge/ (hand-written) are left
+alone, except that --golden refreshes edge/'s results too.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
             write(path, scenarios)
     total = sum(len(s) for s in files.values())
     print(f"wrote {total} scenarios in {len(files)} files under {CORPUS}"
-          f" (left {FOUND.relative_to(CORPUS.parent)} alone)")
+          f" (left {FOUND.relative_to(CORPUS.parent)} and edge/ alone)")
 
 
 if __name__ == "__main__":
