@@ -13,6 +13,12 @@ from typing import Any
 
 FAMILIES = ("stream", "aggregate", "table", "windows", "joins")
 CACHE_ON = {"cache_max_bytes": 10 * 1024 * 1024}
+# Topologies without a store: the record cache cannot change them.
+STATELESS = frozenset({
+    "stream_map_values", "stream_filter", "stream_filter_not", "stream_map",
+    "stream_select_key", "stream_flat_map", "stream_flat_map_values", "stream_branch",
+    "stream_merge", "join_stream_stream",
+})
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,11 @@ def _specs() -> list[TopologySpec]:
         TopologySpec("join_foreign_key", "joins", inputs=("left", "right"), fk_topics=("left",),
                      variants=_grid(kind=["inner", "left"])),
     ]
-    return s
+    # Every stateful topology runs with the record cache on as well as off.
+    return [t if t.configs != ({},) or t.name in STATELESS else
+            TopologySpec(t.name, t.family, t.inputs, t.fk_topics, t.variants, ({}, CACHE_ON),
+                         t.wall_clock, t.tags)
+            for t in s]
 
 
 TOPOLOGIES: dict[str, TopologySpec] = {t.name: t for t in _specs()}
