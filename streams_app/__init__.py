@@ -51,6 +51,10 @@ from streams_app.serdes import (
 )
 from streams_app.state.api import ValueAndTimestamp, Windowed
 
+#: The package version, its one definition: pyproject.toml reads it (setuptools' dynamic version,
+#: parsed without importing), ``streams-app --version`` prints it.
+__version__ = "0.1.0"
+
 __all__ = [
     "Branched",
     "BufferConfig",
