@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -35,11 +36,19 @@ def run(argv: list[str], *, timeout: float, **kwargs: object) -> subprocess.Comp
     return done
 
 
+# Build output and local state a fresh clone does not have. A stale *.egg-info/SOURCES.txt
+# would even put files in the sdist that pyproject.toml no longer declares.
+NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", ".cache", "*.egg-info", "build", "dist",
+                                        "site", "__pycache__", ".pytest_cache", ".ruff_cache")
+
+
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(sdist, wheel) built the default way: the wheel is built from the unpacked sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], timeout=300)
+    """(sdist, wheel) built the default way (the wheel from the unpacked sdist), from a copy of
+    the checkout as a fresh clone has it."""
+    src, out = tmp_path_factory.mktemp("src") / "streams_app", tmp_path_factory.mktemp("dist")
+    shutil.copytree(ROOT, src, ignore=NOT_IN_A_CLONE, symlinks=True)
+    run([sys.executable, "-m", "build", "--outdir", str(out), str(src)], timeout=300)
     (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
     return sdist, wheel
 
@@ -99,11 +108,11 @@ def test_wheel_has_the_package_data_and_the_version(dists: tuple[Path, Path]) ->
     assert {"streams_app/jobs/data/rides.csv", "streams_app/jobs/data/taxi_zone_lookup.csv"} <= data
     with zipfile.ZipFile(dists[1]) as whl:
         names = set(whl.namelist())
+        assert data <= names, f"package data missing from the wheel: {sorted(data - names)}"
         meta = email.message_from_bytes(
             whl.read(f"streams_app-{VERSION}.dist-info/METADATA"))
         entry_points = whl.read(f"streams_app-{VERSION}.dist-info/entry_points.txt").decode()
         rides = whl.read("streams_app/jobs/data/rides.csv")
-    assert data <= names, f"package data missing from the wheel: {sorted(data - names)}"
     assert rides == (ROOT / "streams_app/jobs/data/rides.csv").read_bytes()
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "streams_app").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
