@@ -36,18 +36,28 @@ def run(argv: list[str], *, timeout: float, **kwargs: object) -> subprocess.Comp
     return done
 
 
-# Build output and local state a fresh clone does not have. A stale *.egg-info/SOURCES.txt
-# would even put files in the sdist that pyproject.toml no longer declares.
-NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", ".cache", "*.egg-info", "build", "dist",
-                                        "site", "__pycache__", ".pytest_cache", ".ruff_cache")
+def source_files() -> list[str]:
+    """The checkout's files as a clone would have them once committed: tracked or not ignored
+    (no build output, egg-info, venv, caches; a stale *.egg-info/SOURCES.txt would even put
+    files in the sdist that pyproject.toml no longer declares)."""
+    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                 timeout=60, cwd=ROOT).stdout.split("\0")
+    return sorted(f for f in listed if f and (ROOT / f).is_file())
+
+
+def package_data() -> set[str]:
+    """Every non-Python file of the package (data, web assets), as a path in the checkout."""
+    return {f for f in source_files() if f.startswith("streams_app/") and not f.endswith(".py")}
 
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(sdist, wheel) built the default way (the wheel from the unpacked sdist), from a copy of
-    the checkout as a fresh clone has it."""
-    src, out = tmp_path_factory.mktemp("src") / "streams_app", tmp_path_factory.mktemp("dist")
-    shutil.copytree(ROOT, src, ignore=NOT_IN_A_CLONE, symlinks=True)
+    the checkout's source files."""
+    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("dist")
+    for name in source_files():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, src / name)
     run([sys.executable, "-m", "build", "--outdir", str(out), str(src)], timeout=300)
     (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
     return sdist, wheel
@@ -97,14 +107,8 @@ def test_version_is_written_once() -> None:
     assert places == ["streams_app/__init__.py"]
 
 
-def _package_data(root: Path) -> set[str]:
-    """Every non-Python file under streams_app/ (data, assets), relative to the package root."""
-    return {str(p.relative_to(root)) for p in (root / "streams_app").rglob("*")
-            if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts}
-
-
 def test_wheel_has_the_package_data_and_the_version(dists: tuple[Path, Path]) -> None:
-    data = _package_data(ROOT)
+    data = package_data()
     assert {"streams_app/jobs/data/rides.csv", "streams_app/jobs/data/taxi_zone_lookup.csv"} <= data
     with zipfile.ZipFile(dists[1]) as whl:
         names = set(whl.namelist())
@@ -128,7 +132,7 @@ def test_sdist_has_what_builds_the_wheel(dists: tuple[Path, Path]) -> None:
         names = {n.removeprefix(f"{top}/") for n in sdist.getnames()}
         meta = email.message_from_bytes(sdist.extractfile(f"{top}/PKG-INFO").read())
     assert {"pyproject.toml", "README.md", "CHANGELOG.md", "MANIFEST.in"} <= names
-    assert _package_data(ROOT) <= names
+    assert package_data() <= names
     assert "streams_app/__init__.py" in names
     assert not any(n.startswith("tests/") for n in names)  # the suite needs the repository
     assert meta["Version"] == VERSION
@@ -150,6 +154,7 @@ def test_installed_cli_prints_the_version(venv: Path, outside_env: dict[str, str
 async def test_taxi_job_runs_from_the_install(venv: Path, outside_env: dict[str, str],
                                               kafka_bootstrap: str, unique_name: str,
                                               tmp_path: Path) -> None:
+    assert not tmp_path.is_relative_to(ROOT)
     cli, prefix, app_id = str(venv / "bin" / "streams-app"), f"{unique_name}-", unique_name
     env = {**outside_env, "STREAMS_BOOTSTRAP_SERVERS": kafka_bootstrap,
            "STREAMS_APP_ID": app_id, "STREAMS_TOPIC_PREFIX": prefix,
