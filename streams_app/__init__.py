@@ -5,6 +5,7 @@
 
 from streams_app.dsl import (
     Branched,
+    CogroupedKStream,
     Consumed,
     GlobalKTable,
     Grouped,
@@ -17,6 +18,8 @@ from streams_app.dsl import (
     Materialized,
     Produced,
     Repartitioned,
+    StoreBuilder,
+    Stores,
     StreamJoined,
     StreamsBuilder,
     TableJoined,
@@ -33,6 +36,7 @@ from streams_app.errors import (
     StreamsFailure,
 )
 from streams_app.processors.api import Change, Processor, ProcessorContext, PunctuationType, Record
+from streams_app.processors.process import FixedKeyProcessor, FixedKeyRecord
 from streams_app.runtime.config import ConfigError, StreamsConfig
 from streams_app.runtime.test_driver import TestRecord, TopologyTestDriver
 from streams_app.serdes import (
@@ -60,11 +64,14 @@ __all__ = [
     "BufferConfig",
     "BytesSerde",
     "Change",
+    "CogroupedKStream",
     "ConfigError",
     "Consumed",
     "DoubleSerde",
     "EmitStrategy",
     "FaustRecordSerde",
+    "FixedKeyProcessor",
+    "FixedKeyRecord",
     "FunctionSerde",
     "GlobalKTable",
     "Grouped",
@@ -95,6 +102,8 @@ __all__ = [
     "SessionWindowedSerde",
     "SessionWindows",
     "SlidingWindows",
+    "StoreBuilder",
+    "Stores",
     "StreamJoined",
     "StreamsBuilder",
     "StreamsConfig",
