@@ -145,6 +145,8 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
     s, j, long_serde = _serdes()
     src = _stream(b, "input")
     grouped = Grouped(key_serde=s, value_serde=j)
+    if name == "cogroup_aggregate":
+        return _cogroup(b, src, grouped, p)
     if name.startswith("group_by_key_"):
         g = src.group_by_key(grouped)
     else:
@@ -161,6 +163,21 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
         table = g.aggregate(lambda: agg(0, init), lambda k, v, a: add_to(a, v, 1),
                             _materialized("store"))
     table.to_stream().to("output", value_serde=j)
+    return PyBuilt(b.build(), {"output": j})
+
+
+def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
+    """Two streams cogrouped into one aggregate; "mod" > 0 re-keys the second one first."""
+    j = _serdes()[1]
+    in2 = _stream(b, "input2")
+    mod = p.get("mod", 0)
+    second = (in2.group_by(lambda k, v: mod_key(v, mod), grouped) if mod > 0
+              else in2.group_by_key(grouped))
+    init = p.get("init", 0)
+    (src.group_by_key(grouped).cogroup(lambda k, v, a: add_to(a, v, 1))
+     .cogroup(second, lambda k, v, a: add_to(a, v, -1))
+     .aggregate(lambda: agg(0, init), _materialized("store"))
+     .to_stream().to("output", value_serde=j))
     return PyBuilt(b.build(), {"output": j})
 
 

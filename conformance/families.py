@@ -70,6 +70,9 @@ def _specs() -> list[TopologySpec]:
                      configs=({}, CACHE_ON)),
         TopologySpec("group_by_reduce", "aggregate", variants=({"mod": 3},)),
         TopologySpec("group_by_aggregate", "aggregate", variants=({"mod": 2, "init": 5},)),
+        TopologySpec("cogroup_aggregate", "aggregate", inputs=("input", "input2"),
+                     variants=({"mod": 0, "init": 0}, {"mod": 2, "init": 5}),
+                     configs=({}, CACHE_ON)),
         TopologySpec("table_source", "table",
                      variants=({"materialized": True}, {"materialized": False})),
         TopologySpec("table_filter", "table", variants=(

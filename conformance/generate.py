@@ -3,6 +3,7 @@ results from the Kafka Streams oracle.
 
     python -m conformance.generate            # regenerate inputs and golden results
     python -m conformance.generate --golden   # only refresh golden results of existing files
+    python -m conformance.generate --only cogroup_aggregate   # one topology's file
 
 Inputs are seeded by scenario name, so regeneration is stable. Input set 0 of each variant is
 "clean" (ordered timestamps, no null keys, no tombstones); the others are messy: duplicate
@@ -122,12 +123,19 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--golden", action="store_true",
                     help="only refresh the golden results of the existing files")
+    ap.add_argument("--only", action="append", metavar="TOPOLOGY",
+                    help="generate only these topologies' files (repeatable)")
     args = ap.parse_args(argv)
     if args.golden:
         files = {p: load_file(p) for p in sorted(CORPUS.rglob("*.jsonl"))}
     else:
+        unknown = sorted(set(args.only or ()) - set(TOPOLOGIES))
+        if unknown:
+            ap.error(f"--only: unknown topologies {', '.join(unknown)}")
         files = {}
         for spec in TOPOLOGIES.values():
+            if args.only and spec.name not in args.only:
+                continue
             files[CORPUS / spec.family / f"{spec.name}.jsonl"] = scenarios_for(spec)
     with Oracle() as oracle:
         for path, scenarios in files.items():
