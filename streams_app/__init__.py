@@ -25,6 +25,7 @@ from streams_app.dsl import (
     TableJoined,
     Topology,
 )
+from streams_app.dsl.cogrouped import SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream
 from streams_app.dsl.suppressed import BufferConfig, Suppressed
 from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
@@ -98,6 +99,7 @@ __all__ = [
     "Repartitioned",
     "Serde",
     "Serdes",
+    "SessionWindowedCogroupedKStream",
     "SessionWindowedKStream",
     "SessionWindowedSerde",
     "SessionWindows",
@@ -111,6 +113,7 @@ __all__ = [
     "Suppressed",
     "TableJoined",
     "TestRecord",
+    "TimeWindowedCogroupedKStream",
     "TimeWindowedKStream",
     "TimeWindowedSerde",
     "TimeWindows",

@@ -123,3 +123,58 @@ def test_cogroup_bad_arguments() -> None:
         c.cogroup(StreamsBuilder().stream("y").group_by_key(), add_spend)
     with pytest.raises(TypeError, match="initializer must be callable"):
         c.aggregate(0)  # type: ignore[arg-type]
+
+
+def window_key(k: Any, _v: Any) -> str:
+    return f"{k.key}@{k.start}/{k.end}"
+
+
+def tagged(topic: str) -> Any:
+    return lambda v: {"topic": topic, **v}
+
+
+def dispatch(key: str, value: dict, agg: dict) -> dict:
+    return add_click(key, value, agg) if value["topic"] == "clicks" else add_spend(key, value, agg)
+
+
+@pytest.mark.parametrize("windows", ["tumbling", "hopping", "sliding", "session"])
+def test_windowed_cogroup_matches_a_windowed_aggregate_of_the_merged_streams(harness, windows
+                                                                             ) -> None:
+    """In timestamp order (nothing late) the per-input processors agree with one processor
+    over the merged inputs."""
+    from streams_app import SessionWindows, SlidingWindows, TimeWindows
+
+    w = {"tumbling": TimeWindows.of_size_and_grace(10, 100),
+         "hopping": TimeWindows.of_size_and_grace(10, 100).advance_by(5),
+         "sliding": SlidingWindows.of_time_difference_and_grace(10, 100),
+         "session": SessionWindows.of_inactivity_gap_and_grace(5, 100)}[windows]
+
+    def merge_sessions(_k: str, a: dict, b: dict) -> dict:
+        return {"clicks": a["clicks"] + b["clicks"], "spend": a["spend"] + b["spend"]}
+
+    def agg_of(windowed: Any, *aggregator: Any) -> Any:
+        if windows == "session":
+            return windowed.aggregate(init, *aggregator, merge_sessions)
+        return windowed.aggregate(init, *aggregator)
+
+    b = StreamsBuilder()
+    clicks, purchases = b.stream("clicks"), b.stream("purchases")
+    agg_of(clicks.group_by_key().cogroup(add_click)
+           .cogroup(purchases.group_by_key(), add_spend).windowed_by(w)
+           ).to_stream().select_key(window_key).to("cogrouped")
+    merged = clicks.map_values(tagged("clicks")).merge(purchases.map_values(tagged("purchases")))
+    agg_of(merged.group_by_key().windowed_by(w), dispatch
+           ).to_stream().select_key(window_key).to("merged")
+    h = harness(b)
+    inputs = {t: h.driver.create_input_topic(t, S, J) for t in ("clicks", "purchases")}
+    for ts, (topic, user, value) in enumerate(events(3, 120)):
+        inputs[topic].pipe_input(user, value, ts * 2)
+    got, want = h.out("cogrouped"), h.out("merged")
+    assert len(got) > 20 and got == want
+
+
+def test_windowed_cogroup_bad_windows() -> None:
+    b = StreamsBuilder()
+    c = b.stream("clicks").group_by_key().cogroup(add_click)
+    with pytest.raises(TypeError, match="expected TimeWindows"):
+        c.windowed_by(10)
