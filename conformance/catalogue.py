@@ -244,7 +244,30 @@ def window_key(wk: Any) -> str:
     return f"{wk.key}@{w.start}/{w.end}"
 
 
+def _cogroup_window(p: Params) -> PyBuilt:
+    """Two streams cogrouped per time, sliding or session window."""
+    dsl = _dsl()
+    b = dsl.StreamsBuilder()
+    s, j, _ = _serdes()
+    grace, kind = p.get("grace", 0), p.get("kind", "tumbling")
+    c = (_stream(b, "input").group_by_key().cogroup(lambda k, v, a: add_to(a, v, 1))
+         .cogroup(_stream(b, "input2").group_by_key(), lambda k, v, a: add_to(a, v, -1)))
+    if kind == "session":
+        table = c.windowed_by(dsl.SessionWindows.of_inactivity_gap_and_grace(10, grace)).aggregate(
+            lambda: agg(0, 0), lambda k, x, y: agg(x["n"] + y["n"], x["sum"] + y["sum"]),
+            _materialized("store"))
+    else:
+        w = (dsl.TimeWindows.of_size_and_grace(10, grace) if kind == "tumbling"
+             else dsl.SlidingWindows.of_time_difference_and_grace(10, grace))
+        table = c.windowed_by(w).aggregate(lambda: agg(0, 0), _materialized("store"))
+    table.to_stream().map(lambda wk, v: (window_key(wk), v)).to(
+        "output", key_serde=s, value_serde=j)
+    return PyBuilt(b.build(), {"output": j})
+
+
 def _window_op(name: str, p: Params) -> PyBuilt:
+    if name == "cogroup_window":
+        return _cogroup_window(p)
     dsl = _dsl()
     b = dsl.StreamsBuilder()
     s, j, long_serde = _serdes()

@@ -99,6 +99,8 @@ def _specs() -> list[TopologySpec]:
             diff=[10], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
         TopologySpec("window_session", "windows", wall_clock=True, variants=_grid(
             gap=[5], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
+        TopologySpec("cogroup_window", "windows", inputs=("input", "input2"), variants=_grid(
+            kind=["tumbling", "sliding", "session"], grace=[0, 5])),
         TopologySpec("join_stream_stream", "joins", inputs=("left", "right"), variants=_grid(
             kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
         TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
