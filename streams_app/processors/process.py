@@ -99,7 +99,9 @@ class FixedKeyContext(ProcessorContext):
                 and record.key != self.input_key:
             raise ValueError(f"process_values(): the key {record.key!r} differs from the input "
                              f"record's {self.input_key!r}; use KStream.process to change keys")
-        self._inner.forward(record, child)
+        # downstream operators may re-key: they get a plain record
+        self._inner.forward(Record(record.key, record.value, record.timestamp, record.headers),
+                            child)
 
     def get_state_store(self, name: str) -> Any:
         """The store ``name`` (connected by name in ``process_values``)."""

@@ -143,6 +143,17 @@ def test_process_values_keeps_keys_and_needs_no_repartition(harness) -> None:
     assert [(k, v) for k, v, _ in h.out("counts", L)] == [("a", 1), ("b", 1), ("a", 2)]
 
 
+def test_operators_after_process_values_may_change_keys(harness) -> None:
+    b = StreamsBuilder()
+    b.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("seq")))
+    (b.stream("input").process_values(Tagger, "seq")
+     .select_key(lambda k, v: f"{k}-{v['seq']}").map_values(lambda v: v["seq"]).to("output"))
+    h = harness(b)
+    for key in "aa":
+        h.input().pipe_input(key, {}, 1)
+    assert [(k, v) for k, v, _ in h.out()] == [("a-1", 1), ("a-2", 2)]
+
+
 @pytest.mark.parametrize("bad", ["new-key", "plain-record"])
 def test_process_values_cannot_forward_another_key(harness, bad) -> None:
     class Rekey(FixedKeyProcessor):
