@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve
+.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve dist
 
 install: $(VENV)/.installed
 
@@ -34,11 +34,15 @@ docs: install
 docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
+# The sdist and the wheel, into dist/ (tests/test_packaging.py installs such a wheel in a new venv).
+dist: install
+	$(PY) -m build
+
 lint: install
 	$(BIN)/ruff check streams_app tests
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache site
+	rm -rf $(VENV) .cache .pytest_cache site dist build
 
 include conformance/Makefile.inc
 include bench/Makefile.inc

@@ -145,6 +145,8 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
     s, j, long_serde = _serdes()
     src = _stream(b, "input")
     grouped = Grouped(key_serde=s, value_serde=j)
+    if name == "cogroup_aggregate":
+        return _cogroup(b, src, grouped, p)
     if name.startswith("group_by_key_"):
         g = src.group_by_key(grouped)
     else:
@@ -161,6 +163,21 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
         table = g.aggregate(lambda: agg(0, init), lambda k, v, a: add_to(a, v, 1),
                             _materialized("store"))
     table.to_stream().to("output", value_serde=j)
+    return PyBuilt(b.build(), {"output": j})
+
+
+def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
+    """Two streams cogrouped into one aggregate; "mod" > 0 re-keys the second one first."""
+    j = _serdes()[1]
+    in2 = _stream(b, "input2")
+    mod = p.get("mod", 0)
+    second = (in2.group_by(lambda k, v: mod_key(v, mod), grouped) if mod > 0
+              else in2.group_by_key(grouped))
+    init = p.get("init", 0)
+    (src.group_by_key(grouped).cogroup(lambda k, v, a: add_to(a, v, 1))
+     .cogroup(second, lambda k, v, a: add_to(a, v, -1))
+     .aggregate(lambda: agg(0, init), _materialized("store"))
+     .to_stream().to("output", value_serde=j))
     return PyBuilt(b.build(), {"output": j})
 
 
@@ -227,7 +244,30 @@ def window_key(wk: Any) -> str:
     return f"{wk.key}@{w.start}/{w.end}"
 
 
+def _cogroup_window(p: Params) -> PyBuilt:
+    """Two streams cogrouped per time, sliding or session window."""
+    dsl = _dsl()
+    b = dsl.StreamsBuilder()
+    s, j, _ = _serdes()
+    grace, kind = p.get("grace", 0), p.get("kind", "tumbling")
+    c = (_stream(b, "input").group_by_key().cogroup(lambda k, v, a: add_to(a, v, 1))
+         .cogroup(_stream(b, "input2").group_by_key(), lambda k, v, a: add_to(a, v, -1)))
+    if kind == "session":
+        table = c.windowed_by(dsl.SessionWindows.of_inactivity_gap_and_grace(10, grace)).aggregate(
+            lambda: agg(0, 0), lambda k, x, y: agg(x["n"] + y["n"], x["sum"] + y["sum"]),
+            _materialized("store"))
+    else:
+        w = (dsl.TimeWindows.of_size_and_grace(10, grace) if kind == "tumbling"
+             else dsl.SlidingWindows.of_time_difference_and_grace(10, grace))
+        table = c.windowed_by(w).aggregate(lambda: agg(0, 0), _materialized("store"))
+    table.to_stream().map(lambda wk, v: (window_key(wk), v)).to(
+        "output", key_serde=s, value_serde=j)
+    return PyBuilt(b.build(), {"output": j})
+
+
 def _window_op(name: str, p: Params) -> PyBuilt:
+    if name == "cogroup_window":
+        return _cogroup_window(p)
     dsl = _dsl()
     b = dsl.StreamsBuilder()
     s, j, long_serde = _serdes()

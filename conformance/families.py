@@ -13,6 +13,12 @@ from typing import Any
 
 FAMILIES = ("stream", "aggregate", "table", "windows", "joins")
 CACHE_ON = {"cache_max_bytes": 10 * 1024 * 1024}
+# Topologies without a store: the record cache cannot change them.
+STATELESS = frozenset({
+    "stream_map_values", "stream_filter", "stream_filter_not", "stream_map",
+    "stream_select_key", "stream_flat_map", "stream_flat_map_values", "stream_branch",
+    "stream_merge", "join_stream_stream",
+})
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ def _specs() -> list[TopologySpec]:
                      configs=({}, CACHE_ON)),
         TopologySpec("group_by_reduce", "aggregate", variants=({"mod": 3},)),
         TopologySpec("group_by_aggregate", "aggregate", variants=({"mod": 2, "init": 5},)),
+        TopologySpec("cogroup_aggregate", "aggregate", inputs=("input", "input2"),
+                     variants=({"mod": 0, "init": 0}, {"mod": 2, "init": 5}),
+                     configs=({}, CACHE_ON)),
         TopologySpec("table_source", "table",
                      variants=({"materialized": True}, {"materialized": False})),
         TopologySpec("table_filter", "table", variants=(
@@ -90,6 +99,8 @@ def _specs() -> list[TopologySpec]:
             diff=[10], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
         TopologySpec("window_session", "windows", wall_clock=True, variants=_grid(
             gap=[5], grace=[0, 5], agg=["count", "reduce"], emit=emits)),
+        TopologySpec("cogroup_window", "windows", inputs=("input", "input2"), variants=_grid(
+            kind=["tumbling", "sliding", "session"], grace=[0, 5])),
         TopologySpec("join_stream_stream", "joins", inputs=("left", "right"), variants=_grid(
             kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
         TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
@@ -101,7 +112,11 @@ def _specs() -> list[TopologySpec]:
         TopologySpec("join_foreign_key", "joins", inputs=("left", "right"), fk_topics=("left",),
                      variants=_grid(kind=["inner", "left"])),
     ]
-    return s
+    # Every stateful topology runs with the record cache on as well as off.
+    return [t if t.configs != ({},) or t.name in STATELESS else
+            TopologySpec(t.name, t.family, t.inputs, t.fk_topics, t.variants, ({}, CACHE_ON),
+                         t.wall_clock, t.tags)
+            for t in s]
 
 
 TOPOLOGIES: dict[str, TopologySpec] = {t.name: t for t in _specs()}

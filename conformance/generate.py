@@ -3,11 +3,16 @@ results from the Kafka Streams oracle.
 
     python -m conformance.generate            # regenerate inputs and golden results
     python -m conformance.generate --golden   # only refresh golden results of existing files
+    python -m conformance.generate --only cogroup_aggregate   # one topology's file
 
 Inputs are seeded by scenario name, so regeneration is stable. Input set 0 of each variant is
-"clean" (ordered timestamps, no null keys, no tombstones); the others are messy: out-of-order
-and late timestamps, duplicate keys, tombstones, null keys, and (for windows) wall-clock
-advances. conformance/scenarios/found/ (shrunk property-test failures) is left alone.
+"clean" (ordered timestamps, no null keys, no tombstones); the others are messy: duplicate
+keys, tombstones (for present and absent keys), null keys, (for windows) wall-clock advances,
+and timestamps in the styles of conformance.timing in turn: narrow and out of order, at
+window/grace/retention boundaries, and segment-scale jumps where keys go quiet and return.
+Every stateful topology runs with the record cache off and on.
+conformance/scenarios/found/ (shrunk property-test failures) and edge/ (hand-written) are left
+alone, except that --golden refreshes edge/'s results too.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from typing import Any
 from conformance.families import TOPOLOGIES, TopologySpec
 from conformance.oracle import Oracle
 from conformance.scenarios import CORPUS, FOUND, Scenario, load_file
+from conformance.timing import SEGMENT_MS, boundary_times, wide_steps
 
 KEYS = ("a", "b", "c", "d")
-INPUT_SETS = {"stream": 3, "aggregate": 4, "table": 4, "windows": 2, "joins": 3}
+# Input sets per (variant, config): set 0 is clean, the rest cycle through these styles.
+INPUT_SETS = {"stream": 3, "aggregate": 4, "table": 4, "windows": 4, "joins": 4}
+MESSY = ("narrow", "boundary", "wide")
 
 
 def _value(rng: random.Random, fk: bool, tombstones: bool) -> Any:
@@ -37,13 +45,33 @@ def _value(rng: random.Random, fk: bool, tombstones: bool) -> Any:
     return v
 
 
-def make_inputs(spec: TopologySpec, rng: random.Random, clean: bool) -> list[dict[str, Any]]:
-    """A random input sequence for ``spec`` (clean: ordered, no nulls)."""
+def _times(rng: random.Random, params: dict[str, Any], style: str, n: int,
+           start: int) -> list[int]:
+    """``n`` timestamps in one of conformance.timing's styles (``clean``: ordered)."""
+    out: list[int] = []
+    t = start
+    if style == "boundary":
+        return [rng.choice(boundary_times(params)) for _ in range(n)]
+    steps = wide_steps(params) if style == "wide" else list(range(7))
+    for _ in range(n):
+        step = rng.choice(steps)
+        if style == "clean" or rng.random() > 0.3:
+            t += step
+            out.append(t)
+        else:  # out of order: late by a step (narrow: up to 15)
+            out.append(max(0, t - (step if style == "wide" else rng.randint(1, 15))))
+    return out
+
+
+def make_inputs(spec: TopologySpec, rng: random.Random, style: str,
+                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A random input sequence for ``spec``; style "clean" (ordered, no nulls), or a style of
+    conformance.timing (with null keys, tombstones for present and absent keys)."""
+    clean = style == "clean"
+    n = rng.randint(4, 14)
+    times = _times(rng, params or {}, style, n, rng.randint(0, 20))
     events: list[dict[str, Any]] = []
-    t = rng.randint(0, 20)
-    for _ in range(rng.randint(4, 14)):
-        t += rng.randint(0, 6)
-        ts = t if clean or rng.random() > 0.25 else max(0, t - rng.randint(1, 15))
+    for ts in times:
         topic = rng.choice(spec.inputs)
         key = None if not clean and rng.random() < 0.1 else rng.choice(KEYS[: rng.randint(2, 4)])
         value = _value(rng, topic in spec.fk_topics, tombstones=not clean)
@@ -52,8 +80,8 @@ def make_inputs(spec: TopologySpec, rng: random.Random, clean: bool) -> list[dic
             events.append({"advance_wall_clock_ms": rng.choice((500, 1000, 2000))})
     if spec.wall_clock:
         # A final late-enough record and clock advance let window-close emissions happen.
-        events.append({"topic": spec.inputs[0], "key": KEYS[0], "value": 1,
-                       "timestamp": t + 100})
+        end = max(times, default=0) + (100 if style != "wide" else 3 * SEGMENT_MS)
+        events.append({"topic": spec.inputs[0], "key": KEYS[0], "value": 1, "timestamp": end})
         events.append({"advance_wall_clock_ms": 1000})
     return events
 
@@ -70,7 +98,8 @@ def scenarios_for(spec: TopologySpec) -> list[Scenario]:
                 s: Scenario = {"name": name, "topology": spec.name, "params": params}
                 if config:
                     s["config"] = config
-                s["inputs"] = make_inputs(spec, rng, clean=si == 0)
+                style = "clean" if si == 0 else MESSY[(si - 1) % len(MESSY)]
+                s["inputs"] = make_inputs(spec, rng, style, params)
                 out.append(s)
     return out
 
@@ -94,12 +123,19 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--golden", action="store_true",
                     help="only refresh the golden results of the existing files")
+    ap.add_argument("--only", action="append", metavar="TOPOLOGY",
+                    help="generate only these topologies' files (repeatable)")
     args = ap.parse_args(argv)
     if args.golden:
         files = {p: load_file(p) for p in sorted(CORPUS.rglob("*.jsonl"))}
     else:
+        unknown = sorted(set(args.only or ()) - set(TOPOLOGIES))
+        if unknown:
+            ap.error(f"--only: unknown topologies {', '.join(unknown)}")
         files = {}
         for spec in TOPOLOGIES.values():
+            if args.only and spec.name not in args.only:
+                continue
             files[CORPUS / spec.family / f"{spec.name}.jsonl"] = scenarios_for(spec)
     with Oracle() as oracle:
         for path, scenarios in files.items():
@@ -107,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             write(path, scenarios)
     total = sum(len(s) for s in files.values())
     print(f"wrote {total} scenarios in {len(files)} files under {CORPUS}"
-          f" (left {FOUND.relative_to(CORPUS.parent)} alone)")
+          f" (left {FOUND.relative_to(CORPUS.parent)} and edge/ alone)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ ORACLE_DIR = Path(__file__).resolve().parent / "oracle"
 BUILD_DIR = ORACLE_DIR.parent / "target" / "oracle"
 CLASSPATH_FILE = BUILD_DIR / "classpath.txt"
 LOG_FILE = ORACLE_DIR.parent / "target" / "oracle.log"
-KAFKA_VERSION = "4.3.0"
+KAFKA_VERSION = "4.4.0"
 
 
 class OracleError(RuntimeError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from conformance.compare import DIFFERENT, IDENTICAL, MISSING, Verdict
 from conformance.families import FAMILIES
 from conformance.oracle import KAFKA_VERSION
+from conformance.timing import GENERATORS
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
@@ -64,6 +65,11 @@ def render(verdicts: list[Verdict], source: str) -> str:
         lines += ["", "## Missing in streams_app", "", "| topology | first reason |", "|---|---|"]
         for topo, why in missing.items():
             lines.append(f"| {topo} | {why.replace('|', '/')} |")
+    lines += ["", "## Generators", "",
+              "Corpus (`python -m conformance.generate`) and property test "
+              "(tests/conformance/test_differential.py) draw from these axes.", "",
+              "| generator | reaches | differences it found (now fixed) |", "|---|---|---|"]
+    lines += [f"| {name} | {reaches} | {found} |" for name, reaches, found in GENERATORS]
     lines += ["", total_line(verdicts)]
     return "\n".join(lines) + "\n"
 

@@ -5,6 +5,7 @@
 
 from streams_app.dsl import (
     Branched,
+    CogroupedKStream,
     Consumed,
     GlobalKTable,
     Grouped,
@@ -17,11 +18,14 @@ from streams_app.dsl import (
     Materialized,
     Produced,
     Repartitioned,
+    StoreBuilder,
+    Stores,
     StreamJoined,
     StreamsBuilder,
     TableJoined,
     Topology,
 )
+from streams_app.dsl.cogrouped import SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream
 from streams_app.dsl.suppressed import BufferConfig, Suppressed
 from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
@@ -33,6 +37,7 @@ from streams_app.errors import (
     StreamsFailure,
 )
 from streams_app.processors.api import Change, Processor, ProcessorContext, PunctuationType, Record
+from streams_app.processors.process import FixedKeyProcessor, FixedKeyRecord
 from streams_app.runtime.config import ConfigError, StreamsConfig
 from streams_app.runtime.test_driver import TestRecord, TopologyTestDriver
 from streams_app.serdes import (
@@ -51,16 +56,23 @@ from streams_app.serdes import (
 )
 from streams_app.state.api import ValueAndTimestamp, Windowed
 
+#: The package version, its one definition: pyproject.toml reads it (setuptools' dynamic version,
+#: parsed without importing), ``streams-app --version`` prints it.
+__version__ = "0.1.0"
+
 __all__ = [
     "Branched",
     "BufferConfig",
     "BytesSerde",
     "Change",
+    "CogroupedKStream",
     "ConfigError",
     "Consumed",
     "DoubleSerde",
     "EmitStrategy",
     "FaustRecordSerde",
+    "FixedKeyProcessor",
+    "FixedKeyRecord",
     "FunctionSerde",
     "GlobalKTable",
     "Grouped",
@@ -87,10 +99,13 @@ __all__ = [
     "Repartitioned",
     "Serde",
     "Serdes",
+    "SessionWindowedCogroupedKStream",
     "SessionWindowedKStream",
     "SessionWindowedSerde",
     "SessionWindows",
     "SlidingWindows",
+    "StoreBuilder",
+    "Stores",
     "StreamJoined",
     "StreamsBuilder",
     "StreamsConfig",
@@ -98,6 +113,7 @@ __all__ = [
     "Suppressed",
     "TableJoined",
     "TestRecord",
+    "TimeWindowedCogroupedKStream",
     "TimeWindowedKStream",
     "TimeWindowedSerde",
     "TimeWindows",

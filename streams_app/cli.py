@@ -1,6 +1,6 @@
 """``streams-app``: the project's command line.
 
-usage: streams-app COMMAND [ARGS]    (streams-app COMMAND --help for each)
+usage: streams-app COMMAND [ARGS]    (streams-app COMMAND --help for each; --version)
 
 jobs:
   jobs                       list the jobs
@@ -227,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in {"-h", "--help", "help"}:
         sys.stdout.write(__doc__)
+        return EXIT_OK
+    if argv and argv[0] in {"-V", "--version"}:
+        from streams_app import __version__
+
+        print(f"streams-app {__version__}")
         return EXIT_OK
     if not argv or argv[0] not in COMMANDS:
         what = f"unknown command {argv[0]!r}" if argv else "a command is required"

@@ -1,4 +1,4 @@
-"""Kafka Streams 4.3.0 (the JVM reference): ``bench/kafka_streams``, built with Maven.
+"""Kafka Streams 4.4.0 (the JVM reference): ``bench/kafka_streams``, built with Maven.
 
 ``build()`` compiles the project once (``mvn -q compile``) and writes the runtime classpath;
 ``run()`` starts ``streams_bench.Main`` with the ``RunConfig`` JSON and reads the result file

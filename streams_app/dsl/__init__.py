@@ -1,6 +1,7 @@
 """The Kafka Streams-style DSL: StreamsBuilder, KStream, KTable, GlobalKTable, Topology."""
 
 from streams_app.dsl.builder import StreamsBuilder
+from streams_app.dsl.cogrouped import CogroupedKStream
 from streams_app.dsl.grouped import KGroupedStream, KGroupedTable
 from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
 from streams_app.dsl.kstream import BranchedKStream, KStream
@@ -13,6 +14,7 @@ from streams_app.dsl.options import (
     Produced,
     Repartitioned,
 )
+from streams_app.dsl.stores import StoreBuilder, Stores
 from streams_app.dsl.topology import SubTopology, Topology, TopologyError
 
 __all__ = [
@@ -23,6 +25,9 @@ __all__ = [
     "GlobalKTable",
     "KGroupedStream",
     "KGroupedTable",
+    "CogroupedKStream",
+    "Stores",
+    "StoreBuilder",
     "Branched",
     "JoinWindows",
     "Joined",

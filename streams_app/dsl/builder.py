@@ -9,6 +9,7 @@ from streams_app.dsl.graph import GlobalStoreNode, InternalBuilder
 from streams_app.dsl.kstream import KStream
 from streams_app.dsl.ktable import GlobalKTable, KTable
 from streams_app.dsl.options import Consumed, Materialized
+from streams_app.dsl.stores import StoreBuilder
 from streams_app.dsl.topology import Topology
 from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import Serde
@@ -91,6 +92,18 @@ class StreamsBuilder:
                             c.timestamp_extractor)
         )
         return GlobalKTable(spec.name, spec.key_serde, spec.value_serde)
+
+    def add_state_store(self, store: StoreBuilder) -> StreamsBuilder:
+        """Add a store (from :class:`~streams_app.dsl.stores.Stores`) that processors connect
+        to by name: ``KStream.process(supplier, store.name)``."""
+        if not isinstance(store, StoreBuilder):
+            raise TypeError("add_state_store: expected a StoreBuilder (Stores.key_value_store_"
+                            f"builder(...)), got {store!r}")
+        known = self._builder.state_stores.get(store.name)
+        if known is not None and known is not store:
+            raise ValueError(f"add_state_store: a store named {store.name!r} was already added")
+        self._builder.state_stores[store.name] = store
+        return self
 
     def build(self) -> Topology:
         """Compile the DSL graph into a :class:`Topology` (cached after the first call)."""

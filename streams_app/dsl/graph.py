@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams_app.dsl.topology import TimestampExtractor, Topology
+from streams_app.dsl.topology import TimestampExtractor, Topology, TopologyError
 from streams_app.processors.stream import KStreamFilter
 from streams_app.processors.suppliers import FixedSupplier, ProcessorSupplier
 from streams_app.state.spec import StoreSpec
@@ -34,6 +34,8 @@ class GraphNode:
     key_serde: Any = None
     value_serde: Any = None
     timestamp_extractor: TimestampExtractor | None = None
+    #: stores connected by name (``KStream.process(supplier, *store_names)``)
+    store_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class InternalBuilder:
         #: source topics that must be co-partitioned, one list per join (see ``copartition``)
         self.copartition_groups: list[list[str]] = []
         self.global_stores: list[GlobalStoreNode] = []
+        #: stores added with ``StreamsBuilder.add_state_store`` (a StoreBuilder each), by name
+        self.state_stores: dict[str, Any] = {}
         self._names: set[str] = set()
 
     def _next(self) -> int:
@@ -158,6 +162,8 @@ class InternalBuilder:
     def build(self) -> Topology:
         """Compile into a :class:`Topology` (call once the DSL graph is complete)."""
         topo = Topology()
+        for store in self.state_stores.values():
+            topo.add_state_store(store.build())
         global_names = {g.source_name for g in self.global_stores} | {
             g.processor_name for g in self.global_stores
         }
@@ -175,6 +181,7 @@ class InternalBuilder:
                 topo.add_processor(node.name, node.supplier.get, *node.parents)
                 for spec in node.supplier.store_specs():
                     topo.add_state_store(spec, node.name)
+        self._connect_named_stores(topo)
         for g in self.global_stores:
             node = self.nodes[g.processor_name]
             assert node.supplier is not None
@@ -187,3 +194,12 @@ class InternalBuilder:
         for group in self.copartition_groups:
             topo.add_copartition_group(group)
         return topo
+
+    def _connect_named_stores(self, topo: Topology) -> None:
+        for node in self.nodes.values():
+            for store in node.store_names:
+                if store not in topo.stores:
+                    raise TopologyError(
+                        f"processor {node.name!r}: unknown state store {store!r}; add it with "
+                        "StreamsBuilder.add_state_store (Stores.key_value_store_builder)")
+                topo.connect_processor_and_state_stores(node.name, stores=[store])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from streams_app.dsl.cogrouped import CogroupedKStream
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
 from streams_app.dsl.options import Materialized
@@ -110,6 +111,11 @@ class KGroupedStream(_Grouped):
             "KSTREAM-AGGREGATE-", materialized, name, None,
             lambda store, old: KStreamAggregate(store, initializer, aggregator, old),
         )
+
+    def cogroup(self, aggregator: Callable[[Any, Any, Any], Any]) -> CogroupedKStream:
+        """Start a cogroup: ``aggregator(key, value, agg)`` for this stream; add others with
+        ``CogroupedKStream.cogroup``, then ``aggregate`` (see :mod:`streams_app.dsl.cogrouped`)."""
+        return CogroupedKStream(self._builder, self, aggregator)
 
     def windowed_by(self, windows: Any) -> Any:
         """Aggregate per window: TimeWindows or SlidingWindows give a TimeWindowedKStream,

@@ -115,6 +115,49 @@ class KStream:
             splitter.branch(predicate)
         return list(splitter.no_default_branch().values())
 
+    # -- user processors -------------------------------------------------------------------
+
+    def process(self, supplier: Any, *store_names: str, named: str | None = None) -> KStream:
+        """Run a :class:`~streams_app.processors.api.Processor` from ``supplier`` (a Processor
+        class, a callable returning a new one, or an object with ``get()``) on every record,
+        with access to the stores named (added with ``StreamsBuilder.add_state_store``).
+
+        The processor may forward any key, so the result counts as key-changed (a following
+        stateful operation repartitions), as in Kafka Streams.
+        """
+        return self._user_process(supplier, store_names, named, False)
+
+    def process_values(self, supplier: Any, *store_names: str, named: str | None = None
+                       ) -> KStream:
+        """Like :meth:`process` with a :class:`~streams_app.processors.process.FixedKeyProcessor`:
+        it receives and forwards ``FixedKeyRecord`` s, so keys (and partitioning) are kept."""
+        return self._user_process(supplier, store_names, named, True)
+
+    def _user_process(self, supplier: Any, store_names: tuple[str, ...], named: str | None,
+                      fixed_key: bool) -> KStream:
+        from streams_app.processors.process import UserProcessorSupplier, supplier_factory
+
+        what = "process_values()" if fixed_key else "process()"
+        for store in store_names:
+            if not isinstance(store, str):
+                raise TypeError(f"{what}: store names must be strings, got {store!r}")
+        b = self._builder
+        names = list(store_names)
+        provided = None if isinstance(supplier, type) else getattr(supplier, "stores", None)
+        for store in (provided() if callable(provided) else None) or ():  # Kafka's stores()
+            if b.state_stores.setdefault(store.name, store) is not store:
+                raise ValueError(f"{what}: the supplier's store {store.name!r} clashes with a "
+                                 "store of that name added before")
+            if store.name not in names:
+                names.append(store.name)
+        node = b.add_processor(
+            named or b.new_name("KSTREAM-PROCESSVALUES-" if fixed_key else "KSTREAM-PROCESSOR-"),
+            UserProcessorSupplier(supplier_factory(supplier, what), fixed_key), self._node)
+        b.nodes[node].store_names = names
+        if fixed_key:
+            return KStream(b, node, self.key_serde, None, self.repartition_required)
+        return KStream(b, node, None, None, True)
+
     # -- sinks and repartitioning ---------------------------------------------------------
 
     def to(self, topic: str, produced: Produced | None = None, *,

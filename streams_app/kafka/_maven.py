@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-KAFKA_VERSION = "4.3.0"
+KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
 # Kafka 4.x ships slf4j-api 1.7; this SLF4J-1 binding routes it to log4j2 (pulls log4j-core).
 LOG4J_VERSION = "2.24.3"

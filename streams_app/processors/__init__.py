@@ -9,6 +9,7 @@ from streams_app.processors.api import (
     PunctuationType,
     Record,
 )
+from streams_app.processors.process import FixedKeyContext, FixedKeyProcessor, FixedKeyRecord
 from streams_app.processors.sink import SinkProcessor
 from streams_app.processors.stream import (
     KStreamBranch,
@@ -37,6 +38,9 @@ __all__ = [
     "ProcessorContext",
     "PunctuationType",
     "Record",
+    "FixedKeyContext",
+    "FixedKeyProcessor",
+    "FixedKeyRecord",
     "KStreamAggregate",
     "KStreamReduce",
     "KStreamBranch",

@@ -95,6 +95,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_client", "attribute"),
     RequiredName(SubscriptionState, "subscription", "attribute"),
     RequiredName(AIOKafkaClient, "_wait_on_metadata", "method", ("topic",)),
     RequiredName(_fetcher.PartitionRecords, "_consumer_record", "method", ("tp", "record")),
@@ -349,6 +350,11 @@ def producer_settings(app: faust.App) -> dict[str, Any]:
     """The aiokafka producer keyword arguments of ``app``'s Faust producer."""
     producer = app.producer
     return {**producer._settings_default(), **producer._settings_auth()}
+
+
+async def refresh_metadata(consumer: aiokafka.AIOKafkaConsumer) -> None:
+    """Fetch the cluster metadata now (a topic created a moment ago becomes visible)."""
+    await consumer._client.force_metadata_update()
 
 
 async def wait_on_metadata(client: AIOKafkaClient, topic: str) -> None:

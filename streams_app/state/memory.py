@@ -133,10 +133,11 @@ class InMemorySessionStore(SessionStore):
 
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
-        """Sessions ending in ``[earliest_end, latest_end]``, by end, key, start."""
+        """Sessions ending in ``[earliest_end, latest_end]``, by end, start, key (Kafka's
+        time-ordered session store)."""
         hits = [(w, v) for w, v in self.data.items() if earliest_end <= w.end <= latest_end]
-        return iter(sorted(hits, key=lambda item: (item[0].end, repr(item[0].key),
-                                                   item[0].start)))
+        return iter(sorted(hits, key=lambda item: (item[0].end, item[0].start,
+                                                   repr(item[0].key))))
 
     def fetch_session(self, key: Any, start: int, end: int) -> Any:
         """The value of the exact session ``(key, start, end)``."""

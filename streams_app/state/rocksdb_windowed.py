@@ -262,13 +262,16 @@ class RocksDictSessionStore(_Retained, SessionStore):
 
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
-        """Sessions ending in ``[earliest_end, latest_end]``, by end, key bytes, start."""
-        hits = []
+        """Sessions ending in ``[earliest_end, latest_end]``, by end, start, key bytes (Kafka's
+        time-ordered session store, used to emit final results: end + start + key)."""
+        found = []
         for _, store_key in self._index_scan(earliest_end, latest_end):
             raw = self.db.get(_PRIMARY + store_key)
             if raw is not None:
-                hits.append(self._session(store_key, raw))
-        return iter(hits)
+                kb, start, end = split_session_store_key(store_key)
+                found.append(((end, start, kb), store_key, raw))
+        found.sort(key=lambda hit: hit[0])
+        return iter([self._session(store_key, raw) for _, store_key, raw in found])
 
     def fetch_session(self, key: Any, start: int, end: int) -> Any:
         """The value of one exact session, or ``None``."""

@@ -234,11 +234,11 @@ class SegmentedSessionStore(SessionStore):
 
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
-        """Every stored session ending in ``[earliest_end, latest_end]``, by end, key, start
-        (the time-ordered store's scan used to emit final results)."""
+        """Every stored session ending in ``[earliest_end, latest_end]``, by end, start, key
+        (the time-ordered session store's scan used to emit final results)."""
         items = [w for w in self._data if earliest_end <= w.end <= latest_end]
         order = _key_order(w.key for w in items)
-        items.sort(key=lambda w: (w.end, order[w.key], w.start))
+        items.sort(key=lambda w: (w.end, w.start, order[w.key]))
         return iter([(w, self._data[w]) for w in items])
 
     def fetch_session(self, key: Any, start: int, end: int) -> Any:

@@ -382,12 +382,12 @@ class CachingSessionStore(_Cache, SessionStore):
 
     def find_sessions_ending(self, earliest_end: int, latest_end: int
                              ) -> Iterator[tuple[Windowed, Any]]:
-        """Sessions ending in the range, dirty ones included, by end, key, start."""
+        """Sessions ending in the range, dirty ones included, by end, start, key."""
         dirty = [w for w in self._entries if earliest_end <= w.end <= latest_end]
         stored = list(self.inner.find_sessions_ending(earliest_end, latest_end))
         merged = self._overlay(stored, dirty, lambda w: w)
         order = {k: i for i, k in enumerate(sort_keys({w.key for w in merged}))}
-        ordered = sorted(merged, key=lambda w: (w.end, order[w.key], w.start))
+        ordered = sorted(merged, key=lambda w: (w.end, w.start, order[w.key]))
         return iter([(w, merged[w]) for w in ordered])
 
     def all(self) -> Iterator[tuple[Windowed, Any]]:

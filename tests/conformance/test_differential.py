@@ -1,8 +1,11 @@
-"""Property-based differential test: random inputs (out-of-order and late timestamps,
-duplicate keys, tombstones, null keys, wall-clock advances) for every catalogue topology,
+"""Property-based differential test: random inputs (out-of-order and late timestamps in the
+styles of conformance.timing: narrow, at window/grace/retention boundaries, and segment-scale
+jumps; duplicate keys, tombstones for present and absent keys, null keys, wall-clock
+advances; record cache on and off) for every catalogue topology,
 through Kafka Streams and streams_app; the outputs and stores must be identical.
 
-One test per family, CONFORMANCE_EXAMPLES examples each (200 by default). A failure is shrunk
+One test per family, CONFORMANCE_EXAMPLES examples each (60 by default, 1,000 in
+`make conformance`). A failure is shrunk
 by hypothesis and the minimal scenario is saved to conformance/scenarios/found/ with Kafka
 Streams' results as golden, so it stays in the corpus. Topologies streams_app cannot build
 yet are run on the oracle only (it must accept them) and counted in the terminal summary.
@@ -26,10 +29,12 @@ from conformance.compare import explain
 from conformance.families import FAMILIES, TopologySpec, by_family
 from conformance.oracle import Oracle
 from conformance.scenarios import FOUND, Scenario
+from conformance.timing import STYLES, boundary_times, wide_steps
 
 from .conftest import NOTES, TARGET
 
-EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "200"))
+# `make conformance` runs 1,000 per family; the default keeps `make test` short.
+EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "60"))
 KEYS = ("a", "b", "c")
 
 
@@ -45,6 +50,7 @@ def _value(spec: TopologySpec, topic: str) -> st.SearchStrategy[Any]:
 
 @st.composite
 def _event(draw: st.DrawFn, spec: TopologySpec) -> dict[str, Any]:
+    """A record without its timestamp (added by ``_timestamps``), or a wall-clock advance."""
     if spec.wall_clock and draw(st.integers(0, 5)) == 0:
         return {"advance_wall_clock_ms": draw(st.sampled_from((100, 1000, 5000)))}
     topic = draw(st.sampled_from(spec.inputs))
@@ -52,21 +58,41 @@ def _event(draw: st.DrawFn, spec: TopologySpec) -> dict[str, Any]:
         "topic": topic,
         "key": draw(st.one_of(st.sampled_from(KEYS), st.none())),
         "value": draw(_value(spec, topic)),
-        # A narrow range: plenty of out-of-order, late and same-timestamp records.
-        "timestamp": draw(st.integers(0, 40)),
     }
+
+
+@st.composite
+def _timestamps(draw: st.DrawFn, params: dict[str, Any], n: int) -> list[int]:
+    """``n`` timestamps in one of conformance.timing's styles."""
+    style = draw(st.sampled_from(STYLES))
+    if style == "narrow":
+        times = st.integers(0, 40)
+    elif style == "boundary":
+        times = st.sampled_from(boundary_times(params))
+    else:
+        steps, now, out = wide_steps(params), 0, []
+        for _ in range(n):
+            step = draw(st.sampled_from(steps))
+            if draw(st.integers(0, 2)):  # forward: stream time advances
+                now += step
+                out.append(now)
+            else:  # out of order: late by a step
+                out.append(max(0, now - step))
+        return out
+    return draw(st.lists(times, min_size=n, max_size=n))
 
 
 @st.composite
 def scenarios(draw: st.DrawFn, family: str) -> Scenario:
     """A random scenario for one topology of ``family``."""
     spec = draw(st.sampled_from(by_family(family)))
-    s: Scenario = {
-        "name": "differential",
-        "topology": spec.name,
-        "params": draw(st.sampled_from(spec.variants)),
-        "inputs": draw(st.lists(_event(spec), max_size=12)),
-    }
+    params = draw(st.sampled_from(spec.variants))
+    events = draw(st.lists(_event(spec), max_size=12))
+    records = [e for e in events if "topic" in e]
+    for e, ts in zip(records, draw(_timestamps(params, len(records))), strict=True):
+        e["timestamp"] = ts
+    s: Scenario = {"name": "differential", "topology": spec.name, "params": params,
+                   "inputs": events}
     config = draw(st.sampled_from(spec.configs))
     if config:
         s["config"] = config

@@ -32,7 +32,9 @@ DSL_CLASSES: list[type] = [
     streams_app.Joined, streams_app.StreamJoined, streams_app.TableJoined,
     streams_app.TimeWindows, streams_app.SlidingWindows, streams_app.SessionWindows,
     streams_app.EmitStrategy, streams_app.Suppressed, streams_app.BufferConfig,
-    streams_app.Serdes,
+    streams_app.Serdes, streams_app.CogroupedKStream, streams_app.Stores,
+    streams_app.StoreBuilder, streams_app.TimeWindowedCogroupedKStream,
+    streams_app.SessionWindowedCogroupedKStream,
 ]
 KNOWN: dict[str, object] = {
     **{name: getattr(streams_app, name) for name in streams_app.__all__},

@@ -124,14 +124,15 @@ def test_sessions_find_merge_candidates_and_expire(make_session_store: Callable[
                                                    ) -> None:
     store = make_session_store(retention=10)
     for key, start, end, value in [("a", 0, 4, 1), ("a", 8, 9, 2), ("b", 3, 3, 3),
-                                   ("a", 20, 22, 4)]:
+                                   ("c", 1, 9, 5), ("a", 20, 22, 4)]:
         store.put(Windowed(key, start, end), value)
     # observed end 22: sessions ending before 13 are hidden from key lookups
     assert list(store.find_sessions("a", 0, 30)) == [(Windowed("a", 20, 22), 4)]
     assert store.fetch_session("a", 0, 4) is None
-    # the emit-final scan is by end, key, start and does not hide by retention
+    # the emit-final scan is by end, start, key (Kafka's time-ordered session store) and
+    # does not hide by retention
     assert [(w.key, w.end) for w, _ in store.find_sessions_ending(0, 10)] == [
-        ("b", 3), ("a", 4), ("a", 9)]
+        ("b", 3), ("a", 4), ("c", 9), ("a", 9)]
     store.remove(Windowed("a", 20, 22))
     assert list(store.find_sessions("a", 0, 30)) == []
 

@@ -36,7 +36,29 @@ final class Aggregations {
                 agg.path("sum").asLong() + sign * Json.intOf(v));
     }
 
+    /** Two streams cogrouped into one aggregate; "mod" > 0 re-keys the second one first. */
+    static boolean cogroup(Params p, StreamsBuilder b, Built out) {
+        Grouped<String, JsonNode> grouped = Grouped.with(Serdes.String(), new JsonSerde());
+        KGroupedStream<String, JsonNode> first = Catalogue.stream(b, "input").groupByKey(grouped);
+        KStream<String, JsonNode> in2 = Catalogue.stream(b, "input2");
+        long mod = p.i("mod", 0);
+        KGroupedStream<String, JsonNode> second = mod > 0
+                ? in2.groupBy((k, v) -> Catalogue.modKey(v, mod), grouped)
+                : in2.groupByKey(grouped);
+        long init = p.i("init", 0);
+        first.<JsonNode>cogroup((k, v, a) -> addTo(a, v, 1))
+                .cogroup(second, (k, v, a) -> addTo(a, v, -1))
+                .aggregate(() -> Json.agg(0, init), jsonStore("store")).toStream()
+                .to("output", Produced.with(Serdes.String(), new JsonSerde()));
+        out.json("output");
+        out.kv("store");
+        return true;
+    }
+
     static boolean build(String name, Params p, StreamsBuilder b, Built out) {
+        if (name.equals("cogroup_aggregate")) {
+            return cogroup(p, b, out);
+        }
         boolean byKey = name.startsWith("group_by_key_");
         String op = name.replaceFirst("^group_by_(key_)?", "");
         if (!name.startsWith("group_by_") || !OPS.contains(op)) {
