@@ -86,7 +86,11 @@ def _job(argv: list[str]) -> int:
     p.add_argument("-l", "--loglevel", default=None,
                    help="worker log level (default: STREAMS_LOG_LEVEL, info)")
     a, extra = p.parse_known_args(argv)
-    loglevel = a.loglevel or os.environ.get("STREAMS_LOG_LEVEL", "").strip() or "info"
+    if a.loglevel is None:  # the settings, validated (a bad one fails here, named)
+        from streams_app.settings import Settings
+
+        a.loglevel = Settings.from_env().log_level
+    loglevel = a.loglevel
     argv_ = worker_argv(job_module(a.name), loglevel, extra)
     os.execv(argv_[0], argv_)
     return EXIT_OK  # not reached

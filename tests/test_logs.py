@@ -58,3 +58,19 @@ def test_log_format_is_validated() -> None:
     assert Settings.from_env({"STREAMS_LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ConfigError, match=r"STREAMS_LOG_FORMAT \(log_format\)"):
         Settings.from_env({"STREAMS_LOG_FORMAT": "xml"})
+
+
+def test_streams_app_job_checks_the_log_level_before_starting(monkeypatch, capsys) -> None:
+    from streams_app.cli import main
+
+    monkeypatch.setenv("STREAMS_LOG_LEVEL", "loud")
+    assert main(["job", "rides-vendor-count"]) == 1  # fails before the worker is exec'd
+    assert "STREAMS_LOG_LEVEL (log_level)" in capsys.readouterr().err
+
+
+def test_worker_command_is_quiet_only_for_json_logs() -> None:
+    from streams_app.jobs.process import worker_argv
+
+    assert "--quiet" in worker_argv("m", env={"STREAMS_LOG_FORMAT": "json"})
+    assert "--quiet" not in worker_argv("m", env={})
+    assert "--without-web" not in worker_argv("m", env={})  # the plain `faust worker`
