@@ -127,7 +127,7 @@ def install_observability(runtime: FaustRuntime, metrics: StreamsMetrics) -> Non
 
     async def serve() -> None:
         server = WebServer(metrics, settings.web_port, ready=lambda: is_ready(app),
-                           healthy=lambda: not app.should_stop,
+                           healthy=lambda: not app.crashed,  # a clean stop stays healthy
                            metrics_enabled=settings.metrics_enabled, loop=app.loop,
                            beacon=app.beacon)
         await app.add_runtime_dependency(server)

@@ -102,3 +102,16 @@ async def test_a_taken_port_names_the_setting() -> None:
         srv = WebServer(StreamsMetrics("x"), port, host="127.0.0.1", ready=lambda: False)
         with pytest.raises(OSError, match=r"STREAMS_WEB_PORT \(web_port\)"):
             await srv.start()
+
+
+async def test_health_fails_once_the_worker_crashed() -> None:
+    crashed = False
+    srv = WebServer(StreamsMetrics("x"), free_port(), host="127.0.0.1", ready=lambda: True,
+                    healthy=lambda: not crashed)
+    await srv.start()
+    try:
+        assert (await get(f"http://127.0.0.1:{srv.port}/health"))[0] == 200
+        crashed = True
+        assert (await get(f"http://127.0.0.1:{srv.port}/health"))[0] == 503
+    finally:
+        await srv.stop()
