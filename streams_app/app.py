@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
 
 from streams_app.kafka.admin import ensure_topics
-from streams_app.kafka.security import check_connection, faust_credentials
+from streams_app.kafka.security import KafkaConnectError, faust_credentials
+from streams_app.kafka.startup import wait_for_broker
 from streams_app.kafka.topics import TopicSpec
 from streams_app.settings import Settings
 
@@ -24,6 +26,10 @@ from streams_app.settings import Settings
 # - topic_disable_leader: Faust otherwise creates and subscribes an extra
 #   "<id>-__assignor-__leader" topic per app, which we never use.
 STREAM_RECOVERY_DELAY_S = 0.0
+#: Exit code of a worker that found no broker to talk to (sysexits' EX_UNAVAILABLE).
+EXIT_NO_BROKER = 69
+
+log = logging.getLogger(__name__)
 
 
 class StreamsApp(faust.App):
@@ -52,9 +58,15 @@ class StreamsApp(faust.App):
         self.consumer.stop_flow()
 
     async def on_first_start(self) -> None:
-        """Check the connection (a bad address, password or CA fails here, naming the
-        setting), create (or verify) the declared topics, then do Faust's first-start work."""
-        await check_connection(self.settings)
+        """Wait for the broker and check the connection (a bad address, password or CA
+        fails here, naming the setting), create (or verify) the declared topics, then do
+        Faust's first-start work."""
+        try:
+            await wait_for_broker(self.settings)  # waits out a broker not up yet
+        except KafkaConnectError as exc:
+            # One line, not Faust's traceback of a crash: nothing is wrong with the worker.
+            log.error("%s", exc)
+            raise SystemExit(EXIT_NO_BROKER) from None
         if self.topic_specs:
             await ensure_topics(self.settings.bootstrap_servers, self.topic_specs,
                                 settings=self.settings)

@@ -52,8 +52,9 @@ def job_module(name: str) -> str:
 
 
 def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None) -> list[str]:
-    """The ``faust -A module worker`` command line, run by this interpreter."""
-    return [sys.executable, "-m", "faust", "-A", module, "worker", "-l", loglevel,
+    """The ``faust -A module worker`` command line, run by this interpreter (through
+    :mod:`streams_app.jobs.worker`: a bad setting fails first, in one line)."""
+    return [sys.executable, "-m", "streams_app.jobs.worker", "-A", module, "worker", "-l", loglevel,
             "--without-web", *(extra or [])]
 
 

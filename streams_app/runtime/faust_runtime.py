@@ -134,7 +134,7 @@ class FaustRuntime:
         self.hooks = BatchHooks()
         self.purger = self._repartition_purger()
         self.checkpoint = Checkpoint(
-            lambda: self.tasks.values(), lambda: self.producer, self.transaction,
+            lambda: self.tasks.values(), self._started_producer, self.transaction,
             after_commit=[self.purger.after_commit] if self.purger is not None else [])
         after_last_commit = [self.transaction.stop if self.transaction is not None
                              else self.worker_producer.stop]  # type: ignore[union-attr]
@@ -302,6 +302,11 @@ class FaustRuntime:
             assert source is not None and source.producer is not None, "producer not started"
             self._producer = BulkProducer(source.producer)
         return self._producer
+
+    def _started_producer(self) -> BulkProducer | None:
+        """The producer, or None when stopping before start-up started one."""
+        source = self.transaction if self.transaction is not None else self.worker_producer
+        return None if source is None or source.producer is None else self.producer
 
     def _handler(self, sub: SubTopology):
         async def handle(tp: TP, records: list[ConsumerRecord]) -> None:
