@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from streams_app.kafka.security import client_kwargs, start_client
+from streams_app.runtime.faust_compat import refresh_metadata
 from streams_app.settings import Settings
 
 
@@ -24,7 +25,7 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[Topic
     """The partitions of ``topic`` as the consumer sees them; LookupError when it is missing."""
     parts = consumer.partitions_for_topic(topic)
     if not parts:
-        await consumer.topics()  # refreshes the metadata (a just-created topic)
+        await refresh_metadata(consumer)  # a just-created topic
         parts = consumer.partitions_for_topic(topic)
     if not parts:
         raise LookupError(f"topic {topic!r} does not exist")

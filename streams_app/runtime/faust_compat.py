@@ -37,7 +37,8 @@ from mode.utils.futures import maybe_async
 __all__ = [
     "BatchConsumerBase", "FaustCompatError", "InLoopConsumerThreadBase", "RequiredName",
     "StoreTableBase", "TableManagerBase", "check", "fetch_position",
-    "has_partition_dbs", "install_lean_records", "producer_settings", "set_fetch_max_wait",
+    "has_partition_dbs", "install_lean_records", "producer_settings", "refresh_metadata",
+    "set_fetch_max_wait",
     "set_read_committed", "table_db", "versions", "wait_on_metadata",
 ]
 
@@ -95,6 +96,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_client", "attribute"),
     RequiredName(SubscriptionState, "subscription", "attribute"),
     RequiredName(AIOKafkaClient, "_wait_on_metadata", "method", ("topic",)),
     RequiredName(_fetcher.PartitionRecords, "_consumer_record", "method", ("tp", "record")),
@@ -349,6 +351,12 @@ def producer_settings(app: faust.App) -> dict[str, Any]:
     """The aiokafka producer keyword arguments of ``app``'s Faust producer."""
     producer = app.producer
     return {**producer._settings_default(), **producer._settings_auth()}
+
+
+async def refresh_metadata(consumer: aiokafka.AIOKafkaConsumer) -> None:
+    """Fetch the cluster metadata into ``consumer`` (its public ``topics()`` fetches it into
+    a throw-away object, so ``partitions_for_topic`` stays blind to new topics)."""
+    await consumer._client.force_metadata_update()
 
 
 async def wait_on_metadata(client: AIOKafkaClient, topic: str) -> None:
