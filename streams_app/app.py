@@ -9,9 +9,11 @@ from typing import Any
 import faust
 
 from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.ratelimit_log import install_outage_log_filter
 from streams_app.kafka.security import KafkaConnectError, faust_credentials
 from streams_app.kafka.startup import wait_for_broker
 from streams_app.kafka.topics import TopicSpec
+from streams_app.runtime.shutdown import ShutdownDeadline
 from streams_app.settings import Settings
 
 # Rebalance tuning. Measured on the local 4.3 KRaft broker (group.initial.rebalance.delay.ms=0):
@@ -44,6 +46,14 @@ class StreamsApp(faust.App):
         # Async checks run at first start, after the topics exist (e.g. co-partitioning).
         self.startup_checks: list[Callable[[], Awaitable[None]]] = []
         self.on_rebalance_complete.connect(self._hold_flow_until_seeked)
+        self.shutdown_deadline = ShutdownDeadline(settings.shutdown_timeout_ms,
+                                                  settings.processing_guarantee)
+        install_outage_log_filter()
+
+    async def on_stop(self) -> None:
+        """Faust's stop (the last commit among it), bounded by STREAMS_SHUTDOWN_TIMEOUT_MS."""
+        self.shutdown_deadline.start()
+        await super().on_stop()
 
     async def _hold_flow_until_seeked(self, sender: Any, **kwargs: Any) -> None:
         """Keep the fetcher from delivering stream records until recovery has seeked them.
