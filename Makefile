@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve
+.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve chaos
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,11 @@ kafka-jars: install
 test: install kafka-jars
 	$(PY) -m pytest
 
+# Fault injection on real brokers, every scenario (~20 min); RELIABILITY.md has the figures.
+# SEED=N repeats a run; `make test` runs a reduced set (tests/faults/).
+chaos: install kafka-jars
+	$(PY) -m chaos $(if $(SEED),--seed $(SEED),)
+
 unit: install
 	$(PY) -m pytest -m "not integration"
 
@@ -35,7 +40,7 @@ docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 lint: install
-	$(BIN)/ruff check streams_app tests
+	$(BIN)/ruff check streams_app tests chaos
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache site
