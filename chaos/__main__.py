@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from chaos import scenarios as sc
+from chaos.taxi import taxi_kill_loop
 from streams_app.kafka.broker import LocalKafka, LocalKafkaCluster
 
 Run = Callable[[LocalKafkaCluster, Path, random.Random], Awaitable[sc.Result]]
@@ -30,6 +31,8 @@ SCENARIOS: dict[str, tuple[int, Run]] = {
                                    topology="regroup_count")),
     "kill-loop-regroup-alos": (1, P(sc.kill_loop, guarantee="at_least_once",
                                     topology="regroup_count")),
+    "taxi-garbage-eos": (1, P(taxi_kill_loop, guarantee="exactly_once")),
+    "taxi-garbage-alos": (1, P(taxi_kill_loop, guarantee="at_least_once")),
     "sigterm-midstream": (1, sc.sigterm_midstream),
     "workers-2-one-killed": (1, P(sc.workers_killed, workers=2)),
     "workers-3-one-killed": (1, P(sc.workers_killed, workers=3)),

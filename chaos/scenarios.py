@@ -31,15 +31,20 @@ class Result:
     kills: int = 0
     stall_s: float = 0.0
     restarts: int = 0  # workers that exited on their own and were started again
+    dlq: int = 0
+    dlq_exact: bool = True  # the dead letters are the bad input records, once each
 
     @property
     def line(self) -> str:
-        return (self.verdict.line(self.scenario, self.guarantee, self.kills,
-                                  stall_s=self.stall_s) + f" restarts={self.restarts}")
+        return (self.verdict.line(self.scenario, self.guarantee, self.kills, dlq=self.dlq,
+                                  stall_s=self.stall_s) + f" restarts={self.restarts}"
+                + ("" if self.dlq_exact else " dlq-not-exact"))
 
     @property
     def ok(self) -> bool:
         v = self.verdict
+        if not self.dlq_exact:
+            return False
         if self.guarantee == "exactly_once":
             return v.lost == 0 and v.duplicated == 0
         return v.lost == 0
