@@ -53,7 +53,10 @@ class StreamsApp(faust.App):
     async def on_stop(self) -> None:
         """Faust's stop (the last commit among it), bounded by STREAMS_SHUTDOWN_TIMEOUT_MS."""
         self.shutdown_deadline.start()
-        await super().on_stop()
+        try:
+            await super().on_stop()
+        finally:
+            self.shutdown_deadline.cancel()  # the rest of the exit does not wait on Kafka
 
     async def _hold_flow_until_seeked(self, sender: Any, **kwargs: Any) -> None:
         """Keep the fetcher from delivering stream records until recovery has seeked them.

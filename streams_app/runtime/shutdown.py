@@ -27,7 +27,8 @@ EXIT_SHUTDOWN_TIMEOUT = 75
 
 
 class ShutdownDeadline:
-    """Exits the process ``timeout_ms`` after :meth:`start` unless it ended by then."""
+    """Exits the process ``timeout_ms`` after :meth:`start` unless :meth:`cancel` (or the
+    process's end) came first."""
 
     def __init__(self, timeout_ms: int, guarantee: str) -> None:
         self.timeout_ms = timeout_ms
@@ -42,6 +43,7 @@ class ShutdownDeadline:
             self._timer.start()
 
     def cancel(self) -> None:
+        """The stop finished in time."""
         if self._timer is not None:
             self._timer.cancel()
 
