@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from chaos import scenarios as sc
-from chaos.taxi import taxi_kill_loop
+from chaos.taxi import oversize_record, taxi_kill_loop
 from streams_app.kafka.broker import LocalKafka, LocalKafkaCluster
 
 Run = Callable[[LocalKafkaCluster, Path, random.Random], Awaitable[sc.Result]]
@@ -33,6 +33,7 @@ SCENARIOS: dict[str, tuple[int, Run]] = {
                                     topology="regroup_count")),
     "taxi-garbage-eos": (1, P(taxi_kill_loop, guarantee="exactly_once")),
     "taxi-garbage-alos": (1, P(taxi_kill_loop, guarantee="at_least_once")),
+    "oversize-record": (1, oversize_record),
     "sigterm-midstream": (1, sc.sigterm_midstream),
     "workers-2-one-killed": (1, P(sc.workers_killed, workers=2)),
     "workers-3-one-killed": (1, P(sc.workers_killed, workers=3)),

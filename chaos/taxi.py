@@ -4,6 +4,7 @@ counts per vendor exact, every bad record in the dead-letter topic once, with it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import shutil
@@ -125,3 +126,50 @@ async def taxi_kill_loop(broker: LocalKafkaCluster, workdir: Path, rng: random.R
     verdict, dead, exact_dlq = await job.check()
     return Result("taxi-garbage-kill-loop", guarantee, verdict, kills, dlq=dead,
                   dlq_exact=exact_dlq)
+
+
+BIG_BYTES = 1_500_000  # over the broker's default message.max.bytes (1 MiB)
+
+
+async def oversize_record(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *,
+                          guarantee: str = "exactly_once") -> Result:
+    """One ride of 1.5 MB (its input topic takes 4 MB) among normal ones: its high-amount
+    branch record is over the sink's limit, so the production handler (dead_letter) sends it
+    to the dead letters; every count stays exact and the job goes on."""
+    job = TaxiDeployment(broker.bootstrap_servers, workdir, guarantee)
+    job.env["STREAMS_PRODUCTION_EXCEPTION_HANDLER"] = "dead_letter"
+    big = {"max.message.bytes": str(4 * 1024 * 1024)}
+    specs = [dataclasses.replace(s, configs={**s.configs, **big})
+             if s.name.endswith(("rides", "rides-dead-letter")) else s
+             for s in vendor_count_topics(job.prefix, 2, 1)]
+    await ensure_topics(job.bootstrap, specs)
+    worker = job.worker().start()
+    producer = AIOKafkaProducer(bootstrap_servers=job.bootstrap, acks="all",
+                                enable_idempotence=True, max_request_size=4 * 1024 * 1024)
+    await producer.start()
+    try:
+        rides = list(read_rides())
+        at = rng.randrange(len(rides))
+        for i, ride in enumerate(rides):
+            if i == at:
+                ride = {**ride, "total_amount": 99.0, "note": "x" * BIG_BYTES}
+            await producer.send(f"{job.prefix}rides", json.dumps(ride).encode(),
+                                key=str(ride["VendorID"]).encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    async def done() -> bool:
+        try:
+            verdict, dead, _ = await job.check()
+        except LookupError:
+            return False
+        return verdict.lost == 0 and dead >= 1
+
+    try:
+        await wait_until(done, 120, "the oversize ride to be dead-lettered")
+    finally:
+        worker.stop()
+    verdict, dead, _ = await job.check()
+    # check() counts dead letters of bad input; here the one dead letter is the big ride.
+    return Result("oversize-record", guarantee, verdict, dlq=dead, dlq_exact=dead == 1)
