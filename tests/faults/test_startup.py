@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from streams_app.jobs.process import JobProcess
+from streams_app.kafka.broker import LocalKafka
 from streams_app.settings import ConfigError, Settings
 
 JOB = "rides-vendor-count"
@@ -89,3 +90,24 @@ def test_timeouts_are_validated(name: str) -> None:
         Settings.from_env({f"STREAMS_{name.upper()}": "soon"})
     with pytest.raises(ConfigError, match=f"STREAMS_{name.upper()}"):
         Settings.from_env({f"STREAMS_{name.upper()}": "-1"})
+
+
+@pytest.mark.integration
+def test_worker_started_before_the_broker_waits_and_runs(tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "worker.log"
+    worker = JobProcess(JOB, {"STREAMS_DATA_DIR": str(tmp_path / "data"),
+                              "STREAMS_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+                              "STREAMS_STARTUP_TIMEOUT_MS": "120000"},
+                        log_path=log, loglevel="info").start()
+    try:
+        with LocalKafka(first_port=port):
+            deadline = time.monotonic() + 90
+            while "[^Worker]: Ready" not in log.read_text(errors="replace"):
+                assert worker.running, worker.log_tail()
+                assert time.monotonic() < deadline, worker.log_tail()
+                time.sleep(0.5)  # polling the worker's log for its readiness line
+            assert "Kafka at 127.0.0.1" in log.read_text(errors="replace")
+            assert worker.running
+    finally:
+        worker.stop()
