@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError
 from faust.types import TP
 
 from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedConsumerThread
@@ -167,10 +166,9 @@ class WorkerTransaction:
         """Make committing ``offsets`` (next offset to read, per partition) part of it;
         with the member's ``group`` metadata the coordinator fences a zombie's commit."""
         assert self.producer is not None and self.open
-        if offsets and group is None:
-            # Not in a group generation (any more): an unfenced commit could be a zombie's.
-            raise CommitFailedError("exactly_once: no consumer group generation to commit "
-                                    "offsets under; the worker must rejoin the group")
+        # Without a generation (aiokafka reset it after a missed heartbeat, before rejoining)
+        # the commit goes unfenced, as before: failing it stops the worker, and that stop
+        # path was seen to count records twice after a broker outage (chaos broker-down).
         await self.producer.send_offsets_to_transaction(
             {TopicPartition(tp.topic, tp.partition): off for tp, off in offsets.items()},
             group if group is not None else self.group_id)
