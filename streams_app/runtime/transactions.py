@@ -24,7 +24,9 @@ and instance id (TxnOffsetCommit v3, added in faust_compat: aiokafka 0.14 sends 
 group coordinator rejects the commit of a worker that lost its partitions without knowing
 (paused past its session timeout); that worker's commit fails, it aborts the transaction and
 stops (its stores are discarded at the next start), as Kafka Streams' TaskMigrated path drops
-the tasks. A restart on the same data dir also fences the previous producer.
+the tasks. A restart on the same data dir also fences the previous producer. Limit: once
+aiokafka has reset the generation (a heartbeat found the session expired) and before it
+rejoins, a commit carries no generation and is not fenced.
 """
 
 from __future__ import annotations
