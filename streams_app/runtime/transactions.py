@@ -24,9 +24,9 @@ and instance id (TxnOffsetCommit v3, added in faust_compat: aiokafka 0.14 sends 
 group coordinator rejects the commit of a worker that lost its partitions without knowing
 (paused past its session timeout); that worker's commit fails, it aborts the transaction and
 stops (its stores are discarded at the next start), as Kafka Streams' TaskMigrated path drops
-the tasks. A restart on the same data dir also fences the previous producer. Limit: once
-aiokafka has reset the generation (a heartbeat found the session expired) and before it
-rejoins, a commit carries no generation and is not fenced.
+the tasks. A restart on the same data dir also fences the previous producer. Once aiokafka
+has reset the generation (a heartbeat found the session expired) and before it rejoins, a
+commit carries the last generation known: accepted while the group has not moved on.
 """
 
 from __future__ import annotations
@@ -168,9 +168,7 @@ class WorkerTransaction:
         """Make committing ``offsets`` (next offset to read, per partition) part of it;
         with the member's ``group`` metadata the coordinator fences a zombie's commit."""
         assert self.producer is not None and self.open
-        # Without a generation (aiokafka reset it after a missed heartbeat, before rejoining)
-        # the commit goes unfenced, as before: failing it stops the worker, and that stop
-        # path was seen to count records twice after a broker outage (chaos broker-down).
+        # Without any generation (none known yet) the commit goes unfenced, as before.
         await self.producer.send_offsets_to_transaction(
             {TopicPartition(tp.topic, tp.partition): off for tp, off in offsets.items()},
             group if group is not None else self.group_id)
@@ -209,6 +207,7 @@ class TransactionalBatchConsumer(BatchConsumer):
             raise ValueError("TransactionalBatchConsumer needs a checkpoint with a transaction")
         self.transaction: WorkerTransaction = transaction
         self.fetch_progress = FetchProgress(self._fetched_position)
+        self._last_group: GroupMetadata | None = None
 
     def _fetched_position(self, tp: TP) -> int | None:
         return fetch_position(self.aiokafka_in_loop(), tp)
@@ -234,5 +233,8 @@ class TransactionalBatchConsumer(BatchConsumer):
         consumer = self.aiokafka_in_loop()
         group = None if consumer is None else group_metadata(consumer,
                                                              self.transaction.group_id)
+        # After a missed heartbeat aiokafka forgets the generation before rejoining; the
+        # last one known still fences a zombie (rejected if the group moved on since).
+        group = self._last_group = group or self._last_group
         await self.transaction.add_offsets(offsets, group)
         return True
