@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve dist
+.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve dist chaos
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,11 @@ kafka-jars: install
 
 test: install kafka-jars
 	$(PY) -m pytest
+
+# Fault injection on real brokers, every scenario (~20 min); RELIABILITY.md has the figures.
+# SEED=N repeats a run; `make test` runs a reduced set (tests/faults/).
+chaos: install kafka-jars
+	$(PY) -m chaos $(if $(SEED),--seed $(SEED),)
 
 unit: install
 	$(PY) -m pytest -m "not integration"
@@ -39,7 +44,7 @@ dist: install
 	$(PY) -m build
 
 lint: install
-	$(BIN)/ruff check streams_app tests
+	$(BIN)/ruff check streams_app tests chaos
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache site dist build

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
 
 from streams_app.kafka.admin import ensure_topics
-from streams_app.kafka.security import check_connection, faust_credentials
+from streams_app.kafka.ratelimit_log import install_outage_log_filter
+from streams_app.kafka.security import KafkaConnectError, faust_credentials
+from streams_app.kafka.startup import wait_for_broker
 from streams_app.kafka.topics import TopicSpec
+from streams_app.runtime.shutdown import ShutdownDeadline
 from streams_app.settings import Settings
 
 # Rebalance tuning. Measured on the local 4.3 KRaft broker (group.initial.rebalance.delay.ms=0):
@@ -24,6 +28,10 @@ from streams_app.settings import Settings
 # - topic_disable_leader: Faust otherwise creates and subscribes an extra
 #   "<id>-__assignor-__leader" topic per app, which we never use.
 STREAM_RECOVERY_DELAY_S = 0.0
+#: Exit code of a worker that found no broker to talk to (sysexits' EX_UNAVAILABLE).
+EXIT_NO_BROKER = 69
+
+log = logging.getLogger(__name__)
 
 
 class _Boot(faust.App.BootStrategy):
@@ -48,6 +56,17 @@ class StreamsApp(faust.App):
         # Run first thing at first start, before the broker is contacted (the web server).
         self.first_start_hooks: list[Callable[[], Awaitable[None]]] = []
         self.on_rebalance_complete.connect(self._hold_flow_until_seeked)
+        self.shutdown_deadline = ShutdownDeadline(settings.shutdown_timeout_ms,
+                                                  settings.processing_guarantee)
+        install_outage_log_filter()
+
+    async def on_stop(self) -> None:
+        """Faust's stop (the last commit among it), bounded by STREAMS_SHUTDOWN_TIMEOUT_MS."""
+        self.shutdown_deadline.start()
+        try:
+            await super().on_stop()
+        finally:
+            self.shutdown_deadline.cancel()  # the rest of the exit does not wait on Kafka
 
     async def _hold_flow_until_seeked(self, sender: Any, **kwargs: Any) -> None:
         """Keep the fetcher from delivering stream records until recovery has seeked them.
@@ -62,11 +81,17 @@ class StreamsApp(faust.App):
         self.consumer.stop_flow()
 
     async def on_first_start(self) -> None:
-        """Check the connection (a bad address, password or CA fails here, naming the
-        setting), create (or verify) the declared topics, then do Faust's first-start work."""
+        """Run the first-start hooks (the worker's web server), wait for the broker and check
+        the connection (a bad address, password or CA fails here, naming the setting), create
+        (or verify) the declared topics, then do Faust's first-start work."""
         for hook in self.first_start_hooks:
             await hook()
-        await check_connection(self.settings)
+        try:
+            await wait_for_broker(self.settings)  # waits out a broker not up yet
+        except KafkaConnectError as exc:
+            # One line, not Faust's traceback of a crash: nothing is wrong with the worker.
+            log.error("%s", exc)
+            raise SystemExit(EXIT_NO_BROKER) from None
         if self.topic_specs:
             await ensure_topics(self.settings.bootstrap_servers, self.topic_specs,
                                 settings=self.settings)

@@ -244,6 +244,11 @@ class Settings:
         10_000, _int(6000, 1_800_000), "consumer group session timeout (broker limits)"
     )
     heartbeat_interval_ms: int = _setting(1000, _int(100), "consumer group heartbeat interval")
+    startup_timeout_ms: int = _setting(
+        60_000, _int(0, 3_600_000), "how long a worker waits at start for a broker to answer")
+    shutdown_timeout_ms: int = _setting(
+        10_000, _int(1000, 600_000),
+        "how long a stopping worker may take for its last commit before exiting without it")
     web_enabled: bool = _setting(
         False, _bool, "serve /metrics, /health and /ready over HTTP (streams_app.runtime.web)")
     web_port: int = _setting(6066, _int(1, 65535), "port of /metrics, /health and /ready")

@@ -28,6 +28,8 @@ BAD_VALUES = {
     "standby_replicas": "x",
     "session_timeout_ms": "100",
     "heartbeat_interval_ms": "1.5",
+    "startup_timeout_ms": "soon",
+    "shutdown_timeout_ms": "500",
     "web_enabled": "maybe",
     "web_port": "70000",
     "metrics_enabled": "sometimes",

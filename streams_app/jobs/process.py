@@ -53,7 +53,8 @@ def job_module(name: str) -> str:
 
 def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = None,
                 env: Mapping[str, str] | None = None) -> list[str]:
-    """The ``faust -A module worker`` command line, run by this interpreter.
+    """The ``faust -A module worker`` command line, run by this interpreter through
+    :mod:`streams_app.jobs.worker` (a bad setting fails first, in one line).
 
     The same command an operator types: Faust's web server stays off either way (see
     ``streams_app.app``), the worker's endpoints follow ``STREAMS_WEB_ENABLED``. With
@@ -61,8 +62,8 @@ def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = N
     Faust's start-up banner off stdout: every line is then a JSON log line."""
     env = os.environ if env is None else env
     quiet = ["--quiet"] if env.get("STREAMS_LOG_FORMAT", "").strip().lower() == "json" else []
-    return [sys.executable, "-m", "faust", "-A", module, *quiet, "worker", "-l", loglevel,
-            *(extra or [])]
+    return [sys.executable, "-m", "streams_app.jobs.worker", "-A", module, *quiet, "worker",
+            "-l", loglevel, *(extra or [])]
 
 
 class JobProcess:

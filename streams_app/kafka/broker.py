@@ -295,6 +295,7 @@ class LocalKafkaCluster:
     _nodes: list[_Node] = field(default_factory=list, init=False, repr=False)
     _home: Path | None = field(default=None, init=False, repr=False)
     _cds: Path | None = field(default=None, init=False, repr=False)
+    _launcher: tuple[str, Path, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.brokers, int) or self.brokers < 1:
@@ -407,6 +408,42 @@ class LocalKafkaCluster:
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
+    def stop_node(self, index: int, *, kill: bool = False, wipe: bool = False) -> None:
+        """Stop node ``index`` (0-based; SIGKILL with ``kill``), keeping the others running;
+        ``wipe`` empties its data directory (a disk lost), see :meth:`start_node`."""
+        node = self._nodes[index]
+        if node.process is not None:
+            _kill_group(node.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                node.process.wait(self.stop_timeout_s + 10.0)
+            except subprocess.TimeoutExpired:
+                _kill_group(node.process.pid, signal.SIGKILL)
+                node.process.wait()
+            node.process = None
+        if wipe:
+            shutil.rmtree(node.home / "data", ignore_errors=True)
+            (node.home / "data").mkdir()
+
+    def start_node(self, index: int) -> None:
+        """Start a node stopped by :meth:`stop_node` on its ports (formatting it again when
+        its data was wiped) and wait until the cluster lists it."""
+        node = self._nodes[index]
+        if node.process is not None:
+            return
+        assert self._launcher is not None, "start() the cluster first"
+        java, libs, cluster_id = self._launcher
+        if not (node.home / "data" / "meta.properties").exists():
+            subprocess.run(self._format_cmd(java, libs, node, cluster_id), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                           timeout=self.startup_timeout_s)
+        node.process = self._launch(java, libs, node)
+        self._await_ready()
+
+    def node_running(self, index: int) -> bool:
+        """Whether node ``index`` (0-based) runs."""
+        process = self._nodes[index].process
+        return process is not None and process.poll() is None
+
     def log_tail(self, lines: int = 40) -> str:
         """Last ``lines`` lines of every node's server log, for error messages."""
         out = []
@@ -502,16 +539,20 @@ class LocalKafkaCluster:
         props.update({str(k): str(v) for k, v in self.broker_config.items()})
         return props
 
+    def _format_cmd(self, java: str, libs: Path, node: _Node, cluster_id: str) -> list[str]:
+        return [*self._java_cmd(java, libs, node, heap_mb=256), "kafka.tools.StorageTool",
+                "format", f"--cluster-id={cluster_id}", "-c", str(node.home / "server.properties"),
+                "--ignore-formatted", *(self._security.format_args() if self._security else [])]
+
     def _format(self, java: str, libs: Path) -> None:
         cluster_id = _cluster_id()
+        self._launcher = (java, libs, cluster_id)
         procs = []
         for node in self._nodes:
             cfg = node.home / "server.properties"
             cfg.write_text("".join(f"{k}={v}\n" for k, v in self._properties(node).items()))
             (node.home / "log4j2.properties").write_text(_LOG4J2)
-            cmd = [*self._java_cmd(java, libs, node, heap_mb=256), "kafka.tools.StorageTool",
-                   "format", f"--cluster-id={cluster_id}", "-c", str(cfg), "--ignore-formatted",
-                   *(self._security.format_args() if self._security else [])]
+            cmd = self._format_cmd(java, libs, node, cluster_id)
             procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
         for node, proc in zip(self._nodes, procs, strict=True):
             out, _ = proc.communicate(timeout=self.startup_timeout_s)

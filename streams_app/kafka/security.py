@@ -243,7 +243,11 @@ def _explain(exc: BaseException, s: Settings) -> str:
                     f"that {protocol} matches the listener")
         return (f"TLS failed ({exc.reason or exc}); the broker may not trust the client "
                 f"certificate: check {_named('ssl_certfile', 'ssl_keyfile')}")
-    if isinstance(exc, KafkaConnectionError | ConnectionError | TimeoutError):
+    if isinstance(exc, TimeoutError):
+        return (f"the server took the connection but sent no Kafka answer in time "
+                f"({_text(exc)}); check that {_named('bootstrap_servers')} names a Kafka "
+                f"listener and that {protocol} matches it")
+    if isinstance(exc, KafkaConnectionError | ConnectionError):
         if s.security_protocol == "SSL" and s.ssl_certfile is None:
             hint = (f"the listener may require a client certificate "
                     f"({_named('ssl_certfile', 'ssl_keyfile')}) or {protocol} may not match "

@@ -71,7 +71,7 @@ class Checkpoint:
     """
 
     def __init__(self, tasks: Callable[[], Iterable[StreamTask]] = tuple,
-                 producer: Callable[[], BulkProducer] | None = None,
+                 producer: Callable[[], BulkProducer | None] | None = None,
                  transaction: WorkerTransaction | None = None,
                  after_commit: Iterable[AfterCommit] = ()) -> None:
         self.tasks = tasks

@@ -19,9 +19,21 @@ from typing import Any
 
 import aiokafka
 import faust
+from aiokafka import errors as _Errors
 from aiokafka.client import AIOKafkaClient
 from aiokafka.consumer import fetcher as _fetcher
 from aiokafka.consumer.subscription_state import SubscriptionState
+from aiokafka.producer import sender as _sender
+from aiokafka.protocol.api import Request as _Request
+from aiokafka.protocol.api import RequestStruct as _RequestStruct
+from aiokafka.protocol.api import Response as _Response
+from aiokafka.protocol.types import CompactArray as _CompactArray
+from aiokafka.protocol.types import CompactString as _CompactString
+from aiokafka.protocol.types import Int16 as _Int16
+from aiokafka.protocol.types import Int32 as _Int32
+from aiokafka.protocol.types import Int64 as _Int64
+from aiokafka.protocol.types import Schema as _Schema
+from aiokafka.protocol.types import TaggedFields as _TaggedFields
 from aiokafka.structs import TopicPartition
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.tables import TableManager
@@ -35,9 +47,12 @@ from mode.threads import ServiceThread
 from mode.utils.futures import maybe_async
 
 __all__ = [
-    "BatchConsumerBase", "FaustCompatError", "InLoopConsumerThreadBase", "RequiredName",
+    "BatchConsumerBase", "FaustCompatError", "GroupMetadata", "InLoopConsumerThreadBase",
+    "RequiredName", "TxnOffsetCommitWithGroupRequest", "group_metadata",
+    "install_group_metadata_commits",
     "StoreTableBase", "TableManagerBase", "check", "fetch_position",
-    "has_partition_dbs", "install_lean_records", "producer_settings", "set_fetch_max_wait",
+    "has_partition_dbs", "install_lean_records", "producer_settings", "refresh_metadata",
+    "set_fetch_max_wait",
     "set_read_committed", "table_db", "versions", "wait_on_metadata",
 ]
 
@@ -96,6 +111,11 @@ REQUIRED: list[RequiredName] = [
     RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_client", "attribute"),
+    RequiredName(aiokafka.AIOKafkaConsumer, "_coordinator", "attribute"),
+    RequiredName(_sender.Sender, "_txn_manager", "attribute"),
+    RequiredName(_sender.TxnOffsetCommitHandler, "_group_id", "attribute"),
+    RequiredName(_sender.TxnOffsetCommitHandler, "_offsets", "attribute"),
+    RequiredName(_sender.TxnOffsetCommitHandler, "_sender", "attribute"),
     RequiredName(SubscriptionState, "subscription", "attribute"),
     RequiredName(AIOKafkaClient, "_wait_on_metadata", "method", ("topic",)),
     RequiredName(_fetcher.PartitionRecords, "_consumer_record", "method", ("tp", "record")),
@@ -353,7 +373,8 @@ def producer_settings(app: faust.App) -> dict[str, Any]:
 
 
 async def refresh_metadata(consumer: aiokafka.AIOKafkaConsumer) -> None:
-    """Fetch the cluster metadata now (a topic created a moment ago becomes visible)."""
+    """Fetch the cluster metadata into ``consumer`` (its public ``topics()`` fetches it into
+    a throw-away object, so ``partitions_for_topic`` stays blind to new topics)."""
     await consumer._client.force_metadata_update()
 
 
@@ -432,3 +453,135 @@ def install_lean_records(record_class: type[tuple]) -> None:
 _ORIGINAL_CONSUMER_RECORD = _fetcher.PartitionRecords._consumer_record
 
 check()
+
+
+# -- zombie fencing: transactional offset commits with the group metadata (KIP-447) -------
+#
+# aiokafka 0.14 sends TxnOffsetCommit v0 (no generation), so a worker that lost its
+# partitions without knowing (paused past its session timeout) can still commit offsets for
+# them. Kafka's producer sends v3+ with the consumer's generation, member id and group
+# instance id (``sendOffsetsToTransaction(offsets, groupMetadata)``); the group coordinator
+# then rejects a zombie's commit (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID).
+
+
+class GroupMetadata(str):
+    """A consumer group id (what aiokafka passes along) carrying the member's metadata."""
+
+    generation_id: int
+    member_id: str
+    group_instance_id: str | None
+
+    def __new__(cls, group_id: str, generation_id: int, member_id: str,
+                group_instance_id: str | None = None) -> GroupMetadata:
+        self = super().__new__(cls, group_id)
+        self.generation_id, self.member_id = generation_id, member_id
+        self.group_instance_id = group_instance_id
+        return self
+
+
+def group_metadata(consumer: aiokafka.AIOKafkaConsumer, group_id: str) -> GroupMetadata | None:
+    """The member's group metadata now, or None when it is not in a group generation."""
+    coordinator = consumer._coordinator
+    generation = getattr(coordinator, "generation", -1)
+    if coordinator is None or generation is None or generation < 0:
+        return None
+    return GroupMetadata(group_id, generation, coordinator.member_id,
+                         getattr(coordinator, "_group_instance_id", None))
+
+
+class _TxnOffsetCommitResponseV3(_Response):
+    API_KEY = 28
+    API_VERSION = 3
+    SCHEMA = _Schema(
+        ("throttle_time_ms", _Int32),
+        ("topics", _CompactArray(
+            ("name", _CompactString("utf-8")),
+            ("partitions", _CompactArray(
+                ("partition_index", _Int32), ("error_code", _Int16), ("tags", _TaggedFields))),
+            ("tags", _TaggedFields))),
+        ("tags", _TaggedFields),
+    )
+
+
+class _TxnOffsetCommitRequestV3(_RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 28
+    API_VERSION = 3
+    RESPONSE_TYPE = _TxnOffsetCommitResponseV3
+    SCHEMA = _Schema(
+        ("transactional_id", _CompactString("utf-8")),
+        ("group_id", _CompactString("utf-8")),
+        ("producer_id", _Int64),
+        ("producer_epoch", _Int16),
+        ("generation_id", _Int32),
+        ("member_id", _CompactString("utf-8")),
+        ("group_instance_id", _CompactString("utf-8")),
+        ("topics", _CompactArray(
+            ("name", _CompactString("utf-8")),
+            ("partitions", _CompactArray(
+                ("partition_index", _Int32), ("committed_offset", _Int64),
+                ("committed_leader_epoch", _Int32), ("committed_metadata", _CompactString("utf-8")),
+                ("tags", _TaggedFields))),
+            ("tags", _TaggedFields))),
+        ("tags", _TaggedFields),
+    )
+
+
+class TxnOffsetCommitWithGroupRequest(_Request[_TxnOffsetCommitRequestV3]):
+    """TxnOffsetCommit v3: the offsets plus the member's generation (a broker without v3
+    fails the commit: IncompatibleBrokerVersion)."""
+
+    API_KEY = 28
+
+    def __init__(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                 group: GroupMetadata, offsets: Mapping[TopicPartition, Any]) -> None:
+        by_topic: dict[str, list[tuple[int, int, int, str, dict]]] = {}
+        for tp, meta in sorted(offsets.items()):
+            by_topic.setdefault(tp.topic, []).append(
+                (tp.partition, meta.offset, -1, meta.metadata, {}))
+        self._fields = (transactional_id, str(group), producer_id, producer_epoch,
+                        group.generation_id, group.member_id, group.group_instance_id,
+                        [(topic, parts, {}) for topic, parts in by_topic.items()], {})
+
+    def build(self, request_struct_class: type[_TxnOffsetCommitRequestV3]
+              ) -> _TxnOffsetCommitRequestV3:
+        return request_struct_class(*self._fields)
+
+
+#: The group coordinator's answers to a commit from a member that is no longer in the group:
+#: ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID (not in aiokafka's errors).
+FENCED_ERROR_CODES = {22: "ILLEGAL_GENERATION", 25: "UNKNOWN_MEMBER_ID",
+                      82: "FENCED_INSTANCE_ID"}
+
+
+class _GroupTxnOffsetCommitHandler(_sender.TxnOffsetCommitHandler):
+    """aiokafka's handler, sending v3 when the group id carries :class:`GroupMetadata`."""
+
+    def create_request(self) -> Any:
+        group = self._group_id
+        if not isinstance(group, GroupMetadata):
+            return super().create_request()
+        txn = self._sender._txn_manager
+        return TxnOffsetCommitWithGroupRequest(txn.transactional_id, txn.producer_id,
+                                               txn.producer_epoch, group, self._offsets)
+
+    def handle_response(self, resp: Any) -> Any:
+        if not isinstance(resp, _TxnOffsetCommitResponseV3):
+            return super().handle_response(resp)
+        for _topic, partitions, _ in resp.topics:
+            for _partition, code, _ in partitions:
+                if code in FENCED_ERROR_CODES:
+                    # A zombie: abortable, so the worker aborts the transaction and stops.
+                    self._sender._txn_manager.error_transaction(_Errors.CommitFailedError(
+                        f"the group coordinator fenced this member's transactional offset "
+                        f"commit ({FENCED_ERROR_CODES[code]}): its partitions were reassigned"))
+                    return None
+        legacy = type("_Resp", (), {"errors": [
+            (topic, [(p, code) for p, code, _ in partitions]) for topic, partitions, _ in
+            resp.topics]})()
+        return super().handle_response(legacy)
+
+
+def install_group_metadata_commits() -> None:
+    """Make aiokafka's sender use :class:`_GroupTxnOffsetCommitHandler` (process-wide)."""
+    _sender.TxnOffsetCommitHandler = _GroupTxnOffsetCommitHandler

@@ -139,7 +139,7 @@ class FaustRuntime:
         self.metrics = StreamsMetrics(self.app_id) if settings.metrics_enabled else None
         metered: dict[str, Any] = {} if self.metrics is None else {"metrics": self.metrics}
         self.checkpoint = (MeteredCheckpoint if metered else Checkpoint)(
-            lambda: self.tasks.values(), lambda: self.producer, self.transaction,
+            lambda: self.tasks.values(), self._started_producer, self.transaction,
             after_commit=[self.purger.after_commit] if self.purger is not None else [],
             **metered)
         after_last_commit = [self.transaction.stop if self.transaction is not None
@@ -315,6 +315,11 @@ class FaustRuntime:
             assert source is not None and source.producer is not None, "producer not started"
             self._producer = BulkProducer(source.producer)
         return self._producer
+
+    def _started_producer(self) -> BulkProducer | None:
+        """The producer, or None when stopping before start-up started one."""
+        source = self.transaction if self.transaction is not None else self.worker_producer
+        return None if source is None or source.producer is None else self.producer
 
     def _handler(self, sub: SubTopology):
         meters = self.metrics.meters if self.metrics is not None else None

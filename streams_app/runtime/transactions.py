@@ -19,9 +19,14 @@ The transactional id is ``<application_id>-<uuid>``, kept in the data directory:
 restarted on the same directory fences its predecessor and aborts its open transaction at
 once; with a new directory the broker aborts it after ``transaction_timeout_ms``.
 
-Limit: aiokafka 0.14 commits transactional offsets without the consumer group's generation
-(KIP-447), so a zombie worker (one that lost its partitions without knowing) is not fenced
-by the group coordinator as in Kafka Streams; only a restart on the same data dir fences.
+Zombie fencing (KIP-447): the offsets go with the consumer's group generation, member id
+and instance id (TxnOffsetCommit v3, added in faust_compat: aiokafka 0.14 sends v0), so the
+group coordinator rejects the commit of a worker that lost its partitions without knowing
+(paused past its session timeout); that worker's commit fails, it aborts the transaction and
+stops (its stores are discarded at the next start), as Kafka Streams' TaskMigrated path drops
+the tasks. A restart on the same data dir also fences the previous producer. Once aiokafka
+has reset the generation (a heartbeat found the session expired) and before it rejoins, a
+commit carries the last generation known: accepted while the group has not moved on.
 """
 
 from __future__ import annotations
@@ -39,7 +44,12 @@ from faust.types import TP
 
 from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedConsumerThread
 from streams_app.runtime.dirty_state import discard_unless_clean, mark_clean
-from streams_app.runtime.faust_compat import fetch_position
+from streams_app.runtime.faust_compat import (
+    GroupMetadata,
+    fetch_position,
+    group_metadata,
+    install_group_metadata_commits,
+)
 from streams_app.runtime.faust_transport import BatchConsumer, BatchHandler
 from streams_app.runtime.producer_factory import new_producer
 from streams_app.settings import ConfigError, Settings
@@ -128,6 +138,7 @@ class WorkerTransaction:
                 "transactions and that transaction.state.log.replication.factor is at most "
                 "the number of brokers, or use at_least_once") from exc
         self.producer = producer
+        install_group_metadata_commits()  # offsets carry the generation (zombie fencing)
         log.info("exactly_once: transactional id %s", self.transactional_id)
 
     async def stop(self) -> None:
@@ -152,12 +163,15 @@ class WorkerTransaction:
             await self.producer.begin_transaction()
             self.open = True
 
-    async def add_offsets(self, offsets: Mapping[TP, int]) -> None:
-        """Make committing ``offsets`` (next offset to read, per partition) part of it."""
+    async def add_offsets(self, offsets: Mapping[TP, int],
+                          group: GroupMetadata | None = None) -> None:
+        """Make committing ``offsets`` (next offset to read, per partition) part of it;
+        with the member's ``group`` metadata the coordinator fences a zombie's commit."""
         assert self.producer is not None and self.open
+        # Without any generation (none known yet) the commit goes unfenced, as before.
         await self.producer.send_offsets_to_transaction(
             {TopicPartition(tp.topic, tp.partition): off for tp, off in offsets.items()},
-            self.group_id)
+            group if group is not None else self.group_id)
 
     async def commit(self) -> None:
         """Commit the open transaction (records and offsets become visible together)."""
@@ -193,6 +207,7 @@ class TransactionalBatchConsumer(BatchConsumer):
             raise ValueError("TransactionalBatchConsumer needs a checkpoint with a transaction")
         self.transaction: WorkerTransaction = transaction
         self.fetch_progress = FetchProgress(self._fetched_position)
+        self._last_group: GroupMetadata | None = None
 
     def _fetched_position(self, tp: TP) -> int | None:
         return fetch_position(self.aiokafka_in_loop(), tp)
@@ -215,5 +230,11 @@ class TransactionalBatchConsumer(BatchConsumer):
 
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Faust's group commit is replaced by the offsets riding in the transaction."""
-        await self.transaction.add_offsets(offsets)
+        consumer = self.aiokafka_in_loop()
+        group = None if consumer is None else group_metadata(consumer,
+                                                             self.transaction.group_id)
+        # After a missed heartbeat aiokafka forgets the generation before rejoining; the
+        # last one known still fences a zombie (rejected if the group moved on since).
+        group = self._last_group = group or self._last_group
+        await self.transaction.add_offsets(offsets, group)
         return True

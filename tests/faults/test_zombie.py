@@ -1,0 +1,25 @@
+"""Zombie fencing (issue 14, defect 6), on the real broker: one of two exactly_once workers
+is paused (SIGSTOP) past its session timeout; the other takes its partitions and commits
+them; the paused one wakes (SIGCONT) with a transaction open for partitions it lost. Its
+offset commit carries its old generation, so the group coordinator rejects it: no count is
+published twice."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from chaos.scenarios import zombie
+from streams_app.kafka.broker import Broker
+
+
+def test_paused_worker_cannot_commit_for_lost_partitions(kafka: Broker, tmp_path: Path) -> None:
+    result = asyncio.run(zombie(kafka, tmp_path, random.Random(14)))  # type: ignore[arg-type]
+    print(result.line)
+    assert result.verdict.duplicated == 0, result.line
+    assert result.verdict.lost == 0, result.line
+    fenced = [line for slot in (0, 1) for line in
+              (tmp_path / f"worker-{slot}.log").read_text(errors="replace").splitlines()
+              if "fenced this member's transactional offset commit" in line]
+    assert fenced, "the paused worker's commit was not fenced"
