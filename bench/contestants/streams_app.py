@@ -126,7 +126,8 @@ def run(cfg: RunConfig, metrics_enabled: bool = True) -> RunResult:
     settings = Settings.from_env(
         env={}, bootstrap_servers=cfg.bootstrap, app_id=cfg.group_id,
         data_dir=cfg.state_dir or "streams-bench-data", topic_partitions=4,
-        auto_offset_reset="earliest", log_level="warning", metrics_enabled=metrics_enabled)
+        auto_offset_reset="earliest", log_level="warning", metrics_enabled=metrics_enabled,
+        startup_timeout_ms=10_000)  # the bench's broker is up: do not wait a minute for none
     runtime = FaustRuntime(build(cfg), settings)
     app = runtime.app
     target = TargetReader(cfg)
