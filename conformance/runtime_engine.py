@@ -4,14 +4,13 @@ the oracle's shape ({"outputs", "stores", "window_stores"}), as conformance/engi
 Each scenario gets fresh topics (its user topics renamed with a unique prefix, one partition,
 kept forever so epoch-near timestamps survive), its own application id and state directory,
 and the record cache off. Inputs are produced in the scenario's order after the worker has
-its partitions; the run ends when the group has committed the end of every source topic
-(repartition topics included, checked twice as they may still grow).
+its partitions, one run of records of one topic at a time: each run is processed (the group
+has committed the end of every source topic, repartition topics included) before the next is
+produced.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -70,30 +69,36 @@ def _read_stores(runtime: Any, expected_stores: dict[str, list[str]]) -> tuple[d
     return stores, windows
 
 
-async def _produce(bootstrap: str, prefix: str, scenario: Scenario) -> None:
-    from aiokafka import AIOKafkaProducer
+def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
+    """The input records in runs of one topic, in the scenario's order (wall-clock advances
+    dropped: the worker's clock is real)."""
+    out: list[list[dict[str, Any]]] = []
+    for ev in scenario["inputs"]:
+        if "topic" not in ev:
+            continue
+        if out and out[-1][0]["topic"] == ev["topic"]:
+            out[-1].append(ev)
+        else:
+            out.append([ev])
+    return out
 
+
+async def _produce(producer: Any, prefix: str, records: list[dict[str, Any]]) -> None:
     from streams_app.serdes import JsonSerde, StringSerde
 
     keys, values = StringSerde(), JsonSerde()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
-    await producer.start()
-    try:
-        for ev in scenario["inputs"]:
-            if "advance_wall_clock_ms" in ev:
-                continue  # the worker's clock is real (differences: "wall-clock")
-            # Awaiting each ack keeps the scenario's order across topics on the broker.
-            await (await producer.send(
-                prefix + ev["topic"], values.serialize(ev.get("value")),
-                key=keys.serialize(ev.get("key")), timestamp_ms=ev["timestamp"]))
-    finally:
-        await producer.stop()
+    for ev in records:
+        await producer.send(prefix + ev["topic"], values.serialize(ev.get("value")),
+                            key=keys.serialize(ev.get("key")), timestamp_ms=ev["timestamp"])
+    await producer.flush()
 
 
 async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, bootstrap: str,
               name: str, data_dir: Path) -> dict[str, Any]:
     """Run ``scenario`` on the broker at ``bootstrap``; ``name`` must be unique per run
     (it prefixes topics and is the application id)."""
+    from aiokafka import AIOKafkaProducer
+
     from streams_app.kafka.admin import ensure_topics
     from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
     from streams_app.kafka.topics import TopicSpec
@@ -122,21 +127,27 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     app = runtime.app
     sources = [topology.topic_name(t, name) for t in topology.source_topics()]
     await app.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+
+    async def done() -> bool:
+        if app.should_stop or app.crashed:
+            raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
+        for _ in range(2):  # twice: a repartition topic may still be growing
+            for topic in sources:
+                if not await group_caught_up(bootstrap, name, topic):
+                    return False
+        return True
+
     try:
-        await _produce(bootstrap, prefix, scenario)
-
-        async def done() -> bool:
-            if app.should_stop or app.crashed:
-                raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
-            for _ in range(2):
-                for topic in sources:
-                    if not await group_caught_up(bootstrap, name, topic):
-                        return False
-            return True
-
-        await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.1)
+        # Each run of one topic is processed before the next is produced, so the runtime
+        # sees the scenario's order across topics (it has no time-synchronized choice).
+        for records in segments(scenario):
+            await _produce(producer, prefix, records)
+            await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
         stores, windows = _read_stores(runtime, expected_stores)
     finally:
+        await producer.stop()
         await app.stop()
     keys = StringSerde()
     outputs = {}
@@ -145,10 +156,3 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
         outputs[topic] = [{"key": keys.deserialize(r.key), "value": serde.deserialize(r.value),
                            "timestamp": r.timestamp} for r in records]
     return {"outputs": outputs, "stores": stores, "window_stores": windows}
-
-
-def timed(coro: Any) -> Any:
-    """Run ``coro`` to completion; returns (result, seconds)."""
-    started = time.monotonic()
-    result = asyncio.get_event_loop().run_until_complete(coro)
-    return result, time.monotonic() - started
