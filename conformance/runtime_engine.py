@@ -1,0 +1,158 @@
+"""Runs a scenario through the Faust runtime on a real broker, in this process; the result has
+the oracle's shape ({"outputs", "stores", "window_stores"}), as conformance/engine.py's.
+
+Each scenario gets fresh topics (its user topics renamed with a unique prefix, one partition,
+kept forever so epoch-near timestamps survive), its own application id and state directory,
+and the record cache off. Inputs are produced in the scenario's order after the worker has
+its partitions, one run of records of one topic at a time: each run is processed (the group
+has committed the end of every source topic, repartition topics included) before the next is
+produced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conformance.catalogue import window_key
+from conformance.engine import Missing, _driver_config, _store_items, build
+from conformance.scenarios import Scenario
+
+TIMEOUT_S = 60.0
+
+
+def rename_user_topics(topology: Any, prefix: str) -> None:
+    """Prefix every user (non-internal) topic of a built topology, in place."""
+    from streams_app.dsl.topology import SinkNode, SourceNode
+
+    def new(t: str) -> str:
+        return t if t in topology.internal_topics else prefix + t
+
+    for node in topology.nodes.values():
+        if isinstance(node, SourceNode):
+            node.topics = [new(t) for t in node.topics]
+        elif isinstance(node, SinkNode):
+            node.topic = new(node.topic)
+    topology._topic_sources = {new(t): n for t, n in topology._topic_sources.items()}
+    topology.copartition_groups = [frozenset(map(new, g)) for g in topology.copartition_groups]
+    for spec in topology.stores.values():
+        if spec.source_topic:
+            spec.source_topic = new(spec.source_topic)
+
+
+def _plain(v: Any) -> Any:
+    # Timestamped stores hold ValueAndTimestamp; the driver's facade shows the value.
+    return v.value if hasattr(v, "value") and hasattr(v, "timestamp") else v
+
+
+def _stacks(runtime: Any) -> dict[str, Any]:
+    stacks: dict[str, Any] = dict(runtime._global_stores())
+    for task in runtime.tasks.values():
+        stacks.update(task.stores)
+    return stacks
+
+
+def _read_stores(runtime: Any, expected_stores: dict[str, list[str]]) -> tuple[dict, dict]:
+    from streams_app.state.spec import KEY_VALUE, WINDOW
+
+    stacks = _stacks(runtime)
+    stores: dict[str, Any] = {}
+    for name in expected_stores.get("stores", []):
+        st = stacks.get(name)
+        stores[name] = None if st is None or st.spec.kind != KEY_VALUE else {
+            k: _plain(v) for k, v in _store_items(st.outer)}
+    windows: dict[str, Any] = {}
+    for name in expected_stores.get("window_stores", []):
+        st = stacks.get(name)
+        windows[name] = None if st is None or st.spec.kind != WINDOW else {
+            window_key(wk): _plain(v) for wk, v in _store_items(st.outer)}
+    return stores, windows
+
+
+def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
+    """The input records in runs of one topic, in the scenario's order (wall-clock advances
+    dropped: the worker's clock is real)."""
+    out: list[list[dict[str, Any]]] = []
+    for ev in scenario["inputs"]:
+        if "topic" not in ev:
+            continue
+        if out and out[-1][0]["topic"] == ev["topic"]:
+            out[-1].append(ev)
+        else:
+            out.append([ev])
+    return out
+
+
+async def _produce(producer: Any, prefix: str, records: list[dict[str, Any]]) -> None:
+    from streams_app.serdes import JsonSerde, StringSerde
+
+    keys, values = StringSerde(), JsonSerde()
+    for ev in records:
+        await producer.send(prefix + ev["topic"], values.serialize(ev.get("value")),
+                            key=keys.serialize(ev.get("key")), timestamp_ms=ev["timestamp"])
+    await producer.flush()
+
+
+async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, bootstrap: str,
+              name: str, data_dir: Path) -> dict[str, Any]:
+    """Run ``scenario`` on the broker at ``bootstrap``; ``name`` must be unique per run
+    (it prefixes topics and is the application id)."""
+    from aiokafka import AIOKafkaProducer
+
+    from streams_app.kafka.admin import ensure_topics
+    from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
+    from streams_app.kafka.topics import TopicSpec
+    from streams_app.runtime.faust_runtime import FaustRuntime
+    from streams_app.serdes import StringSerde
+    from streams_app.settings import Settings
+
+    built = build(scenario)
+    prefix = f"{name}-"
+    topology = built.topology
+    rename_user_topics(topology, prefix)
+    user_topics = sorted({prefix + ev["topic"] for ev in scenario["inputs"] if "topic" in ev}
+                         | {prefix + t for t in built.outputs}
+                         | {t for t in topology.source_topics()
+                            if t not in topology.internal_topics}
+                         | {s.source_topic for s in topology.stores.values() if s.source_topic})
+    await ensure_topics(bootstrap, [TopicSpec(t, 1, 1, retention_ms=-1) for t in user_topics])
+    settings = Settings(bootstrap_servers=bootstrap, app_id=name, data_dir=data_dir,
+                        topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0)
+    config = _driver_config(scenario)
+    config["cache_max_entries"] = 0
+    try:
+        runtime = FaustRuntime(topology, settings, config=config)
+    except NotImplementedError as exc:
+        raise Missing(f"FaustRuntime: {exc}") from exc
+    app = runtime.app
+    sources = [topology.topic_name(t, name) for t in topology.source_topics()]
+    await app.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+
+    async def done() -> bool:
+        if app.should_stop or app.crashed:
+            raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
+        for _ in range(2):  # twice: a repartition topic may still be growing
+            for topic in sources:
+                if not await group_caught_up(bootstrap, name, topic):
+                    return False
+        return True
+
+    try:
+        # Each run of one topic is processed before the next is produced, so the runtime
+        # sees the scenario's order across topics (it has no time-synchronized choice).
+        for records in segments(scenario):
+            await _produce(producer, prefix, records)
+            await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
+        stores, windows = _read_stores(runtime, expected_stores)
+    finally:
+        await producer.stop()
+        await app.stop()
+    keys = StringSerde()
+    outputs = {}
+    for topic, serde in built.outputs.items():
+        records = await read_to_end(bootstrap, prefix + topic)
+        outputs[topic] = [{"key": keys.deserialize(r.key), "value": serde.deserialize(r.value),
+                           "timestamp": r.timestamp} for r in records]
+    return {"outputs": outputs, "stores": stores, "window_stores": windows}

@@ -1,0 +1,34 @@
+"""The conformance corpus through the Faust runtime on a real broker, against the golden
+Kafka Streams results (conformance/runtime_engine.py; report: conformance/RUNTIME-REPORT.md).
+
+`make test` runs a reduced set (conformance.runtime_report.REDUCED); with
+CONFORMANCE_RUNTIME=all (`make conformance-runtime`) the whole corpus. Every difference must
+carry a known reason (multi-input ordering, wall-clock, cache): an unexplained one fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from conformance import runtime_report
+from conformance.scenarios import CORPUS, load_folder
+
+
+async def test_corpus_on_the_faust_runtime(kafka_bootstrap: str, unique_name: str,
+                                           tmp_path: Path) -> None:
+    full = os.environ.get("CONFORMANCE_RUNTIME") == "all"
+    scenarios = load_folder(CORPUS)
+    if not full:
+        scenarios = runtime_report.reduced(scenarios)
+    if os.environ.get("CONFORMANCE_RUNTIME_LIMIT"):  # a quick look at the first few
+        scenarios = scenarios[:int(os.environ["CONFORMANCE_RUNTIME_LIMIT"])]
+    started = time.monotonic()
+    verdicts = [await runtime_report.verdict(s, bootstrap=kafka_bootstrap,
+                                             name=f"{unique_name}-{i}", data_dir=tmp_path / str(i))
+                for i, s in enumerate(scenarios)]
+    path = runtime_report.write(verdicts, time.monotonic() - started, full=full)
+    unexplained = [v for v in verdicts if runtime_report.is_unexplained(v)]
+    assert not unexplained, (f"{len(unexplained)} unexplained differences (see {path}):\n"
+                             + "\n".join(f"{v.name}: {v.detail}" for v in unexplained[:10]))
