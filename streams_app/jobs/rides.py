@@ -161,3 +161,13 @@ def pickup_time_ms(ride: Any) -> int:
         raise ValueError(f"tpep_pickup_datetime is not a 'YYYY-MM-DD HH:MM:SS' time: "
                          f"{text!r}") from None
     return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def branch_by_amount(rides: Any, split_name: str, high_topic: str, low_topic: str) -> None:
+    """Rides of ``HIGH_AMOUNT`` or more to ``high_topic``, the rest to ``low_topic`` (branches
+    ``<split_name>high`` / ``<split_name>low``)."""
+    branches = (rides.split(split_name)
+                .branch(lambda _vendor, ride: ride["total_amount"] >= HIGH_AMOUNT, "high")
+                .default_branch("low"))
+    branches[f"{split_name}high"].to(high_topic)
+    branches[f"{split_name}low"].to(low_topic)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from streams_app import Serdes, StreamsBuilder, Topology
-from streams_app.jobs.rides import HIGH_AMOUNT, check_ride, price_branch_topics
+from streams_app.jobs.rides import branch_by_amount, check_ride, price_branch_topics
 from streams_app.runtime.faust_runtime import FaustRuntime
 from streams_app.settings import Settings
 
@@ -23,12 +23,8 @@ def build_topology(prefix: str = "") -> Topology:
     builder = StreamsBuilder()
     rides = builder.stream(f"{prefix}rides", key_serde=Serdes.string(),
                            value_serde=Serdes.json())
-    branches = (rides.map_values(check_ride, name="check-ride")
-                .split("price-")
-                .branch(lambda _vendor, ride: ride["total_amount"] >= HIGH_AMOUNT, "high")
-                .default_branch("low"))
-    branches["price-high"].to(f"{prefix}rides-price-high")
-    branches["price-low"].to(f"{prefix}rides-price-low")
+    branch_by_amount(rides.map_values(check_ride, name="check-ride"), "price-",
+                     f"{prefix}rides-price-high", f"{prefix}rides-price-low")
     return builder.build()
 
 

@@ -16,11 +16,9 @@ from __future__ import annotations
 import os
 
 from streams_app import Materialized, Serdes, StreamsBuilder, Topology
-from streams_app.jobs.rides import check_ride, vendor_count_topics
+from streams_app.jobs.rides import branch_by_amount, check_ride, vendor_count_topics
 from streams_app.runtime.faust_runtime import FaustRuntime
 from streams_app.settings import Settings
-
-HIGH_AMOUNT = 40.0
 
 
 def build_topology(prefix: str = "") -> Topology:
@@ -31,11 +29,7 @@ def build_topology(prefix: str = "") -> Topology:
     checked = rides.map_values(check_ride, name="check-ride")
     counts = checked.group_by_key().count(Materialized.as_("vendor-count"))
     counts.to_stream().to(f"{prefix}rides-vendor-count", value_serde=Serdes.json())
-    branches = (checked.split("amount-")
-                .branch(lambda _vendor, ride: ride["total_amount"] >= HIGH_AMOUNT, "high")
-                .default_branch("low"))
-    branches["amount-high"].to(f"{prefix}rides-high-amount")
-    branches["amount-low"].to(f"{prefix}rides-low-amount")
+    branch_by_amount(checked, "amount-", f"{prefix}rides-high-amount", f"{prefix}rides-low-amount")
     return builder.build()
 
 
