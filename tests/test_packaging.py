@@ -174,9 +174,11 @@ async def test_taxi_job_runs_from_the_install(venv: Path, outside_env: dict[str,
             return await group_stable(kafka_bootstrap, app_id)
 
         await wait_until(joined, 90, f"{app_id} to join its group")
-        # `streams-app job` execs the worker: it is the venv's interpreter running Faust.
+        # `streams-app job` execs the worker: the venv's interpreter running Faust's CLI
+        # through the job-checking entry point.
         argv = Path(f"/proc/{worker.pid}/cmdline").read_bytes().decode().split("\0")
-        assert Path(argv[0]).parent == venv / "bin" and argv[1:3] == ["-m", "faust"], argv
+        assert Path(argv[0]).parent == venv / "bin", argv
+        assert argv[1:3] == ["-m", "streams_app.jobs.worker"], argv
         sent = run([cli, "produce-rides", "--bootstrap-servers", kafka_bootstrap,
                     "--topic", f"{prefix}rides"], timeout=120, cwd=tmp_path, env=env)
         assert "sent 266 records" in sent.stdout, sent.stdout
