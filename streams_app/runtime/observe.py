@@ -8,12 +8,12 @@ when ``STREAMS_WEB_ENABLED`` is on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from streams_app.runtime.faust_compat import fetch_position
 from streams_app.runtime.metrics import RuntimeView, StreamsMetrics
-from streams_app.runtime.web import WebServer
+from streams_app.runtime.web import RouteInstaller, WebServer
 from streams_app.state.caching import CachingKeyValueStore
 
 if TYPE_CHECKING:
@@ -106,8 +106,10 @@ def runtime_view(runtime: FaustRuntime, metrics: StreamsMetrics) -> RuntimeView:
     )
 
 
-def install_observability(runtime: FaustRuntime, metrics: StreamsMetrics) -> None:
-    """Connect the restore events; serve the web endpoints if ``STREAMS_WEB_ENABLED``."""
+def install_observability(runtime: FaustRuntime, metrics: StreamsMetrics,
+                          routes: Sequence[RouteInstaller] = ()) -> None:
+    """Connect the restore events; serve the web endpoints if ``STREAMS_WEB_ENABLED``
+    (the probes and metrics, plus ``routes``: the queries and the dashboard)."""
     app, settings = runtime.app, runtime.settings
     metrics.view = runtime_view(runtime, metrics)
 
@@ -128,7 +130,8 @@ def install_observability(runtime: FaustRuntime, metrics: StreamsMetrics) -> Non
     async def serve() -> None:
         server = WebServer(metrics, settings.web_port, ready=lambda: is_ready(app),
                            healthy=lambda: not app.crashed,  # a clean stop stays healthy
-                           metrics_enabled=settings.metrics_enabled, loop=app.loop,
+                           metrics_enabled=settings.metrics_enabled, routes=routes,
+                           loop=app.loop,
                            beacon=app.beacon)
         await app.add_runtime_dependency(server)
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from mode import Service
 
 from streams_app.runtime.metrics import CONTENT_TYPE, StreamsMetrics
 
-__all__ = ["WebServer", "LOOP_LAG_LIMIT_S"]
+__all__ = ["WebServer", "LOOP_LAG_LIMIT_S", "RouteInstaller"]
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +34,24 @@ log = logging.getLogger(__name__)
 LOOP_LAG_LIMIT_S = 10.0
 TICK_S = 1.0
 
+#: Adds a feature's routes (queries, dashboard) to the server's application.
+RouteInstaller = Callable[[web.Application], None]
+
 
 class WebServer(Service):
     """Serves the probes and metrics on ``port`` (``host`` all interfaces by default)."""
 
     def __init__(self, metrics: StreamsMetrics, port: int, *, host: str = "0.0.0.0",
                  ready: Callable[[], bool], healthy: Callable[[], bool] = lambda: True,
-                 metrics_enabled: bool = True, **kwargs: object) -> None:
+                 metrics_enabled: bool = True, routes: Sequence[RouteInstaller] = (),
+                 **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.metrics = metrics
         self.port, self.host = port, host
         self.ready = ready
         self.healthy = healthy
         self.metrics_enabled = metrics_enabled
+        self.routes = list(routes)
         self.loop_lag = 0.0
         self._last_tick = time.monotonic()
         self._runner: web.AppRunner | None = None
@@ -57,6 +62,8 @@ class WebServer(Service):
         app.router.add_get("/ready", self._ready)
         if self.metrics_enabled:
             app.router.add_get("/metrics", self._metrics)
+        for install in self.routes:
+            install(app)
         return app
 
     async def on_start(self) -> None:
