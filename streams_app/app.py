@@ -11,7 +11,7 @@ import faust
 from streams_app.kafka.admin import ensure_topics
 from streams_app.kafka.ratelimit_log import install_outage_log_filter
 from streams_app.kafka.security import KafkaConnectError, faust_credentials
-from streams_app.kafka.startup import wait_for_broker
+from streams_app.kafka.startup import start_when_broker_answers
 from streams_app.kafka.topics import TopicSpec
 from streams_app.runtime.shutdown import ShutdownDeadline
 from streams_app.settings import Settings
@@ -87,17 +87,21 @@ class StreamsApp(faust.App):
         for hook in self.first_start_hooks:
             await hook()
         try:
-            await wait_for_broker(self.settings)  # waits out a broker not up yet
+            # Waits out a broker not up yet, or one that goes down while topics are made.
+            await start_when_broker_answers(self.settings, self._prepare_cluster)
         except KafkaConnectError as exc:
             # One line, not Faust's traceback of a crash: nothing is wrong with the worker.
             log.error("%s", exc)
             raise SystemExit(EXIT_NO_BROKER) from None
+        await super().on_first_start()
+
+    async def _prepare_cluster(self) -> None:
+        """Create (or verify) the declared topics and run the start-up checks."""
         if self.topic_specs:
             await ensure_topics(self.settings.bootstrap_servers, self.topic_specs,
                                 settings=self.settings)
         for check in self.startup_checks:
             await check()
-        await super().on_first_start()
 
 
 #: Largest produce batch per partition: below the broker's default message.max.bytes (1 MiB).

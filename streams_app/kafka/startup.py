@@ -14,11 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+)
 
 from streams_app.kafka.security import KafkaConnectError, diagnose_connection
 from streams_app.settings import Settings, env_name
 
-__all__ = ["HANDSHAKE_TIMEOUT_S", "PROGRESS_EVERY_S", "wait_for_broker"]
+__all__ = ["HANDSHAKE_TIMEOUT_S", "PROGRESS_EVERY_S", "start_when_broker_answers",
+           "wait_for_broker"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +37,9 @@ HANDSHAKE_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 3.0
 PROGRESS_EVERY_S = 5.0
 RETRY_EVERY_S = 0.5
+#: aiokafka's errors of a broker that went away in the middle of a request.
+DROPPED: tuple[type[Exception], ...] = (KafkaConnectionError, NodeNotReadyError,
+                                        RequestTimedOutError, KafkaTimeoutError)
 
 
 async def _tcp_reason(server: str) -> str | None:
@@ -78,3 +90,27 @@ async def wait_for_broker(settings: Settings, timeout_s: float | None = None) ->
                         settings.bootstrap_servers, setting, tried, waited, timeout_s,
                         env_name("startup_timeout_ms"))
         await asyncio.sleep(min(RETRY_EVERY_S, max(0.0, timeout_s - waited)))
+
+
+async def start_when_broker_answers(settings: Settings, step: Callable[[], Awaitable[None]],
+                                    timeout_s: float | None = None) -> None:
+    """Wait for the broker, then run ``step`` (topic creation, start-up checks); when the
+    broker drops the connection during ``step`` (it went down, or is still starting), wait
+    again and retry it, all within ``timeout_s`` (default ``settings.startup_timeout_ms``).
+    A broker that answers but refuses the handshake (bad credentials) fails at once."""
+    timeout_s = settings.startup_timeout_ms / 1000.0 if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
+    while True:
+        await wait_for_broker(settings, max(0.0, deadline - time.monotonic()))
+        try:
+            await step()
+            return
+        except (KafkaConnectError, *DROPPED) as exc:
+            if time.monotonic() >= deadline:
+                raise KafkaConnectError(
+                    f"Kafka at {settings.bootstrap_servers} ({env_name('bootstrap_servers')}) "
+                    f"kept dropping the connection during start-up for {timeout_s:.0f} s "
+                    f"({env_name('startup_timeout_ms')}): {exc}") from None
+            log.warning("Kafka dropped the connection during start-up (%s); waiting for it "
+                        "again", exc)
+            await asyncio.sleep(RETRY_EVERY_S)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -10,9 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from streams_app.jobs.process import JobProcess
-from streams_app.kafka.broker import LocalKafka
+from streams_app.kafka.admin import admin_client
+from streams_app.kafka.broker import Broker, LocalKafka
+from streams_app.kafka.security import KafkaConnectError
+from streams_app.kafka.startup import start_when_broker_answers
 from streams_app.settings import ConfigError, Settings
 
 JOB = "rides-vendor-count"
@@ -111,3 +116,32 @@ def test_worker_started_before_the_broker_waits_and_runs(tmp_path: Path) -> None
             assert worker.running
     finally:
         worker.stop()
+
+
+def test_broker_dropping_the_start_up_is_waited_out(kafka: Broker) -> None:
+    """The broker goes away while topics are made (the first attempt fails as aiokafka
+    does); start-up waits for it again and retries, instead of exiting."""
+    settings = Settings.from_env({"STREAMS_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                                  "STREAMS_APPLICATION_ID": "startup-retry"})
+    attempts: list[float] = []
+
+    async def step() -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise KafkaConnectionError("Connection at broker closed")
+        async with admin_client(kafka.bootstrap_servers, settings=settings) as client:
+            assert await client.list_topics() is not None
+
+    asyncio.run(start_when_broker_answers(settings, step, timeout_s=30))
+    assert len(attempts) == 2
+
+
+def test_start_up_that_keeps_failing_names_the_settings(kafka: Broker) -> None:
+    settings = Settings.from_env({"STREAMS_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                                  "STREAMS_APPLICATION_ID": "startup-retry"})
+
+    async def step() -> None:
+        raise KafkaConnectionError("Connection at broker closed")
+
+    with pytest.raises(KafkaConnectError, match="STREAMS_STARTUP_TIMEOUT_MS"):
+        asyncio.run(start_when_broker_answers(settings, step, timeout_s=1.5))
