@@ -32,6 +32,7 @@ BAD_VALUES = {
     "shutdown_timeout_ms": "500",
     "web_enabled": "maybe",
     "web_port": "70000",
+    "application_server": "worker-without-port",
     "metrics_enabled": "sometimes",
     "metrics_recording_level": "trace",
     "deserialization_exception_handler": "ignore",
