@@ -8,8 +8,8 @@
 * ``GET /stores/{store}/keys/{key}/windows?from=&to=``: a key's windows (or sessions).
 
 Errors are ``{"error": ..., "message": ...}``: 404 unknown store or absent key, 400 bad key
-or parameters, 503 ``restoring`` while stores restore or partitions move (retry), 502 when
-the owning worker cannot be reached. ``?stale=true`` also reads standbys and restoring
+or parameters, 503 ``restoring`` while stores restore or partitions move, and ``owner unreachable`` when the owning worker does
+not answer (both: retry). ``?stale=true`` also reads standbys and restoring
 stores here (Kafka's ``enableStaleStores``).
 """
 
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-#: How long a forwarded query may take before the answer is 502.
+#: How long a forwarded query may take before the answer is 503.
 FORWARD_TIMEOUT_S = 5.0
 _FOREVER = 2**62
 
@@ -317,5 +317,6 @@ class QueryApi:
                 return response.status, body
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("query forward to %s failed: %r", host, exc)
-            raise _Failure(502, "owner unreachable", f"worker {host} did not answer: "
+            # a worker stopping or gone before the rebalance: retry, as for a restore
+            raise _Failure(503, "owner unreachable", f"worker {host} did not answer: "
                            f"{type(exc).__name__}", worker=host, retry=True) from None

@@ -178,7 +178,7 @@ async def test_restoring_is_503_and_stale_reads_it(workers) -> None:
     assert status == 200 and body["value"] == TRUTH["v1"]
 
 
-async def test_unreachable_owner_is_502(workers) -> None:
+async def test_unreachable_owner_is_503(workers) -> None:
     dead = f"127.0.0.1:{free_port()}"
     w = workers[0]
     router = Router(w.stores, w.host, lambda _spec: {0: w.host, 1: dead})
@@ -192,6 +192,6 @@ async def test_unreachable_owner_is_502(workers) -> None:
     try:
         key = next(k for k in KEYS if partition_of(k) == 1)
         status, body = await get(f"127.0.0.1:{port}", f"/stores/counts/keys/{key}")
-        assert (status, body["error"], body["worker"]) == (502, "owner unreachable", dead)
+        assert (status, body["error"], body["worker"]) == (503, "owner unreachable", dead)
     finally:
         await runner.cleanup()
