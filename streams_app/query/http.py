@@ -8,9 +8,10 @@
 * ``GET /stores/{store}/keys/{key}/windows?from=&to=``: a key's windows (or sessions).
 
 Errors are ``{"error": ..., "message": ...}``: 404 unknown store or absent key, 400 bad key
-or parameters, 503 ``restoring`` while stores restore or partitions move, and ``owner unreachable`` when the owning worker does
-not answer (both: retry). ``?stale=true`` also reads standbys and restoring
-stores here (Kafka's ``enableStaleStores``).
+or parameters, 503 ``restoring`` while stores restore or partitions move, 503 ``owner
+unreachable`` when the owning worker does not answer (both carry ``"retry": true``).
+``?stale=true`` also reads standbys and restoring stores here (Kafka's
+``enableStaleStores``).
 """
 
 from __future__ import annotations
