@@ -139,6 +139,9 @@ class QueryApi:
 
     async def get_key(self, request: web.Request) -> Any:
         spec, key, meta = self._locate(request)
+        if spec.kind != "key-value":
+            raise _Failure(400, "windowed store", f"store {spec.name!r} is windowed: read "
+                           f"the key's windows at /stores/{spec.name}/keys/{{key}}/windows")
         local = self._serve_here(request, spec, meta)
         if local is None:
             return await self._forward(request, meta)

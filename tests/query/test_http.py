@@ -159,11 +159,15 @@ async def test_errors(workers) -> None:
         ("/stores/counts", {"limit": "many"}, 400, "bad limit"),
         ("/stores/windowed", {}, 400, "not a key-value store"),
         ("/stores/counts/keys/v1/windows", {}, 400, "not windowed"),
+        ("/stores/windowed/keys/v1", {}, 400, "windowed store"),
+        ("/stores/counts/keys/a%2Fb", {}, 404, "key not found"),  # an escaped slash
         ("/stores/windowed/keys/v1/windows", {"from": "9", "to": "1"}, 400, "bad range"),
     ]
     for path, params, want, error in cases:
         status, body = await get(host, path, **params)
         assert (status, body["error"]) == (want, error), (path, body)
+    status, body = await get(host, "/stores/counts/keys/a%2Fb%20c")
+    assert body["key"] == "a/b c"  # escaped in the URL, the key itself in the store
 
 
 async def test_restoring_is_503_and_stale_reads_it(workers) -> None:

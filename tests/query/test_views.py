@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from streams_app import Serdes, TopologyTestDriver
+from streams_app import Materialized, Serdes, StreamsBuilder, TopologyTestDriver
 from streams_app.query import (
     DriverStores,
     InvalidStateStorePartitionError,
@@ -122,3 +122,19 @@ def test_long_keys_range_in_numeric_order() -> None:
             inp.pipe_input(key, 1, timestamp=0)
         view = DriverStores(d).store("sums")
         assert list(view.all()) == [(-5, 1), (2, 1), (10, 2)]
+
+
+def test_a_global_store_is_readable_as_partition_zero() -> None:
+    b = StreamsBuilder()
+    b.global_table("zones", Materialized.as_("zones-store"), key_serde=Serdes.string(),
+                   value_serde=Serdes.json())
+    with TopologyTestDriver(b.build()) as d:
+        d.create_input_topic("zones", Serdes.string(), Serdes.json()).pipe_input(
+            "1", {"borough": "EWR"}, timestamp=0)
+        stores = DriverStores(d)
+        assert stores.store("zones-store").get("1") == {"borough": "EWR"}
+        assert stores.store("zones-store", partition=0).partitions == [0]
+        with pytest.raises(InvalidStateStorePartitionError, match="one partition"):
+            stores.store("zones-store", partition=1)
+        info = {i.name: i for i in stores.info()}["zones-store"]
+        assert info.is_global and info.partitions == [0]
