@@ -302,6 +302,16 @@ class FaustRuntime:
                 for sub in self.global_subtopologies for name in sub.stores}
         return self._globals
 
+    def store(self, name: str, *, stale: bool = False, partition: int | None = None) -> Any:
+        """A read-only view of store ``name`` on this worker (Kafka's ``KafkaStreams.store``;
+        see :class:`streams_app.query.QueryableStores`)."""
+        return self.queries.stores.store(name, stale=stale, partition=partition)
+
+    def query_metadata_for_key(self, store: str, key: Any) -> Any:
+        """Which worker and partition hold ``key`` of ``store`` (Kafka's
+        ``queryMetadataForKey``): a :class:`streams_app.query.KeyQueryMetadata`."""
+        return self.queries.router.query_metadata_for_key(store, key)
+
     def global_store_stacks(self) -> dict[str, StoreStack]:
         """The global stores (readable on every worker), by name."""
         return self._global_stores()

@@ -2,9 +2,9 @@
 
 Two workers of the rides vendor-count job share its 4 partitions: every vendor's count is
 the same from either worker and equals a plain count of the rides; a range lists every key
-once. One worker stops: the survivor answers 503 until it owns and has restored the
-partitions, and never a wrong count. Then the windowed count job's windows equal a plain
-computation from rides.csv.
+once; with a standby replica each reads the other's keys stale. One worker stops: the
+survivor answers 503 until it owns and has restored the partitions, and never a wrong count.
+Then the windowed count job's windows equal a plain computation from rides.csv.
 """
 
 from __future__ import annotations
@@ -69,6 +69,26 @@ class Worker:
         return None if store["restoring"] else store["partitions"]
 
 
+async def read_standbys(workers: list[Worker]) -> None:
+    """With one standby replica each worker holds the other's partitions: ``?stale=true``
+    reads them here (never forwarded), up to date once the standby caught up."""
+    for w in workers:
+        status, body = await w.get("/stores")
+        store = next(s for s in body["stores"] if s["name"] == STORE)
+        assert store["standby_partitions"], body
+    for key, count in VENDORS.items():
+        for w in workers:
+            async def standby_current(w: Worker = w, key: str = key, count: int = count
+                                      ) -> bool:
+                status, body = await w.get(f"/stores/{STORE}/keys/{key}", stale="true")
+                assert status in (200, 404), body  # absent until the standby has the key
+                return status == 200 and body["served_by"] == w.host and \
+                    not body["forwarded"] and body["value"] == count
+
+            await wait_until(standby_current, 60, f"{w.host} to read {key} stale",
+                             interval=0.2)
+
+
 def job_env(bootstrap: str, name: str) -> dict[str, str]:
     return {"STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": f"{name}-app",
             "STREAMS_TOPIC_PREFIX": f"{name}-", "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
@@ -77,7 +97,7 @@ def job_env(bootstrap: str, name: str) -> dict[str, str]:
 
 async def test_two_workers_answer_every_key_and_fail_over(kafka_bootstrap, unique_name,
                                                           tmp_path) -> None:
-    env = job_env(kafka_bootstrap, unique_name)
+    env = {**job_env(kafka_bootstrap, unique_name), "STREAMS_STANDBY_REPLICAS": "1"}
     await ensure_topics(kafka_bootstrap, vendor_count_topics(f"{unique_name}-", PARTITIONS, 1))
     await produce_rides(kafka_bootstrap, f"{unique_name}-rides", progress=False)
     workers = [Worker("rides-vendor-count", env, tmp_path, n) for n in ("a", "b")]
@@ -105,6 +125,7 @@ async def test_two_workers_answer_every_key_and_fail_over(kafka_bootstrap, uniqu
             status, body = await w.get(f"/stores/{STORE}")
             assert status == 200, body
             assert [(i["key"], i["value"]) for i in body["items"]] == sorted(VENDORS.items())
+        await read_standbys(workers)
 
         survivor, leaving = workers
         stopping = asyncio.create_task(asyncio.to_thread(leaving.process.stop))
