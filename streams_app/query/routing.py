@@ -97,4 +97,5 @@ def runtime_router(runtime: FaustRuntime, stores: RuntimeStores) -> Router:
                     found.setdefault(partition, host_of(url))
         return found
 
-    return Router(stores, runtime.settings.advertised_server, owners)
+    # as the host map spells it (yarl lower-cases host names)
+    return Router(stores, host_of(f"http://{runtime.settings.advertised_server}"), owners)

@@ -58,7 +58,7 @@ def fake_runtime() -> Any:
         tasks={(sub.id, 0): SimpleNamespace(stores={"counts": SimpleNamespace(outer=cached)})},
         tables={"counts": SimpleNamespace(store_for=databases.__getitem__,
                                           key_serde=StringSerde())},
-        settings=SimpleNamespace(advertised_server="me:1"))
+        settings=SimpleNamespace(advertised_server="ME:1"))
 
 
 def test_reads_active_partitions_through_the_task_else_the_database() -> None:
@@ -89,6 +89,7 @@ def test_router_names_the_owner_of_a_key_from_the_assignors_host_map() -> None:
     runtime = fake_runtime()
     router = runtime_router(runtime, RuntimeStores(runtime))
     assert router.hosts("counts") == {"me:1": [0, 2], "other:2": [1, 3]}
+    assert router.self_host == "me:1"  # spelled as the assignor's URLs are
     for key in ("1", "2", "abc"):
         meta = router.query_metadata_for_key("counts", key)
         assert meta.partition == partition_for_key(key.encode(), 4)
