@@ -192,7 +192,7 @@ class QueryApi:
         limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         if _flag(request, "local"):
             return self._local_range(spec, *bounds, limit, _flag(request, "stale"))
-        return await self._gathered_range(request, spec, limit, serde)
+        return await self._gathered_range(request, spec, bounds, limit, serde)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -256,8 +256,8 @@ class QueryApi:
                 "worker": self.self_host,
                 "next": key_text(items[-1]["key"], serde) if more else None}
 
-    async def _gathered_range(self, request: web.Request, spec: StoreSpec, limit: int,
-                              serde: Any) -> dict[str, Any]:
+    async def _gathered_range(self, request: web.Request, spec: StoreSpec, bounds: list[Any],
+                              limit: int, serde: Any) -> dict[str, Any]:
         hosts = self.router.hosts(spec.name)
         count = 1 if spec.is_global else self.stores.partition_count(spec)
         missing = sorted(set(range(count)) - {p for ps in hosts.values() for p in ps})
@@ -269,9 +269,7 @@ class QueryApi:
         parts = []
         for host in sorted(hosts):
             if host == self.self_host or spec.is_global:
-                parts.append(self._local_range(spec, *[
-                    self._key_param(request, n, serde) for n in ("from", "to", "after")],
-                    limit, _flag(request, "stale")))
+                parts.append(self._local_range(spec, *bounds, limit, _flag(request, "stale")))
                 if spec.is_global:
                     break
             else:
