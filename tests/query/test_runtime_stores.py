@@ -94,3 +94,21 @@ def test_router_names_the_owner_of_a_key_from_the_assignors_host_map() -> None:
         meta = router.query_metadata_for_key("counts", key)
         assert meta.partition == partition_for_key(key.encode(), 4)
         assert meta.active_host == ("me:1" if meta.partition in (0, 2) else "other:2")
+
+
+def test_a_global_store_is_read_on_every_worker_whatever_the_assignment() -> None:
+    from streams_app import Materialized, Serdes, StreamsBuilder
+
+    b = StreamsBuilder()
+    b.global_table("zones", Materialized.as_("zones-store"), key_serde=Serdes.string(),
+                   value_serde=Serdes.json())
+    runtime = fake_runtime()
+    runtime.topology = b.build()
+    zones = InMemoryKeyValueStore("zones-store")
+    zones.put("1", {"borough": "EWR"})
+    runtime.global_store_stacks = lambda: {"zones-store": SimpleNamespace(outer=zones)}
+    runtime.app.assignor.actives = set()  # owns nothing
+    stores = RuntimeStores(runtime)
+    assert stores.store("zones-store").get("1") == {"borough": "EWR"}
+    router = runtime_router(runtime, stores)
+    assert router.query_metadata_for_key("zones-store", "1").active_host == "me:1"
