@@ -138,6 +138,9 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         # STREAMS_WEB_* drive streams_app.runtime.web; Faust's web server is never started.
         "web_enabled": False,
         "web_port": settings.web_port,
+        # Shared with the other workers in the assignor's client metadata: the address
+        # interactive queries forward a key to (streams_app.query.routing).
+        "canonical_url": f"http://{settings.advertised_server}",
         # Logging from STREAMS_LOG_LEVEL / STREAMS_LOG_FORMAT (streams_app.logs).
         "Worker": "streams_app.logs:StreamsWorker",
     }

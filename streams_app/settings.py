@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,15 @@ def _path(value: Any) -> Path:
     return path
 
 
+def _host_port(value: Any) -> str:
+    text = str(value).strip()
+    host, sep, port = text.rpartition(":")
+    if (not sep or not host or not port.isdigit() or not 0 < int(port) < 65536
+            or any(c in host for c in "/@?#[] ")):
+        raise _Invalid(f"{value!r} is not host:port (e.g. worker-1.example:6066)")
+    return text
+
+
 def _upper_choice(*allowed: str) -> Callable[[Any], str]:
     """Kafka's own spelling (SASL_SSL, SCRAM-SHA-512), accepted in any case."""
 
@@ -252,6 +262,10 @@ class Settings:
     web_enabled: bool = _setting(
         False, _bool, "serve /metrics, /health and /ready over HTTP (streams_app.runtime.web)")
     web_port: int = _setting(6066, _int(1, 65535), "port of /metrics, /health and /ready")
+    application_server: str | None = _setting(
+        None, _optional(_host_port),
+        "host:port other workers and clients reach this worker's web server at (interactive "
+        "queries; Kafka's application.server); default <hostname>:<web_port>")
     metrics_enabled: bool = _setting(
         True, _bool, "count the worker's metrics (per batch; served at /metrics)")
     metrics_recording_level: str = _setting(
@@ -362,6 +376,11 @@ class Settings:
         if self.enable_idempotence is None:
             return self.acks == "all"
         return self.enable_idempotence
+
+    @property
+    def advertised_server(self) -> str:
+        """``application_server``, or ``<hostname>:<web_port>`` when unset."""
+        return self.application_server or f"{socket.gethostname()}:{self.web_port}"
 
     @property
     def exactly_once(self) -> bool:

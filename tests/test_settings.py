@@ -32,6 +32,7 @@ BAD_VALUES = {
     "shutdown_timeout_ms": "500",
     "web_enabled": "maybe",
     "web_port": "70000",
+    "application_server": "worker-without-port",
     "metrics_enabled": "sometimes",
     "metrics_recording_level": "trace",
     "deserialization_exception_handler": "ignore",
@@ -274,3 +275,16 @@ def test_idempotence_with_acks_below_all_names_both_settings(acks: str) -> None:
     assert str(info.value) == (
         "STREAMS_ENABLE_IDEMPOTENCE (enable_idempotence): true needs STREAMS_ACKS (acks) "
         f"'all', got {acks!r}")
+
+
+def test_application_server_defaults_to_hostname_and_web_port_and_is_the_canonical_url() -> None:
+    import socket
+
+    from streams_app.app import faust_options
+
+    assert Settings(web_port=7000).advertised_server == f"{socket.gethostname()}:7000"
+    s = Settings.from_env({"STREAMS_APPLICATION_SERVER": "worker-2.jobs:8080"})
+    assert s.advertised_server == "worker-2.jobs:8080"
+    assert faust_options(s)["canonical_url"] == "http://worker-2.jobs:8080"
+    with pytest.raises(ConfigError, match=r"STREAMS_APPLICATION_SERVER \(application_server\)"):
+        Settings(application_server="http://worker:80/path")

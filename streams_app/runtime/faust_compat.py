@@ -35,6 +35,7 @@ from aiokafka.protocol.types import Int64 as _Int64
 from aiokafka.protocol.types import Schema as _Schema
 from aiokafka.protocol.types import TaggedFields as _TaggedFields
 from aiokafka.structs import TopicPartition
+from faust.assignor import PartitionAssignor
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.tables import TableManager
 from faust.tables.base import Collection
@@ -50,7 +51,8 @@ __all__ = [
     "BatchConsumerBase", "FaustCompatError", "GroupMetadata", "InLoopConsumerThreadBase",
     "RequiredName", "TxnOffsetCommitWithGroupRequest", "group_metadata",
     "install_group_metadata_commits",
-    "StoreTableBase", "TableManagerBase", "check", "fetch_position",
+    "StoreTableBase", "TableManagerBase", "assigned_partitions", "check", "fetch_position",
+    "host_partitions",
     "has_partition_dbs", "install_lean_records", "producer_settings", "refresh_metadata",
     "set_fetch_max_wait",
     "set_read_committed", "table_db", "versions", "wait_on_metadata",
@@ -122,6 +124,12 @@ REQUIRED: list[RequiredName] = [
     RequiredName(_fetcher.PartitionRecords, "_records_iterator", "attribute"),
     RequiredName(_fetcher.PartitionRecords, "_key_deserializer", "attribute"),
     RequiredName(_fetcher.PartitionRecords, "_value_deserializer", "attribute"),
+    # the assignor's view of the group (interactive queries' routing), public in Faust
+    # but not a documented API: checked like the private names
+    RequiredName(PartitionAssignor, "tables_metadata", "method"),
+    RequiredName(PartitionAssignor, "external_topics_metadata", "method"),
+    RequiredName(PartitionAssignor, "assigned_actives", "method"),
+    RequiredName(PartitionAssignor, "assigned_standbys", "method"),
 ]
 
 
@@ -405,6 +413,25 @@ def has_partition_dbs(table: faust.Table) -> bool:
 def table_db(table: faust.Table, partition: int) -> Any:
     """The (rocksdict) database of ``partition`` of ``table``."""
     return table.data._db_for_partition(partition)
+
+
+def assigned_partitions(app: faust.App) -> tuple[set[TP], set[TP]]:
+    """This worker's active and standby topic-partitions in the current assignment."""
+    assignor = app.assignor
+    return set(assignor.assigned_actives()), set(assignor.assigned_standbys())
+
+
+def host_partitions(app: faust.App) -> dict[str, dict[str, list[int]]]:
+    """Every worker's URL (``canonical_url``, shared in the assignor's client metadata)
+    -> topic -> its active partitions: changelog topics and the other (source) topics."""
+    assignor = app.assignor
+    merged: dict[str, dict[str, list[int]]] = {}
+    for hosts in (assignor.tables_metadata(), assignor.external_topics_metadata()):
+        for url, topics in hosts.items():
+            into = merged.setdefault(str(url), {})
+            for topic, partitions in topics.items():
+                into[topic] = sorted({*into.get(topic, ()), *partitions})
+    return merged
 
 
 class TableManagerBase(TableManager):

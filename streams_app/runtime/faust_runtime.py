@@ -30,6 +30,7 @@ from streams_app.dsl.topology import SubTopology, Topology
 from streams_app.errors import ErrorHandlers, StreamsFailure, handler_config, record_size_limit
 from streams_app.kafka.admin import delete_records, describe_topic
 from streams_app.kafka.topics import TopicSpec
+from streams_app.query.worker import query_api
 from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.committed_reads import CommittedTableManager
 from streams_app.runtime.config import StreamsConfig
@@ -50,6 +51,7 @@ from streams_app.runtime.purge import RepartitionPurger
 from streams_app.runtime.task import StreamTask, bind_serde
 from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
 from streams_app.runtime.wall_clock import run_wall_clock_punctuation
+from streams_app.runtime.web import RouteInstaller
 from streams_app.runtime.worker_gc import tune_gc
 from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import StateStore
@@ -157,7 +159,12 @@ class FaustRuntime:
         self._producer: BulkProducer | None = None
         self._globals: dict[str, StoreStack] | None = None
         self._declare()
-        install_observability(self, self.metrics or StreamsMetrics(self.app_id))
+        # Interactive queries (streams_app.query); the store views read self.tasks/tables.
+        self.queries = query_api(self)
+        #: What the web server serves beside the probes; add installers before the start.
+        self.web_routes: list[RouteInstaller] = [self.queries.install]
+        install_observability(self, self.metrics or StreamsMetrics(self.app_id),
+                              routes=self.web_routes)
 
     # -- compile -------------------------------------------------------------------------
 
@@ -294,6 +301,20 @@ class FaustRuntime:
                                         lambda spec: self._store(spec, 0))
                 for sub in self.global_subtopologies for name in sub.stores}
         return self._globals
+
+    def store(self, name: str, *, stale: bool = False, partition: int | None = None) -> Any:
+        """A read-only view of store ``name`` on this worker (Kafka's ``KafkaStreams.store``;
+        see :class:`streams_app.query.QueryableStores`)."""
+        return self.queries.stores.store(name, stale=stale, partition=partition)
+
+    def query_metadata_for_key(self, store: str, key: Any) -> Any:
+        """Which worker and partition hold ``key`` of ``store`` (Kafka's
+        ``queryMetadataForKey``): a :class:`streams_app.query.KeyQueryMetadata`."""
+        return self.queries.router.query_metadata_for_key(store, key)
+
+    def global_store_stacks(self) -> dict[str, StoreStack]:
+        """The global stores (readable on every worker), by name."""
+        return self._global_stores()
 
     def _task(self, sub: SubTopology, partition: int) -> StreamTask:
         task = self.tasks.get((sub.id, partition))

@@ -26,7 +26,7 @@ from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.task import StreamTask
 from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
-from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW
+from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW, StoreStack
 
 __all__ = [
     "TopologyTestDriver",
@@ -190,11 +190,15 @@ class TopologyTestDriver:
 
     # -- stores ---------------------------------------------------------------------------
 
-    def _stack(self, name: str) -> Any:
+    def _stack(self, name: str) -> StoreStack | None:
         for task in self._tasks:
             if name in task.stores:
                 return task.stores[name]
         return None
+
+    def store_stack(self, name: str) -> StoreStack | None:
+        """The layers of store ``name`` (interactive queries read its outer layer)."""
+        return self._stack(name)
 
     def get_all_state_stores(self) -> dict[str, StateStore]:
         """Every store by name."""

@@ -106,11 +106,23 @@ def test_each_pod_gets_a_volume_mounted_at_the_data_dir(k8s: dict[str, dict[str,
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
 
 
+def test_workers_advertise_their_pod_ip_for_interactive_queries(
+        k8s: dict[str, dict[str, Any]], container: dict[str, Any]) -> None:
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    server = env["STREAMS_APPLICATION_SERVER"]["value"]
+    port = settings_of(k8s).web_port
+    assert server == f"$(POD_IP):{port}"  # expanded by Kubernetes from the entry above
+    pod_server = server.replace("$(POD_IP)", "10.0.0.7")
+    assert Settings(application_server=pod_server).advertised_server == f"10.0.0.7:{port}"
+
+
 def test_sasl_credentials_come_from_the_secret(k8s: dict[str, dict[str, Any]],
                                                container: dict[str, Any],
                                                pod: dict[str, Any]) -> None:
     secret = k8s["Secret"]
-    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
+           if "secretKeyRef" in e.get("valueFrom", {})}
     assert set(env) == {"STREAMS_SASL_USERNAME", "STREAMS_SASL_PASSWORD"}
     for ref in env.values():
         assert ref["name"] == secret["metadata"]["name"] and ref["key"] in secret["stringData"]
