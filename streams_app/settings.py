@@ -254,6 +254,9 @@ class Settings:
     web_port: int = _setting(6066, _int(1, 65535), "port of /metrics, /health and /ready")
     metrics_enabled: bool = _setting(
         True, _bool, "count the worker's metrics (per batch; served at /metrics)")
+    dashboard_enabled: bool = _setting(
+        True, _bool, "serve the live dashboard at / when the web server is on "
+        "(streams_app.dashboard)")
     metrics_recording_level: str = _setting(
         "info", _choice("info", "debug"),
         "debug adds per-read metrics (record cache hit ratio), as Kafka's recording level")

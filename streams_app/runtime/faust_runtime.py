@@ -25,6 +25,7 @@ from aiokafka.structs import ConsumerRecord
 from faust.types import TP
 
 from streams_app.app import StreamsApp, create_app
+from streams_app.dashboard import dashboard_routes
 from streams_app.dsl.partitions import PartitionPlan, check_copartitioned, plan_partitions
 from streams_app.dsl.topology import SubTopology, Topology
 from streams_app.errors import ErrorHandlers, StreamsFailure, handler_config, record_size_limit
@@ -157,7 +158,8 @@ class FaustRuntime:
         self._producer: BulkProducer | None = None
         self._globals: dict[str, StoreStack] | None = None
         self._declare()
-        install_observability(self, self.metrics or StreamsMetrics(self.app_id))
+        observed = self.metrics or StreamsMetrics(self.app_id)
+        install_observability(self, observed, routes=dashboard_routes(self, observed))
 
     # -- compile -------------------------------------------------------------------------
 
