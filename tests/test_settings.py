@@ -33,6 +33,7 @@ BAD_VALUES = {
     "web_enabled": "maybe",
     "web_port": "70000",
     "metrics_enabled": "sometimes",
+    "dashboard_enabled": "perhaps",
     "metrics_recording_level": "trace",
     "deserialization_exception_handler": "ignore",
     "processing_exception_handler": "retry",

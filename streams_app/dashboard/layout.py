@@ -13,9 +13,11 @@ from typing import Any
 
 from streams_app.dsl.describe import topology_graph
 from streams_app.dsl.topology import Topology
+from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW
 
 __all__ = ["layout"]
 
+_KINDS = {KEY_VALUE: "key_value", WINDOW: "window", SESSION: "session"}
 ROW_H, NODE_H, GAP_X, CHAR_W, MIN_W, MARGIN = 70, 34, 24, 6.6, 90, 20
 
 
@@ -94,4 +96,11 @@ def layout(topology: Topology) -> dict[str, Any]:
     height = MARGIN * 2 + (max(rows, default=0) + 1) * ROW_H
     edges = [{"from": a, "to": b, "kind": kind} for a, b, kind in g.edges]
     return {"nodes": list(nodes.values()), "edges": edges, "clusters": clusters,
-            "width": width, "height": height}
+            "width": width, "height": height, "stores": _stores(topology)}
+
+
+def _stores(topology: Topology) -> list[dict[str, Any]]:
+    """The stores by name and kind, as the store query API lists them."""
+    return [{"name": spec.name, "kind": _KINDS.get(spec.kind, spec.kind),
+             "window_size_ms": spec.window_size}
+            for spec in topology.stores.values()]
