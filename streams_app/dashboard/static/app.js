@@ -36,7 +36,8 @@ function drawTopology(g) {
   root.setAttribute("height", g.height);
   const defs = svg("defs");
   const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5",
-    markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    markerWidth: "8", markerHeight: "8", markerUnits: "userSpaceOnUse",
+    orient: "auto-start-reverse" });
   marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#7b8794" }));
   defs.appendChild(marker);
   root.appendChild(defs);
@@ -90,7 +91,8 @@ function chart(root, series, key) {
     });
     root.appendChild(svg("polyline", { points: xy.join(" "), fill: "none", stroke: color,
       "stroke-width": 1.6, "data-task": task }));
-    root.appendChild(svg("text", { x: L + 6 + i * 56, y: H - 2, fill: color }, `task ${task}`));
+    root.appendChild(svg("text", { x: W - 4, y: 12 + i * 13, fill: color,
+      "text-anchor": "end" }, `task ${task}`));
   });
 }
 
