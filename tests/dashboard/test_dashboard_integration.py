@@ -6,6 +6,7 @@ test-artifacts/ (docs/images/dashboard.png is one of them)."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from aiokafka import AIOKafkaProducer
 from playwright.async_api import expect
@@ -19,16 +20,10 @@ from tests.jobs.test_metrics_integration import Scraper
 from tests.jobs.test_rides_vendor_count_integration import RIDES, Job
 
 
-async def test_dashboard_of_a_running_worker(kafka_bootstrap, unique_name, tmp_path):
-    job = Job(kafka_bootstrap, unique_name, tmp_path)
+async def test_dashboard_of_a_running_worker(kafka_bootstrap, tmp_path):
+    # A short name keeps the screenshot readable (the uuid keeps it apart from other tests).
+    job = Job(kafka_bootstrap, f"dash-{uuid.uuid4().hex[:6]}", tmp_path)
     await job.create_topics()
-    await produce_rides(kafka_bootstrap, job.rides, progress=False)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(job.rides, b"{oops", key=b"1", partition=0)
-    finally:
-        await producer.stop()
     port = free_port()
     worker = JobProcess("rides-vendor-count", {**job.env, "STREAMS_WEB_ENABLED": "true",
                                                "STREAMS_WEB_PORT": str(port)},
@@ -44,6 +39,14 @@ async def test_dashboard_of_a_running_worker(kafka_bootstrap, unique_name, tmp_p
             assert {"Processor: check-ride", "Store: vendor-count", job.rides,
                     f"{job.prefix}rides-vendor-count"} <= names, names
             await expect(page.locator("#app-id")).to_have_text(job.app_id)
+            # Rides arrive while the page is open: the charts move, then settle.
+            await produce_rides(kafka_bootstrap, job.rides, rate=150.0, progress=False)
+            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+            await producer.start()
+            try:
+                await producer.send_and_wait(job.rides, b"{oops", key=b"1", partition=0)
+            finally:
+                await producer.stop()
             # Every ride (and the bad one) handled: the total lag shown is then 0.
             await wait_lag(page, "0", f"{len(RIDES) + 1:,}")
             await expect(page.locator("#ready")).to_have_text("ready")
