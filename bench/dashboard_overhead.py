@@ -6,6 +6,11 @@ the same broker and input; every run's result is verified. The client does what 
 dashboard tab does, twice over: it listens to ``/api/events`` (one snapshot a second) and
 also polls ``/api/status`` every second. Prints the medians and their ratio and writes
 ``bench/results/dashboard_overhead.json``.
+
+``--micro`` measures the worker's side without a broker, so without its noise: the CPU of one
+snapshot of the count pipeline's worker (4 tasks, a store, 50 dead letters kept) and of one
+whole ``/api/status`` request over loopback HTTP (client side included: an upper bound), as a
+share of a core at one update a second per open tab.
 """
 
 from __future__ import annotations
@@ -121,16 +126,91 @@ async def _bench(args: argparse.Namespace) -> dict:
         broker.stop()
 
 
+def _micro(args: argparse.Namespace) -> dict:
+    """CPU per dashboard update, in process: the snapshot, then a whole HTTP request."""
+    import time
+
+    from bench.contestants.streams_app import _count
+    from streams_app.dashboard import dashboard_routes
+    from streams_app.errors import DeadLetterNote
+    from streams_app.runtime.faust_runtime import FaustRuntime
+    from streams_app.runtime.metrics import RuntimeView
+    from streams_app.settings import Settings
+
+    cfg = RunConfig("localhost:9092", "rides", "zones", "count", 0, "g", "")
+    settings = Settings(app_id="micro-dashboard", store="memory", data_dir=tempfile.mkdtemp(),
+                        web_enabled=True, topic_partitions=4)
+    runtime = FaustRuntime(_count(cfg), settings)
+    metrics = runtime.metrics
+    assert metrics is not None
+    tasks = [f"0_{p}" for p in range(4)]
+    metrics.view = RuntimeView(
+        lag=lambda: {("rides", p): 1000 + p for p in range(4)},
+        restore=lambda: {"counts": dict.fromkeys(range(4), 0)}, tasks=lambda: tasks,
+        dropped=lambda: {("dead_letter", "deserialization"): 50}, ready=lambda: True)
+    for p, task in enumerate(tasks):
+        metrics.task(task).batch("rides", p, 500, 500, 500)
+    for i in range(50):
+        runtime.errors.recent.append(DeadLetterNote(time.time(), "deserialization",
+                                                    f"rides/0/{i}", "SerdeError", "x" * 120))
+    [routes] = dashboard_routes(runtime, metrics)
+    feed = routes.feed
+    feed.tick_s = 0.0  # every call builds a snapshot: the cost of one update
+    n = args.updates
+    started = time.process_time()
+    for _ in range(n):
+        feed.current()
+    snapshot_s = (time.process_time() - started) / n
+
+    async def http_rounds() -> float:
+        from aiohttp import web
+
+        app = web.Application()
+        routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = _free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/api/status"
+                for _ in range(50):  # connection set up, warm
+                    async with http.get(url) as r:
+                        await r.read()
+                begun = time.process_time()
+                for _ in range(n):
+                    async with http.get(url) as r:
+                        await r.read()
+                return (time.process_time() - begun) / n
+        finally:
+            await runner.cleanup()
+
+    request_s = asyncio.run(http_rounds())
+    return {"mode": "micro", "updates": n, "snapshot_bytes": len(feed.current()),
+            "snapshot_us": snapshot_s * 1e6, "http_request_us": request_s * 1e6,
+            "core_share_per_tab": request_s / 1.0}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.dashboard_overhead", description=__doc__)
     p.add_argument("--records", type=int, default=300_000)
     p.add_argument("--runs", type=int, default=3, help="runs per variant (alternating)")
     p.add_argument("--timeout", type=float, default=600.0)
-    p.add_argument("--out", default=None, help="default bench/results/dashboard_overhead.json")
+    p.add_argument("--micro", action="store_true", help="the worker's CPU per update, no broker")
+    p.add_argument("--updates", type=int, default=2000, help="--micro: updates timed")
+    p.add_argument("--out", default=None, help="default bench/results/dashboard_overhead"
+                                               "[_micro].json")
     args = p.parse_args(argv)
-    result = asyncio.run(_bench(args))
-    out = Path(args.out or report.RESULTS_DIR / "dashboard_overhead.json")
+    result = _micro(args) if args.micro else asyncio.run(_bench(args))
+    name = "dashboard_overhead_micro.json" if args.micro else "dashboard_overhead.json"
+    out = Path(args.out or report.RESULTS_DIR / name)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.micro:
+        print(f"one dashboard update: snapshot {result['snapshot_us']:.0f} us CPU "
+              f"({result['snapshot_bytes']} bytes), whole /api/status request "
+              f"{result['http_request_us']:.0f} us CPU (client included); one open tab = "
+              f"{result['core_share_per_tab']:.4%} of a core")
+        return 0
     print(f"count pipeline, {args.records} records, median of {args.runs}: dashboard client "
           f"open {result['median_open']:,.0f} rec/s, none {result['median_none']:,.0f} rec/s, "
           f"open/none = {result['ratio_open_none']:.3f}")

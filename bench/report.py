@@ -137,6 +137,16 @@ def notes(results_dir: Path) -> list[str]:
             f"rec/s with none, open/none = {d['ratio_open_none']:.3f} ({d['records']:,} "
             f"records, median of {runs} alternating runs each, same worker settings and "
             f"broker).")
+    path = results_dir / "dashboard_overhead_micro.json"
+    if path.exists():
+        d = json.loads(path.read_text())
+        out.append(
+            f"- Dashboard cost per update, without a broker's noise (`python -m "
+            f"bench.dashboard_overhead --micro`): one status snapshot takes "
+            f"{d['snapshot_us']:.0f} µs of CPU ({d['snapshot_bytes']:,} bytes of JSON), a "
+            f"whole `/api/status` request over loopback HTTP {d['http_request_us']:.0f} µs "
+            f"(client side included); at one update a second an open tab costs "
+            f"{d['core_share_per_tab']:.3%} of a core.")
     return out
 
 
