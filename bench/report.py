@@ -130,13 +130,15 @@ def notes(results_dir: Path) -> list[str]:
     if path.exists():
         d = json.loads(path.read_text())
         runs = len(d["runs"]["open"])
+        every = [*d["runs"]["open"], *d["runs"]["none"]]
         out.append(
             f"- Dashboard overhead (`python -m bench.dashboard_overhead`): the count pipeline "
             f"with a dashboard client open (the event stream plus a `/api/status` poll every "
             f"second) ran at {d['median_open']:,.0f} rec/s against {d['median_none']:,.0f} "
             f"rec/s with none, open/none = {d['ratio_open_none']:.3f} ({d['records']:,} "
             f"records, median of {runs} alternating runs each, same worker settings and "
-            f"broker).")
+            f"broker; single runs ranged {min(every):,.0f}-{max(every):,.0f} rec/s, so the "
+            f"difference is within the run-to-run noise of the machine).")
     path = results_dir / "dashboard_overhead_micro.json"
     if path.exists():
         d = json.loads(path.read_text())
