@@ -110,8 +110,8 @@ RECENT_DEAD_LETTERS = 50
 
 @dataclass(frozen=True, slots=True)
 class DeadLetterNote:
-    """One dead-lettered record, as the dashboard lists it (no key or value: only where and
-    why)."""
+    """One dead-lettered record, as the dashboard lists it: where and why, no key or value
+    (the error's message, cut to 500 characters, may still quote part of the record)."""
 
     at: float  # wall clock, seconds
     kind: str
