@@ -1,5 +1,8 @@
 """``make demo``: a broker, the rides, the vendor-count job, live counts, the final table.
 
+The worker serves the live dashboard (its address is printed); from a terminal the demo keeps
+it up at the end until Enter is pressed (never when stdin is not a terminal, as in CI).
+
 Starts the local Apache Kafka (or uses ``KAFKA_BOOTSTRAP_SERVERS``), creates the job's topics,
 runs the job as a Faust worker, streams rides.csv into ``rides``, prints the per-vendor counts as
 they change, then the final table checked against a plain count of the CSV, and stops all it
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -26,6 +30,8 @@ from streams_app.kafka.broker import demo_broker
 from streams_app.kafka.reader import group_stable, topic_partitions, wait_until
 from streams_app.kafka.security import client_kwargs, start_client
 from streams_app.settings import Settings, env_name
+
+DEFAULT_WEB_PORT = 6066
 
 # Security settings apply to a user's broker only; the local one is PLAINTEXT.
 _SECURITY_SETTINGS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
@@ -65,6 +71,18 @@ async def _watch_counts(bootstrap: str, topic: str, total: int, job: JobProcess,
     return counts
 
 
+def _web_port() -> int:
+    """The worker's web port: 6066 (STREAMS_WEB_PORT's default) when free, else any free one."""
+    for port in (DEFAULT_WEB_PORT, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise OSError("no free port for the dashboard")
+
+
 async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
     """Run the demo end to end; returns the process exit code (0 when counts are right)."""
     expected = Counter(str(ride["VendorID"]) for ride in read_rides())
@@ -77,6 +95,7 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
     external = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     prefix = f"demo-{run}-" if external else ""
     workdir = Path(tempfile.mkdtemp(prefix="streams-demo-"))
+    port = _web_port()
     job: JobProcess | None = None
     try:
         bootstrap = broker.bootstrap_servers
@@ -94,6 +113,8 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
             "STREAMS_TOPIC_REPLICATION_FACTOR": "1",
             "STREAMS_TOPIC_PREFIX": prefix,
             "STREAMS_COMMIT_INTERVAL_MS": "250",  # caches flush on commit: live updates
+            "STREAMS_WEB_ENABLED": "true",  # the live dashboard (and probes, metrics)
+            "STREAMS_WEB_PORT": str(port),
         }
         if not external:  # empty values count as unset
             env.update({env_name(name): "" for name in _SECURITY_SETTINGS})
@@ -108,12 +129,17 @@ async def run_demo(rate: float = 60.0, timeout: float = 180.0) -> int:
 
         await wait_until(ready, 60, "the job's worker to join its group", interval=0.25)
         print("job ready (group joined, partitions assigned)", flush=True)
+        print(f"dashboard at http://127.0.0.1:{port}/", flush=True)
         watcher = asyncio.create_task(
             _watch_counts(bootstrap, f"{prefix}rides-vendor-count", total, job, timeout, security))
         await produce_rides(bootstrap, f"{prefix}rides", rate=rate, progress=sys.stderr.isatty(),
                             settings=security)
         print(f"produced {total} rides to {prefix}rides", flush=True)
         counts = await watcher
+        if sys.stdin.isatty():  # a terminal: leave the dashboard up; CI never waits here
+            print(f"\nthe dashboard stays at http://127.0.0.1:{port}/ : press Enter to stop",
+                  flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
     finally:
         if job is not None:
             job.stop()

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,6 +58,7 @@ __all__ = [
     "handler_config",
     "dead_letter_record",
     "record_size_limit",
+    "DeadLetterNote",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,22 @@ DEFAULT_HANDLERS: dict[ErrorKind, ErrorAction] = {
     ErrorKind.PROCESSING: ErrorAction.DEAD_LETTER,
     ErrorKind.PRODUCTION: ErrorAction.FAIL,
 }
+
+
+#: How many of the latest dead letters a job keeps in memory (for the dashboard).
+RECENT_DEAD_LETTERS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterNote:
+    """One dead-lettered record, as the dashboard lists it: where and why, no key or value
+    (the error's message, cut to 500 characters, may still quote part of the record)."""
+
+    at: float  # wall clock, seconds
+    kind: str
+    where: str
+    error: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +286,8 @@ class ErrorHandlers:
         self.dead_letter_topic = dead_letter_topic
         self.skipped: Counter[ErrorKind] = Counter()
         self.dead_lettered: Counter[ErrorKind] = Counter()
+        #: The latest dead letters, newest last (bounded: shown by the dashboard).
+        self.recent: deque[DeadLetterNote] = deque(maxlen=RECENT_DEAD_LETTERS)
 
     @classmethod
     def from_config(cls, config: Any, dead_letter_topic_name: str | None = None) -> ErrorHandlers:
@@ -313,6 +332,8 @@ class ErrorHandlers:
                         type(error).__name__, error)
             return None
         self.dead_lettered[context.kind] += 1
+        self.recent.append(DeadLetterNote(time.time(), context.kind.value, context.where(),
+                                          type(error).__name__, str(error)[:500]))
         log.warning("%s: dead-lettering record at %s to %s: %s: %s", setting, context.where(),
                     self.dead_letter_topic, type(error).__name__, error)
         return dead_letter_record(self.dead_letter_topic, context, error)

@@ -268,6 +268,9 @@ class Settings:
         "queries; Kafka's application.server); default <hostname>:<web_port>")
     metrics_enabled: bool = _setting(
         True, _bool, "count the worker's metrics (per batch; served at /metrics)")
+    dashboard_enabled: bool = _setting(
+        True, _bool, "serve the live dashboard at / when the web server is on "
+        "(streams_app.dashboard)")
     metrics_recording_level: str = _setting(
         "info", _choice("info", "debug"),
         "debug adds per-read metrics (record cache hit ratio), as Kafka's recording level")

@@ -9,3 +9,4 @@ async def test_demo_counts_match_the_csv(kafka_bootstrap, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "counts match a plain count of rides.csv" in out
     assert "live counts" in out
+    assert "dashboard at http://127.0.0.1:" in out  # stdin is no terminal here: no wait

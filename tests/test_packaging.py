@@ -110,6 +110,8 @@ def test_version_is_written_once() -> None:
 def test_wheel_has_the_package_data_and_the_version(dists: tuple[Path, Path]) -> None:
     data = package_data()
     assert {"streams_app/jobs/data/rides.csv", "streams_app/jobs/data/taxi_zone_lookup.csv"} <= data
+    assert {f"streams_app/dashboard/static/{asset}"
+            for asset in ("index.html", "app.js", "style.css")} <= data
     with zipfile.ZipFile(dists[1]) as whl:
         names = set(whl.namelist())
         assert data <= names, f"package data missing from the wheel: {sorted(data - names)}"

@@ -34,6 +34,7 @@ BAD_VALUES = {
     "web_port": "70000",
     "application_server": "worker-without-port",
     "metrics_enabled": "sometimes",
+    "dashboard_enabled": "perhaps",
     "metrics_recording_level": "trace",
     "deserialization_exception_handler": "ignore",
     "processing_exception_handler": "retry",

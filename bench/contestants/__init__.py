@@ -15,4 +15,6 @@ MODULES = {
     "kafka_streams": "bench.contestants.kafka_streams",
     # Not a contestant of the comparison: the metrics-off variant (bench.metrics_overhead).
     "streams_app_nometrics": "bench.contestants.streams_app_nometrics",
+    # Nor this: the worker with its web server and dashboard on (bench.dashboard_overhead).
+    "streams_app_web": "bench.contestants.streams_app_web",
 }

@@ -117,9 +117,10 @@ def _results(runtime: FaustRuntime, pipeline: str) -> dict[str, int]:
     return results
 
 
-def run(cfg: RunConfig, metrics_enabled: bool = True) -> RunResult:
+def run(cfg: RunConfig, metrics_enabled: bool = True, **settings: Any) -> RunResult:
     """Run the pipeline's topology on a Faust worker until its store covers the input
-    (``metrics_enabled``: STREAMS_METRICS_ENABLED, on by default as in a worker)."""
+    (``metrics_enabled``: STREAMS_METRICS_ENABLED, on by default as in a worker; ``settings``
+    override others, e.g. the web server's)."""
     build = _BUILDERS.get(cfg.pipeline)
     if build is None:
         raise Missing(f"streams_app has no {cfg.pipeline} on the Faust runtime yet")
@@ -127,7 +128,8 @@ def run(cfg: RunConfig, metrics_enabled: bool = True) -> RunResult:
         env={}, bootstrap_servers=cfg.bootstrap, app_id=cfg.group_id,
         data_dir=cfg.state_dir or "streams-bench-data", topic_partitions=4,
         auto_offset_reset="earliest", log_level="warning", metrics_enabled=metrics_enabled,
-        startup_timeout_ms=10_000)  # the bench's broker is up: do not wait a minute for none
+        startup_timeout_ms=10_000,  # the bench's broker is up: do not wait a minute for none
+        **settings)
     runtime = FaustRuntime(build(cfg), settings)
     app = runtime.app
     target = TargetReader(cfg)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from streams_app.dsl.topology import SinkNode, SourceNode, Topology
 
-__all__ = ["FORMATS", "render", "to_dot", "to_mermaid"]
+__all__ = ["FORMATS", "TopologyGraph", "render", "to_dot", "to_mermaid", "topology_graph"]
 
 
 @dataclass(frozen=True)
-class _Graph:
+class TopologyGraph:
     """The topology flattened to ids and labels, shared by both renderers."""
 
     clusters: list[tuple[str, str, list[tuple[str, str, str]]]]  # (id, title, [(id, label, kind)])
@@ -25,7 +25,7 @@ class _Graph:
     edges: list[tuple[str, str, str]]  # (from, to, kind: flow | repartition | store)
 
 
-def _graph(topology: Topology) -> _Graph:
+def topology_graph(topology: Topology) -> TopologyGraph:
     node_ids = {name: f"n{i}" for i, name in enumerate(topology.nodes)}
     topic_ids: dict[str, str] = {}
     store_ids: dict[str, str] = {}
@@ -59,7 +59,7 @@ def _graph(topology: Topology) -> _Graph:
             edges.extend((node_ids[name], node_ids[c], "flow") for c in node.children)
         clusters.append((f"sub{sub.id}", title, members))
     topics = [(tid, name, name in topology.internal_topics) for name, tid in topic_ids.items()]
-    return _Graph(clusters, topics, edges)
+    return TopologyGraph(clusters, topics, edges)
 
 
 # -- Mermaid -------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def _mermaid_text(text: str) -> str:
 def to_mermaid(topology: Topology) -> str:
     """A Mermaid ``flowchart TD``: a subgraph per sub-topology, topics as stadiums, stores as
     cylinders, repartition edges thick, processor-store links dotted."""
-    g = _graph(topology)
+    g = topology_graph(topology)
     lines = ["flowchart TD"]
     for cid, title, members in g.clusters:
         lines.append(f'    subgraph {cid}["{_mermaid_text(title)}"]')
@@ -115,7 +115,7 @@ def _dot_text(text: str) -> str:
 def to_dot(topology: Topology) -> str:
     """A Graphviz ``digraph``: a cluster per sub-topology, topics as ellipses, stores as
     cylinders, repartition edges bold, processor-store links dashed."""
-    g = _graph(topology)
+    g = topology_graph(topology)
     lines = ["digraph topology {", "    rankdir=TB;",
              '    node [fontname="Helvetica", fontsize=10];']
     for cid, title, members in g.clusters:

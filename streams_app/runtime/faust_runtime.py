@@ -25,6 +25,7 @@ from aiokafka.structs import ConsumerRecord
 from faust.types import TP
 
 from streams_app.app import StreamsApp, create_app
+from streams_app.dashboard import dashboard_routes
 from streams_app.dsl.partitions import PartitionPlan, check_copartitioned, plan_partitions
 from streams_app.dsl.topology import SubTopology, Topology
 from streams_app.errors import ErrorHandlers, StreamsFailure, handler_config, record_size_limit
@@ -161,10 +162,11 @@ class FaustRuntime:
         self._declare()
         # Interactive queries (streams_app.query); the store views read self.tasks/tables.
         self.queries = query_api(self)
+        observed = self.metrics or StreamsMetrics(self.app_id)
         #: What the web server serves beside the probes; add installers before the start.
-        self.web_routes: list[RouteInstaller] = [self.queries.install]
-        install_observability(self, self.metrics or StreamsMetrics(self.app_id),
-                              routes=self.web_routes)
+        self.web_routes: list[RouteInstaller] = [self.queries.install,
+                                                 *dashboard_routes(self, observed)]
+        install_observability(self, observed, routes=self.web_routes)
 
     # -- compile -------------------------------------------------------------------------
 

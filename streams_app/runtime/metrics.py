@@ -84,11 +84,13 @@ class TaskMeter:
     """The per-batch counters of one task (label children resolved once)."""
 
     __slots__ = ("_consumed", "_processed", "_output", "_changelog", "_e2e", "_metrics",
-                 "task_id")
+                 "task_id", "processed_count")
 
     def __init__(self, metrics: StreamsMetrics, task_id: str) -> None:
         self.task_id = task_id
         self._metrics = metrics
+        #: Records processed so far (the dashboard's per-task rate, without a scrape).
+        self.processed_count = 0
         self._consumed: dict[str, Any] = {}
         self._processed = metrics.processed.labels(task=task_id)
         self._output = metrics.produced.labels(task=task_id, kind="output")
@@ -104,6 +106,7 @@ class TaskMeter:
                 task=self.task_id, topic=topic)
         child.inc(consumed)
         self._processed.inc(processed)
+        self.processed_count += processed
         self._metrics.processed_total += processed
         self._metrics.positions[(topic, partition)] = next_offset
 
@@ -232,6 +235,25 @@ class StreamsMetrics:
         (t0, n0), (t1, n1) = samples[0], samples[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def restore_progress(self, by_store: Mapping[str, Mapping[int, int]]
+                         ) -> dict[str, dict[str, Any]]:
+        """Per store, the current or last restore round: ``restored``, ``remaining``,
+        ``ratio`` (1 when done), ``done``, ``seconds`` (None before any round);
+        ``by_store`` is :attr:`RuntimeView.restore`'s answer."""
+        now = time.monotonic()
+        out: dict[str, dict[str, Any]] = {}
+        for store in sorted(set(by_store) | set(self._restores)):
+            state = self._restores.get(store, _Restore())
+            left = sum(max(0, n) for n in by_store.get(store, {}).values())
+            done = state.ended is not None
+            total = state.restored + left
+            out[store] = {
+                "restored": state.restored, "remaining": left, "done": done,
+                "ratio": 1.0 if done or total == 0 else state.restored / total,
+                "seconds": None if state.started is None
+                else (state.ended or now) - state.started}
+        return out
+
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
@@ -297,19 +319,13 @@ class _ScrapeCollector(Collector):
                                   labels=["store"])
         seconds = GaugeMetricFamily("streams_restore_seconds", "duration of the current or "
                                     "last restore", labels=["store"])
-        now = time.monotonic()
         by_store = view.restore()
-        for store in sorted(set(by_store) | set(m._restores)):
-            state = m._restores.get(store, _Restore())
-            parts = by_store.get(store, {})
-            left = sum(max(0, n) for n in parts.values())
-            for partition, n in sorted(parts.items()):
+        for store, progress in m.restore_progress(by_store).items():
+            for partition, n in sorted(by_store.get(store, {}).items()):
                 remaining.add_metric([store, str(partition)], max(0, n))
-            done = state.ended is not None
-            total = state.restored + left
-            ratio.add_metric([store], 1.0 if done or total == 0 else state.restored / total)
-            if state.started is not None:
-                seconds.add_metric([store], (state.ended or now) - state.started)
+            ratio.add_metric([store], progress["ratio"])
+            if progress["seconds"] is not None:
+                seconds.add_metric([store], progress["seconds"])
         yield remaining
         yield ratio
         yield seconds

@@ -110,3 +110,27 @@ def test_run_options_fail_naming_the_setting() -> None:
     args = _parse(["--quick"])
     assert (args.records, args.runs) == (50_000, 1)
     assert SimpleNamespace(**vars(args)).contestants == list(CONTESTANTS)
+
+
+def test_side_benchmark_notes(tmp_path) -> None:
+    import json
+
+    from bench.report import notes
+
+    assert notes(tmp_path) == []
+    (tmp_path / "dashboard_overhead.json").write_text(json.dumps({
+        "records": 300_000, "runs": {"open": [1.0, 2.0, 3.0], "none": [1.0, 2.0, 3.0]},
+        "median_open": 98_000.0, "median_none": 100_000.0, "ratio_open_none": 0.98}))
+    (tmp_path / "dashboard_overhead_micro.json").write_text(json.dumps({
+        "snapshot_us": 24.0, "snapshot_bytes": 5287, "http_request_us": 300.0,
+        "core_share_per_tab": 0.0003}))
+    lines = notes(tmp_path)
+    assert "98,000 rec/s against 100,000 rec/s with none, open/none = 0.980" in lines[0]
+    assert "median of 3 alternating runs" in lines[0]
+    assert "24 µs" in lines[1] and "300 µs" in lines[1] and "0.030% of a core" in lines[1]
+    doc = {"pipelines": {}, "date": "2026-01-01T00:00:00+00:00",
+           "machine": {"cpu": "x", "cores": 2, "memory_gib": 1, "os": "linux"},
+           "versions": {"kafka_broker": "4.3.0"}}
+    details = {"settings": {"records": 10, "runs": 1, "quick": True}, "ratios": {},
+               "figures": {}}
+    assert "## Notes\n\n" + lines[0] in render_markdown(doc, details, lines)
