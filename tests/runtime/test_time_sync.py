@@ -1,0 +1,139 @@
+"""The partition group of a multi-input task: Kafka Streams' choice and idling (KIP-695)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from faust.types import TP
+
+from streams_app.runtime.time_sync import Done, PartitionGroup, TimeSync
+
+A, B, C = TP("a", 0), TP("b", 0), TP("c", 0)
+
+
+class Rec(NamedTuple):
+    offset: int
+    timestamp: int
+
+
+def recs(*stamps: int, first: int = 0) -> list[Rec]:
+    return [Rec(first + i, ts) for i, ts in enumerate(stamps)]
+
+
+def order(runs) -> list[tuple[str, int]]:
+    """(topic, timestamp) of every record taken, in order."""
+    return [(tp.topic, r.timestamp) for tp, run in runs for r in run]
+
+
+def group(max_idle_ms: int, lags: dict[TP, int | None] | None = None,
+          partitions=(A, B)) -> PartitionGroup:
+    lags = lags if lags is not None else {}
+    return PartitionGroup(partitions, max_idle_ms, lambda tp: lags.get(tp, 0))
+
+
+def test_smallest_head_timestamp_goes_first_in_runs() -> None:
+    g = group(0)
+    g.add(A, recs(10, 30, 31, 50))
+    g.add(B, recs(5, 20, 40))
+    runs = g.take(0)
+    assert order(runs) == [("b", 5), ("a", 10), ("b", 20), ("a", 30), ("a", 31), ("b", 40),
+                           ("a", 50)]
+    # consecutive records of one partition leave together (one process call each)
+    assert [len(run) for _, run in runs] == [1, 1, 1, 2, 1, 1]
+    assert g.buffered == 0
+
+
+def test_equal_timestamps_alternate_like_kafkas_priority_queue() -> None:
+    # Kafka re-queues a partition behind those with the same head timestamp after each record
+    g = group(-1)
+    g.add(A, recs(7, 7, 7))
+    g.add(B, recs(7, 7))
+    assert order(g.take(0)) == [("a", 7), ("b", 7), ("a", 7), ("b", 7), ("a", 7)]
+
+
+def test_an_empty_partition_with_data_on_the_broker_is_waited_for_even_at_zero() -> None:
+    lags: dict[TP, int | None] = {B: 3}
+    g = group(0, lags)
+    g.add(A, recs(10, 20))
+    assert g.take(0) == [] and g.buffered == 2  # B has 3 records on the broker
+    lags[B] = None  # not known yet (never fetched): wait as well
+    assert g.take(0) == []
+    g.add(B, recs(15))
+    lags[B] = 0
+    assert order(g.take(0)) == [("a", 10), ("b", 15), ("a", 20)]
+
+
+def test_zero_idle_processes_at_once_when_the_empty_partition_has_nothing_pending() -> None:
+    g = group(0, {B: 0})
+    g.add(A, recs(10, 20))
+    assert order(g.take(1000)) == [("a", 10), ("a", 20)]
+
+
+def test_positive_idle_waits_until_the_deadline_then_processes_without_it() -> None:
+    g = group(100, {B: 0})
+    g.add(A, recs(10, 20))
+    assert g.take(1000) == []  # idling starts now: deadline 1100
+    assert g.next_deadline() == 1100
+    assert g.take(1099) == []
+    assert order(g.take(1100)) == [("a", 10), ("a", 20)]
+    assert g.next_deadline() is None  # nothing buffered: nothing to wait for
+
+
+def test_data_arriving_while_idling_ends_the_wait_and_keeps_order() -> None:
+    g = group(100, {B: 0})
+    g.add(A, recs(10, 20))
+    assert g.take(1000) == []
+    g.add(B, recs(5))
+    # B drained again: before A's next record the task idles anew, from 1001
+    assert order(g.take(1001)) == [("b", 5)]
+    assert g.take(1100) == [] and g.buffered == 2
+    assert order(g.take(1101)) == [("a", 10), ("a", 20)]
+
+
+def test_a_partition_draining_mid_take_stops_when_it_has_more_on_the_broker() -> None:
+    lags: dict[TP, int | None] = {A: 0, B: 0}
+    g = group(0, lags)
+    g.add(A, recs(10, 40))
+    g.add(B, recs(20))
+    lags[B] = 5  # B's fetch brought one record, more are on the broker
+    assert order(g.take(0)) == [("a", 10), ("b", 20)]  # stops: B is empty with lag 5
+    g.add(B, recs(30, first=1))
+    lags[B] = 0
+    assert order(g.take(0)) == [("b", 30), ("a", 40)]
+
+
+def test_minus_one_never_waits() -> None:
+    g = group(-1, {B: 7, C: None}, partitions=(A, B, C))
+    g.add(A, recs(10))
+    assert order(g.take(0)) == [("a", 10)]
+
+
+def test_no_buffered_records_nothing_to_take() -> None:
+    g = group(0)
+    assert g.take(0) == [] and not g.ready(0)  # nothing buffered anywhere
+
+
+async def test_time_sync_handler_processes_ready_runs_and_pauses_full_partitions() -> None:
+    paused: list[tuple[TP, bool]] = []
+    lags: dict[TP, int | None] = {B: None}  # B never fetched yet
+    sync = TimeSync(0, lambda tp: lags.get(tp, 0), lambda tp, p: paused.append((tp, p)),
+                    buffered_per_partition=2)
+    seen: list[list[tuple[str, int]]] = []
+
+    async def process(partition: int, runs) -> dict[TP, Done]:
+        assert partition == 0
+        seen.append(order(runs))
+        return {runs[-1][0]: Done(0, 0, 1)}
+
+    handle = sync.handler(1, ["a", "b"], process)
+    assert await handle(A, recs(10, 30, 50)) == {}  # nothing of A before B is known
+    assert paused == [(A, True)]  # 3 buffered > 2: A stops fetching
+    assert sync.waiting() == []
+    lags[B] = 0
+    assert sync.waiting() == [A]  # B's lag is known now: the group may go
+    assert await handle(B, recs(20, first=7)) == {A: Done(0, 0, 1)}  # what process said
+    assert seen == [[("a", 10), ("b", 20), ("a", 30), ("a", 50)]]
+    assert paused == [(A, True), (A, False)]  # drained: fetching again
+    assert sync.waiting() == []
+    sync.revoked({B})
+    assert sync.groups == {}
