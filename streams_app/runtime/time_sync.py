@@ -186,6 +186,9 @@ class TimeSync:
         self._limit = buffered_per_partition
         self.groups: dict[tuple[int, int], PartitionGroup] = {}
         self._paused: set[TP] = set()
+        # Partitions of the fetch being handed out whose batch is not buffered yet: their
+        # records are out of the consumer (no lag left) but still on their way here.
+        self._arriving: set[TP] = set()
         self.handlers = 0  # sub-topologies handled here
 
     def handler(self, sub_id: int, topics: Sequence[str], process: ProcessRuns) -> BatchHandler:
@@ -199,7 +202,8 @@ class TimeSync:
             group = self.groups.get(key)
             if group is None:
                 group = self.groups[key] = PartitionGroup(
-                    [TP(t, tp.partition) for t in topics], self.max_idle_ms, self._lag)
+                    [TP(t, tp.partition) for t in topics], self.max_idle_ms, self._fetched_lag)
+            self._arriving.discard(tp)
             if records and group.add(tp, records) > self._limit and tp not in self._paused:
                 self._paused.add(tp)
                 self._pause(tp, True)
@@ -214,6 +218,14 @@ class TimeSync:
             return await process(tp.partition, runs)
 
         return handle
+
+    def fetched(self, tps: Iterable[TP]) -> None:
+        """The partitions of a new fetch, before their batches are handed out: a group waits
+        for those not buffered yet, as Kafka Streams buffers a whole poll before processing."""
+        self._arriving = set(tps)
+
+    def _fetched_lag(self, tp: TP) -> int | None:
+        return None if tp in self._arriving else self._lag(tp)
 
     def waiting(self) -> list[TP]:
         """One partition of every group holding records that may be processable now."""

@@ -137,3 +137,21 @@ async def test_time_sync_handler_processes_ready_runs_and_pauses_full_partitions
     assert sync.waiting() == []
     sync.revoked({B})
     assert sync.groups == {}
+
+
+async def test_a_partition_of_the_same_fetch_is_waited_for_until_buffered() -> None:
+    # both batches came in one fetch: the consumer shows no lag for B any more, but B's
+    # records are not buffered until its own handler call (Kafka buffers a whole poll first)
+    sync = TimeSync(0, lambda tp: 0, lambda tp, p: None)
+    seen: list[list[tuple[str, int]]] = []
+
+    async def process(partition: int, runs) -> dict[TP, Done]:
+        seen.append(order(runs))
+        return {}
+
+    handle = sync.handler(1, ["a", "b"], process)
+    sync.fetched([A, B])
+    await handle(A, recs(10, 30))
+    assert seen == []
+    await handle(B, recs(20))
+    assert seen == [[("a", 10), ("b", 20), ("a", 30)]]

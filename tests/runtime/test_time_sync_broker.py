@@ -1,0 +1,73 @@
+"""A stream-table join whose table side is later in the log but earlier in time: the Faust
+runtime takes its two input partitions in timestamp order, as Kafka Streams does, so the
+output is the TopologyTestDriver's for the records piped in timestamp order."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from streams_app import TopologyTestDriver
+from streams_app.jobs.process import JobProcess
+from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
+from streams_app.kafka.topics import TopicSpec
+from tests.runtime.test_faust_runtime import produce
+from tests.runtime.time_sync_job import J, S, build
+
+Rec = tuple[str, dict, int]
+
+
+def inputs() -> tuple[list[Rec], list[Rec]]:
+    """Orders (produced first) and rate updates (produced after), interleaved in time."""
+    base = (int(time.time()) // 60 - 10) * 60_000  # recent: the broker's retention keeps it
+    orders = [(k, {"n": i}, base + 100 * i + 50) for i in range(8) for k in ("a", "b")]
+    rates = [(k, {"r": i}, base + 100 * i) for i in range(8) for k in ("a", "b")]
+    return orders, rates
+
+
+def driver_output(piped: list[tuple[str, Rec]]) -> list[tuple]:
+    with TopologyTestDriver(build(""), {}) as driver:
+        topics = {name: driver.create_input_topic(name, S, J) for name in ("orders", "rates")}
+        for name, (key, value, ts) in piped:
+            topics[name].pipe_input(key, value, timestamp=ts)
+        return [(r.key, r.value, r.timestamp) for r in
+                driver.create_output_topic("priced", S, J).read_records_to_list()]
+
+
+def kafka_streams_result(orders: list[Rec], rates: list[Rec]) -> list[tuple]:
+    """Kafka Streams' output: the driver fed in timestamp order (no two records tie)."""
+    piped = sorted([("orders", r) for r in orders] + [("rates", r) for r in rates],
+                   key=lambda item: item[1][2])
+    return driver_output(piped)
+
+
+@pytest.mark.parametrize("idle_ms", ["0", "300"])
+async def test_join_follows_timestamps_not_log_order(idle_ms, kafka_bootstrap, unique_name,
+                                                      tmp_path) -> None:
+    prefix, app_id = f"{unique_name}-", f"{unique_name}-app"
+    await ensure_topics(kafka_bootstrap, [TopicSpec(f"{prefix}{t}", 1, 1)
+                                          for t in ("orders", "rates", "priced")])
+    orders, rates = inputs()
+    want = kafka_streams_result(orders, rates)
+    arrival = driver_output([("orders", r) for r in orders] + [("rates", r) for r in rates])
+    # in log order no order finds its rate; in time order every one does
+    assert arrival == [] and len(want) == len(orders)
+    await produce(kafka_bootstrap, f"{prefix}orders", orders)
+    await produce(kafka_bootstrap, f"{prefix}rates", rates)
+    env = {"STREAMS_BOOTSTRAP_SERVERS": kafka_bootstrap, "STREAMS_APP_ID": app_id,
+           "STREAMS_DATA_DIR": str(tmp_path / "data"), "STREAMS_TOPIC_PREFIX": prefix,
+           "STREAMS_COMMIT_INTERVAL_MS": "200", "STREAMS_CACHE_MAX_BYTES": "0",
+           "STREAMS_MAX_TASK_IDLE_MS": idle_ms}
+    with JobProcess("tests.runtime.time_sync_job", env, log_path=tmp_path / "worker.log",
+                    loglevel="info") as job:
+        async def caught_up() -> bool:
+            assert job.running, job.log_tail()
+            return (await group_caught_up(kafka_bootstrap, app_id, f"{prefix}orders")
+                    and await group_caught_up(kafka_bootstrap, app_id, f"{prefix}rates"))
+
+        await wait_until(caught_up, 90, f"{app_id} to process orders and rates")
+    got = [(S.deserialize(r.key), J.deserialize(r.value), r.timestamp)
+           for r in await read_to_end(kafka_bootstrap, f"{prefix}priced")]
+    assert got == want
