@@ -11,7 +11,7 @@ import pytest
 from streams_app import TopologyTestDriver
 from streams_app.jobs.process import JobProcess
 from streams_app.kafka.admin import ensure_topics
-from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
+from streams_app.kafka.reader import committed_offsets, group_caught_up, read_to_end, wait_until
 from streams_app.kafka.topics import TopicSpec
 from tests.runtime.test_faust_runtime import produce
 from tests.runtime.time_sync_job import J, S, build
@@ -43,6 +43,18 @@ def kafka_streams_result(orders: list[Rec], rates: list[Rec]) -> list[tuple]:
     return driver_output(piped)
 
 
+def worker_env(bootstrap: str, prefix: str, app_id: str, tmp_path, idle_ms: str) -> dict:
+    return {"STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": app_id,
+            "STREAMS_DATA_DIR": str(tmp_path / "data"), "STREAMS_TOPIC_PREFIX": prefix,
+            "STREAMS_COMMIT_INTERVAL_MS": "200", "STREAMS_CACHE_MAX_BYTES": "0",
+            "STREAMS_MAX_TASK_IDLE_MS": idle_ms}
+
+
+async def priced(bootstrap: str, prefix: str) -> list[tuple]:
+    return [(S.deserialize(r.key), J.deserialize(r.value), r.timestamp)
+            for r in await read_to_end(bootstrap, f"{prefix}priced")]
+
+
 @pytest.mark.parametrize("idle_ms", ["0", "300"])
 async def test_join_follows_timestamps_not_log_order(idle_ms, kafka_bootstrap, unique_name,
                                                       tmp_path) -> None:
@@ -56,10 +68,7 @@ async def test_join_follows_timestamps_not_log_order(idle_ms, kafka_bootstrap, u
     assert arrival == [] and len(want) == len(orders)
     await produce(kafka_bootstrap, f"{prefix}orders", orders)
     await produce(kafka_bootstrap, f"{prefix}rates", rates)
-    env = {"STREAMS_BOOTSTRAP_SERVERS": kafka_bootstrap, "STREAMS_APP_ID": app_id,
-           "STREAMS_DATA_DIR": str(tmp_path / "data"), "STREAMS_TOPIC_PREFIX": prefix,
-           "STREAMS_COMMIT_INTERVAL_MS": "200", "STREAMS_CACHE_MAX_BYTES": "0",
-           "STREAMS_MAX_TASK_IDLE_MS": idle_ms}
+    env = worker_env(kafka_bootstrap, prefix, app_id, tmp_path, idle_ms)
     with JobProcess("tests.runtime.time_sync_job", env, log_path=tmp_path / "worker.log",
                     loglevel="info") as job:
         async def caught_up() -> bool:
@@ -68,6 +77,37 @@ async def test_join_follows_timestamps_not_log_order(idle_ms, kafka_bootstrap, u
                     and await group_caught_up(kafka_bootstrap, app_id, f"{prefix}rates"))
 
         await wait_until(caught_up, 90, f"{app_id} to process orders and rates")
-    got = [(S.deserialize(r.key), J.deserialize(r.value), r.timestamp)
-           for r in await read_to_end(kafka_bootstrap, f"{prefix}priced")]
-    assert got == want
+    assert await priced(kafka_bootstrap, prefix) == want
+
+
+async def test_an_idling_task_commits_only_what_it_processed(kafka_bootstrap, unique_name,
+                                                             tmp_path) -> None:
+    """The rates run dry while an order waits: the task idles (10 min), and the order it
+    holds is neither processed nor committed until a later rate arrives."""
+    prefix, app_id = f"{unique_name}-", f"{unique_name}-app"
+    orders_topic, rates_topic = f"{prefix}orders", f"{prefix}rates"
+    await ensure_topics(kafka_bootstrap, [TopicSpec(f"{prefix}{t}", 1, 1)
+                                          for t in ("orders", "rates", "priced")])
+    base = (int(time.time()) // 60 - 10) * 60_000
+    await produce(kafka_bootstrap, orders_topic, [("a", {"n": 1}, base + 100),
+                                                  ("a", {"n": 2}, base + 300)])
+    await produce(kafka_bootstrap, rates_topic, [("a", {"r": 1}, base + 50),
+                                                 ("a", {"r": 2}, base + 200)])
+    env = worker_env(kafka_bootstrap, prefix, app_id, tmp_path, "600000")
+    with JobProcess("tests.runtime.time_sync_job", env, log_path=tmp_path / "worker.log",
+                    loglevel="info") as job:
+        async def committed(topic: str, offset: int) -> bool:
+            assert job.running, job.log_tail()
+            return (await committed_offsets(kafka_bootstrap, app_id, topic)).get(0) == offset
+
+        async def first_order_done() -> bool:
+            return await committed(rates_topic, 2) and await committed(orders_topic, 1)
+
+        await wait_until(first_order_done, 90, "the rates and the first order committed")
+        assert await priced(kafka_bootstrap, prefix) == [
+            ("a", {"order": 1, "rate": 1}, base + 100)]
+        assert await committed(orders_topic, 1)  # the buffered order is not committed
+        await produce(kafka_bootstrap, rates_topic, [("a", {"r": 3}, base + 400)])
+        await wait_until(lambda: committed(orders_topic, 2), 90, "the second order committed")
+    assert await priced(kafka_bootstrap, prefix) == [
+        ("a", {"order": 1, "rate": 1}, base + 100), ("a", {"order": 2, "rate": 2}, base + 300)]
