@@ -206,8 +206,10 @@ class FaustRuntime:
             for name in sub.stores:
                 self._declare_store(topo.stores[name], self.plan.tasks[sub.id])
             reals = [topo.topic_name(topic, self.app_id) for topic in sub.source_topics]
-            synced = self.time_sync.handler(sub.id, reals, self._runs_handler(sub)) \
-                if len(reals) > 1 else None
+            synced = self.time_sync.handler(
+                sub.id, reals, self._runs_handler(sub),
+                lambda tp, records, sub=sub: self._task(sub, tp.partition).source_timestamps(
+                    tp.topic, records)) if len(reals) > 1 else None
             for real in reals:
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
                 handler = synced or self._handler(sub)

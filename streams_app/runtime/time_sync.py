@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from faust.types import TP
 
 __all__ = ["BUFFERED_RECORDS_PER_PARTITION", "Done", "PartitionGroup", "ProcessRuns", "Run",
-           "TimeSync"]
+           "Stamps", "TimeSync"]
 
 #: Kafka Streams' ``buffered.records.per.partition`` default.
 BUFFERED_RECORDS_PER_PARTITION = 1000
@@ -95,9 +95,10 @@ class PartitionGroup:
         """Records of ``tp`` buffered."""
         return len(self._queues[tp])
 
-    def add(self, tp: TP, records: Sequence[Any]) -> int:
-        """Buffer fetched ``records`` of ``tp`` (with ``timestamp`` and ``offset``); returns
-        how many of ``tp`` are buffered now."""
+    def add(self, tp: TP, records: Sequence[Any], stamps: Sequence[int] | None = None) -> int:
+        """Buffer fetched ``records`` of ``tp``, ordered by ``stamps`` (a timestamp
+        extractor's; default: their ``timestamp``); returns how many of ``tp`` are buffered
+        now."""
         queue = self._queues[tp]
         if not records:
             return len(queue)
@@ -106,7 +107,7 @@ class PartitionGroup:
             del queue.records[:queue.pos], queue.stamps[:queue.pos]
             queue.pos = 0
         queue.records.extend(records)
-        queue.stamps.extend(r.timestamp for r in records)
+        queue.stamps.extend(stamps if stamps is not None else [r.timestamp for r in records])
         self.buffered += len(records)
         if was_empty:
             heapq.heappush(self._heap, (queue.stamps[0], next(self._seq), tp))
@@ -170,6 +171,8 @@ class PartitionGroup:
 
 #: ``process(partition, runs)``: run the runs through the task; what was processed per tp.
 ProcessRuns = Callable[[int, list[Run]], Awaitable[Mapping[TP, Done]]]
+#: ``stamps(tp, records)``: the records' event times when a timestamp extractor sets them.
+Stamps = Callable[[TP, list[Any]], "list[int] | None"]
 BatchHandler = Callable[[TP, list[Any]], Awaitable["Mapping[TP, Done] | None"]]
 
 
@@ -191,7 +194,8 @@ class TimeSync:
         self._arriving: set[TP] = set()
         self.handlers = 0  # sub-topologies handled here
 
-    def handler(self, sub_id: int, topics: Sequence[str], process: ProcessRuns) -> BatchHandler:
+    def handler(self, sub_id: int, topics: Sequence[str], process: ProcessRuns,
+                stamps: Stamps | None = None) -> BatchHandler:
         """The batch handler of every source topic of sub-topology ``sub_id`` (``topics``:
         its real names): buffer the batch, process what is ready. An empty batch only
         processes what became ready (see :meth:`waiting`)."""
@@ -204,7 +208,8 @@ class TimeSync:
                 group = self.groups[key] = PartitionGroup(
                     [TP(t, tp.partition) for t in topics], self.max_idle_ms, self._fetched_lag)
             self._arriving.discard(tp)
-            if records and group.add(tp, records) > self._limit and tp not in self._paused:
+            if records and group.add(tp, records, stamps and stamps(tp, records)) > self._limit \
+                    and tp not in self._paused:
                 self._paused.add(tp)
                 self._pause(tp, True)
             runs = group.take(_now_ms())

@@ -6,9 +6,13 @@ from typing import NamedTuple
 
 from faust.types import TP
 
+from streams_app import StreamsBuilder, StreamsConfig
+from streams_app.runtime.task import InputRecord, StreamTask
 from streams_app.runtime.time_sync import Done, PartitionGroup, TimeSync
+from streams_app.serdes import JsonSerde, StringSerde
 
 A, B, C = TP("a", 0), TP("b", 0), TP("c", 0)
+S, J = StringSerde(), JsonSerde()
 
 
 class Rec(NamedTuple):
@@ -155,3 +159,26 @@ async def test_a_partition_of_the_same_fetch_is_waited_for_until_buffered() -> N
     assert seen == []
     await handle(B, recs(20))
     assert seen == [[("a", 10), ("b", 20), ("a", 30)]]
+
+
+def test_a_timestamp_extractors_times_order_the_partitions() -> None:
+    g = group(0)
+    g.add(A, recs(1, 2), stamps=[30, 10])  # as extracted: what Kafka Streams orders by
+    g.add(B, recs(20))
+    # by own timestamps a would go first (1, 2 < 20); by extracted ones b's 20 precedes a's 30
+    assert [(tp.topic, r.offset) for tp, run in g.take(0) for r in run] == [
+        ("b", 0), ("a", 0), ("a", 1)]
+
+
+def test_task_gives_extracted_times_and_none_without_an_extractor() -> None:
+    b = StreamsBuilder()
+    b.stream("plain", key_serde=S, value_serde=J).merge(
+        b.stream("stamped", key_serde=S, value_serde=J,
+                 timestamp_extractor=lambda rec, partition_time: rec.value["ts"])).to("out")
+    topo = b.build()
+    (sub,) = topo.subtopologies()
+    task = StreamTask(topo, sub, StreamsConfig(application_id="app"))
+    raw = [InputRecord(b"k", J.serialize({"ts": 500}), 7, (), 0),
+           InputRecord(b"k", b"not json", 8, (), 1)]
+    assert task.source_timestamps("plain", raw) is None
+    assert task.source_timestamps("stamped", raw) == [500, 8]  # unreadable: its own time
