@@ -252,4 +252,8 @@ class TimeSync:
         for key, group in list(self.groups.items()):
             if any(tp in revoked for tp in group.partitions):
                 del self.groups[key]
-        self._paused -= revoked
+                for tp in group.partitions:  # a partition kept is fetched again
+                    if tp in self._paused:
+                        self._paused.discard(tp)
+                        if tp not in revoked:
+                            self._pause(tp, False)

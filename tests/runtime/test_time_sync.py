@@ -139,8 +139,12 @@ async def test_time_sync_handler_processes_ready_runs_and_pauses_full_partitions
     assert seen == [[("a", 10), ("b", 20), ("a", 30), ("a", 50)]]
     assert paused == [(A, True), (A, False)]  # drained: fetching again
     assert sync.waiting() == []
+    lags[B] = 4
+    assert await handle(A, recs(60, 70, 80, first=3)) == {}  # waits for B's 4 records
+    assert paused[-1] == (A, True)
     sync.revoked({B})
     assert sync.groups == {}
+    assert paused[-1] == (A, False)  # A stays assigned: its group is gone, it fetches again
 
 
 async def test_a_partition_of_the_same_fetch_is_waited_for_until_buffered() -> None:
