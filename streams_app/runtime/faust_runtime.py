@@ -48,7 +48,7 @@ from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.purge import RepartitionPurger
 from streams_app.runtime.task import StreamTask, bind_serde
-from streams_app.runtime.time_sync import Done, ProcessRuns, Run, TimeSync
+from streams_app.runtime.time_sync import Done, ProcessRuns, Run, Stamps, TimeSync
 from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
 from streams_app.runtime.wall_clock import run_wall_clock_punctuation
 from streams_app.runtime.worker_gc import tune_gc
@@ -206,10 +206,8 @@ class FaustRuntime:
             for name in sub.stores:
                 self._declare_store(topo.stores[name], self.plan.tasks[sub.id])
             reals = [topo.topic_name(topic, self.app_id) for topic in sub.source_topics]
-            synced = self.time_sync.handler(
-                sub.id, reals, self._runs_handler(sub),
-                lambda tp, records, sub=sub: self._task(sub, tp.partition).source_timestamps(
-                    tp.topic, records)) if len(reals) > 1 else None
+            synced = self.time_sync.handler(sub.id, reals, self._runs_handler(sub),
+                                            self._stamps(sub)) if len(reals) > 1 else None
             for real in reals:
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
                 handler = synced or self._handler(sub)
@@ -219,7 +217,7 @@ class FaustRuntime:
         app.task(tune_gc)
         app.task(self._wall_clock_punctuation)
         self.hooks.add_on_revoked(self._revoke)
-        if self.time_sync.handlers:
+        if self.time_sync.subtopologies:
             self.hooks.time_sync = self.time_sync
             self.hooks.add_on_revoked(self.time_sync.revoked)
         app.startup_checks.append(self._check_source_topics)
@@ -385,6 +383,11 @@ class FaustRuntime:
             return done
 
         return handle_runs
+
+    def _stamps(self, sub: SubTopology) -> Stamps:
+        """Event times of a batch as its task's timestamp extractor sets them (if any)."""
+        return lambda tp, records: self._task(sub, tp.partition).source_timestamps(tp.topic,
+                                                                                    records)
 
     def _fetched_lag(self, tp: TP) -> int | None:
         consumer = self.app.consumer

@@ -135,13 +135,7 @@ class BatchConsumer(BatchConsumerBase):
                     FETCH_TIMEOUT_S if time_sync is None else time_sync.fetch_timeout())
                 await asyncio.sleep(0)
                 if time_sync is not None and self.flow_active:
-                    time_sync.fetched(records or ())
-                    # Buffered records that may be processed now (an idling deadline passed,
-                    # a lag became known): an empty batch to their handler.
-                    waiting = time_sync.waiting()
-                    if waiting:
-                        records = {**(records or {}), **{tp: [] for tp in waiting
-                                                         if tp not in (records or {})}}
+                    records = time_sync.hand_out(records)  # + groups that may go on now
                 if not records or self.should_stop:
                     continue
                 if not self.flow_active:

@@ -192,14 +192,14 @@ class TimeSync:
         # Partitions of the fetch being handed out whose batch is not buffered yet: their
         # records are out of the consumer (no lag left) but still on their way here.
         self._arriving: set[TP] = set()
-        self.handlers = 0  # sub-topologies handled here
+        self.subtopologies: set[int] = set()  # ids of those handled here
 
     def handler(self, sub_id: int, topics: Sequence[str], process: ProcessRuns,
                 stamps: Stamps | None = None) -> BatchHandler:
         """The batch handler of every source topic of sub-topology ``sub_id`` (``topics``:
         its real names): buffer the batch, process what is ready. An empty batch only
         processes what became ready (see :meth:`waiting`)."""
-        self.handlers += 1
+        self.subtopologies.add(sub_id)
 
         async def handle(tp: TP, records: list[Any]) -> Mapping[TP, Done]:
             key = (sub_id, tp.partition)
@@ -223,6 +223,15 @@ class TimeSync:
             return await process(tp.partition, runs)
 
         return handle
+
+    def hand_out(self, fetched: Mapping[TP, list[Any]] | None) -> Mapping[TP, list[Any]]:
+        """What the consumer hands to the handlers after a fetch: the ``fetched`` batches,
+        plus an empty batch for one partition of every group whose buffered records may be
+        processed now (an idling deadline passed, a lag became known)."""
+        fetched = fetched or {}
+        self.fetched(fetched)
+        waiting = [tp for tp in self.waiting() if tp not in fetched]
+        return {**fetched, **{tp: [] for tp in waiting}} if waiting else fetched
 
     def fetched(self, tps: Iterable[TP]) -> None:
         """The partitions of a new fetch, before their batches are handed out: a group waits

@@ -186,3 +186,24 @@ def test_task_gives_extracted_times_and_none_without_an_extractor() -> None:
            InputRecord(b"k", b"not json", 8, (), 1)]
     assert task.source_timestamps("plain", raw) is None
     assert task.source_timestamps("stamped", raw) == [500, 8]  # unreadable: its own time
+
+
+async def test_hand_out_adds_an_empty_batch_for_groups_that_may_go_on() -> None:
+    lags: dict[TP, int | None] = {B: 2}
+    sync = TimeSync(0, lambda tp: lags.get(tp, 0), lambda tp, p: None)
+    seen: list[list[tuple[str, int]]] = []
+
+    async def process(partition: int, runs) -> dict[TP, Done]:
+        seen.append(order(runs))
+        return {}
+
+    handle = sync.handler(1, ["a", "b"], process)
+    fetched = {A: recs(10)}
+    assert sync.hand_out(fetched) is fetched  # nothing buffered: the fetch as it came
+    await handle(A, fetched[A])
+    assert seen == [] and sync.hand_out({}) == {}  # B's records are still on the broker
+    lags[B] = 0  # they were compacted away, say: nothing to wait for any more
+    other = TP("x", 3)
+    assert sync.hand_out({other: recs(1)}) == {other: recs(1), A: []}
+    await handle(A, [])
+    assert seen == [[("a", 10)]]
