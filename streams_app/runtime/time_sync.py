@@ -143,12 +143,13 @@ class PartitionGroup:
                     self._deadlines.clear()
             elif not self.ready(now_ms):
                 break
-            _, _, tp = heapq.heappop(heap)
+            tp = heap[0][2]
             queue = queues[tp]
             stamps, start = queue.stamps, queue.pos
             end, stop = start + 1, len(stamps)
-            if heap:  # the run lasts while its records come strictly before the next head
-                bound = heap[0][0]
+            size = len(heap)
+            if size > 1:  # the run lasts while its records come strictly before the next head
+                bound = heap[1][0] if size == 2 else min(heap[1][0], heap[2][0])
                 while end < stop and stamps[end] < bound:
                     end += 1
             else:
@@ -157,8 +158,9 @@ class PartitionGroup:
             self.buffered -= end - start
             if end < stop:
                 queue.pos = end
-                heapq.heappush(heap, (stamps[end], next(self._seq), tp))
+                heapq.heapreplace(heap, (stamps[end], next(self._seq), tp))
             else:
+                heapq.heappop(heap)
                 queue.records, queue.stamps, queue.pos = [], [], 0
         return runs
 
