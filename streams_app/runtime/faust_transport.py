@@ -240,9 +240,11 @@ class BatchConsumer(BatchConsumerBase):
         consumer = self.aiokafka_in_loop()
         if consumer is None:
             return 0  # Faust's consumer thread: not known here, so never wait for it
-        position = fetch_position(consumer, tp)
         part = TopicPartition(tp.topic, tp.partition)
-        if position is None or part not in consumer.assignment():
+        if part not in consumer.assignment():
+            return 0  # not this worker's: nothing will come to wait for
+        position = fetch_position(consumer, tp)
+        if position is None:
             return None
         end = consumer.last_stable_offset(part)
         if end is None or end < 0:  # read_uncommitted: the high watermark
