@@ -249,6 +249,11 @@ class Settings:
     repartition_purge_interval_ms: int = _setting(
         30_000, _int(0), "how often consumed records are deleted from repartition topics")
     cache_max_bytes: int = _setting(10 * 1024 * 1024, _int(0), "record cache size; 0 = off")
+    max_task_idle_ms: int = _setting(
+        0, _int(-1),
+        "how long a task with several input partitions waits for an empty one before "
+        "processing without it (Kafka's max.task.idle.ms): 0 waits only for data already on "
+        "the broker, -1 never waits")
     standby_replicas: int = _setting(0, _int(0, 32), "standby replicas per table partition")
     session_timeout_ms: int = _setting(
         10_000, _int(6000, 1_800_000), "consumer group session timeout (broker limits)"

@@ -25,6 +25,7 @@ BAD_VALUES = {
     "commit_interval_ms": "-5",
     "repartition_purge_interval_ms": "soon",
     "cache_max_bytes": "-1",
+    "max_task_idle_ms": "-2",
     "standby_replicas": "x",
     "session_timeout_ms": "100",
     "heartbeat_interval_ms": "1.5",
@@ -117,6 +118,14 @@ def test_repartition_purge_interval() -> None:
     with pytest.raises(ConfigError, match=r"^STREAMS_REPARTITION_PURGE_INTERVAL_MS "
                        r"\(repartition_purge_interval_ms\): '-1' must be >= 0"):
         Settings.from_env({"STREAMS_REPARTITION_PURGE_INTERVAL_MS": "-1"})
+
+
+def test_max_task_idle_ms_takes_kafkas_values() -> None:
+    assert Settings.from_env({}).max_task_idle_ms == 0  # Kafka's default
+    assert Settings.from_env({"STREAMS_MAX_TASK_IDLE_MS": "-1"}).max_task_idle_ms == -1
+    assert Settings.from_env({"STREAMS_MAX_TASK_IDLE_MS": "250"}).max_task_idle_ms == 250
+    with pytest.raises(ConfigError, match=r"STREAMS_MAX_TASK_IDLE_MS \(max_task_idle_ms\)"):
+        Settings.from_env({"STREAMS_MAX_TASK_IDLE_MS": "-5"})
 
 
 def test_reads_every_env_var_and_converts_types() -> None:

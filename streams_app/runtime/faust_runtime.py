@@ -50,6 +50,7 @@ from streams_app.runtime.producer_factory import WorkerProducer
 from streams_app.runtime.producing import BulkProducer
 from streams_app.runtime.purge import RepartitionPurger
 from streams_app.runtime.task import StreamTask, bind_serde
+from streams_app.runtime.time_sync import Done, ProcessRuns, Run, Stamps, TimeSync
 from streams_app.runtime.transactions import TransactionalBatchConsumer, WorkerTransaction
 from streams_app.runtime.wall_clock import run_wall_clock_punctuation
 from streams_app.runtime.web import RouteInstaller
@@ -137,6 +138,9 @@ class FaustRuntime:
             self.worker_producer = WorkerProducer(settings, lambda: producer_settings(self.app))
             self.app.startup_checks.append(self.worker_producer.start)
         self.hooks = BatchHooks()
+        # Tasks with several input partitions take them in timestamp order (time_sync).
+        self.time_sync = TimeSync(settings.max_task_idle_ms, self._fetched_lag,
+                                  self._pause_fetching)
         self.purger = self._repartition_purger()
         # Metrics (STREAMS_METRICS_ENABLED): counted per batch, served by runtime.web.
         self.metrics = StreamsMetrics(self.app_id) if settings.metrics_enabled else None
@@ -210,16 +214,21 @@ class FaustRuntime:
         for sub in self.subtopologies:
             for name in sub.stores:
                 self._declare_store(topo.stores[name], self.plan.tasks[sub.id])
-            for topic in sub.source_topics:
-                real = topo.topic_name(topic, self.app_id)
+            reals = [topo.topic_name(topic, self.app_id) for topic in sub.source_topics]
+            synced = self.time_sync.handler(sub.id, reals, self._runs_handler(sub),
+                                            self._stamps(sub)) if len(reals) > 1 else None
+            for real in reals:
                 app.topics.add(app.topic(real, key_serializer="raw", value_serializer="raw"))
-                handler = self._handler(sub)
+                handler = synced or self._handler(sub)
                 if self.transaction is not None:
                     handler = self.transaction.guard(handler)
                 self.hooks.add_handler(real, handler)
         app.task(tune_gc)
         app.task(self._wall_clock_punctuation)
         self.hooks.add_on_revoked(self._revoke)
+        if self.time_sync.subtopologies:
+            self.hooks.time_sync = self.time_sync
+            self.hooks.add_on_revoked(self.time_sync.revoked)
         app.startup_checks.append(self._check_source_topics)
 
     def _declare_store(self, spec: StoreSpec, partitions: int) -> None:
@@ -371,6 +380,47 @@ class FaustRuntime:
 
         return handle
 
+    def _runs_handler(self, sub: SubTopology) -> ProcessRuns:
+        """Process a time-synchronized task's runs (see runtime.time_sync), one send after."""
+        meters = self.metrics.meters if self.metrics is not None else None
+
+        async def handle_runs(partition: int, runs: list[Run]) -> dict[TP, Done]:
+            task = self._task(sub, partition)
+            done: dict[TP, Done] = {}
+            for tp, run in runs:
+                try:
+                    task.process_records(tp.topic, run)
+                except StreamsFailure as failure:
+                    if failure.processed:
+                        _note(done, tp, run[:failure.processed])
+                    await task.record_collector.send(self.producer)
+                    log.error("stopping the worker: %s (topic %s, partition %s, offset %s)",
+                              failure, failure.topic, failure.partition, failure.offset)
+                    raise BatchFailed(failure.processed, failure, done) from failure
+                _note(done, tp, run)
+            await task.record_collector.send(self.producer)
+            if meters is not None:
+                for tp, d in done.items():
+                    meters[task.task_id].batch(tp.topic, tp.partition, d.count, d.count,
+                                               d.last + 1)
+            return done
+
+        return handle_runs
+
+    def _stamps(self, sub: SubTopology) -> Stamps:
+        """Event times of a batch as its task's timestamp extractor sets them (if any)."""
+        return lambda tp, records: self._task(sub, tp.partition).source_timestamps(tp.topic,
+                                                                                    records)
+
+    def _fetched_lag(self, tp: TP) -> int | None:
+        consumer = self.app.consumer
+        return consumer.fetched_lag(tp) if isinstance(consumer, BatchConsumer) else 0
+
+    def _pause_fetching(self, tp: TP, paused: bool) -> None:
+        consumer = self.app.consumer
+        if isinstance(consumer, BatchConsumer):
+            consumer.pause_fetching(tp, paused)
+
     async def _wall_clock_punctuation(self) -> None:
         await run_wall_clock_punctuation(lambda: self.tasks.values(), self._punctuate,
                                          lambda: bool(self.app.should_stop))
@@ -409,3 +459,11 @@ class FaustRuntime:
     def main(self) -> None:
         """Run the worker from the command line (``python job.py worker``)."""
         self.app.main()
+
+
+def _note(done: dict[TP, Done], tp: TP, records: list[ConsumerRecord]) -> None:
+    """Add processed ``records`` (consecutive, of ``tp``) to ``done``."""
+    before = done.get(tp)
+    first = records[0].offset if before is None else before.first
+    count = len(records) + (0 if before is None else before.count)
+    done[tp] = Done(first, records[-1].offset, count)

@@ -25,13 +25,16 @@ from faust.types import TP
 from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.faust_compat import BatchConsumerBase, fetch_position
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
+from streams_app.runtime.time_sync import FETCH_TIMEOUT_S, Done, TimeSync
 
 __all__ = ["BatchConsumer", "BatchFailed", "BatchHooks", "ConsumerParts", "Transport"]
 
 #: How long a revocation waits for the batch handler in progress before leaving it behind.
 REVOKE_WAIT_S = 10.0
 
-BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[None]]
+#: ``handler(tp, records)``: None when all of ``records`` were processed; otherwise what was
+#: processed, per partition (a time-synchronized task buffers, see runtime.time_sync).
+BatchHandler = Callable[[TP, list[ConsumerRecord]], Awaitable[Mapping[TP, Done] | None]]
 RevokeHook = Callable[[set[TP]], None]
 RestoreHandler = Callable[[list[ConsumerRecord]], None]
 
@@ -41,10 +44,12 @@ class BatchFailed(Exception):
     (an error handler said ``fail``): the consumer commits those, then stops the worker
     with ``error``."""
 
-    def __init__(self, processed: int, error: BaseException) -> None:
+    def __init__(self, processed: int, error: BaseException,
+                 done: Mapping[TP, Done] | None = None) -> None:
         super().__init__(str(error))
         self.processed = processed
         self.error = error
+        self.done = done  # a time-synchronized task's processed records, instead of processed
 
 
 class BatchHooks:
@@ -54,6 +59,8 @@ class BatchHooks:
         self.handlers: dict[str, BatchHandler] = {}
         self.on_revoked: list[RevokeHook] = []
         self.restorers: dict[str, RestoreHandler] = {}
+        #: The partition groups of tasks with several inputs (None: no such task).
+        self.time_sync: TimeSync | None = None
 
     def add_handler(self, topic: str, handler: BatchHandler) -> None:
         """Deliver every fetched batch of ``topic`` to ``handler(tp, records)``."""
@@ -123,8 +130,12 @@ class BatchConsumer(BatchConsumerBase):
         read_offset = self.read_offsets
         try:
             while not (consumer_stopped() or fetcher_stopped()):
-                records, active = await self.next_records(1.0)
+                time_sync = self.hooks.time_sync
+                records, active = await self.next_records(
+                    FETCH_TIMEOUT_S if time_sync is None else time_sync.fetch_timeout())
                 await asyncio.sleep(0)
+                if time_sync is not None and self.flow_active:
+                    records = time_sync.hand_out(records)  # + groups that may go on now
                 if not records or self.should_stop:
                     continue
                 if not self.flow_active:
@@ -145,7 +156,7 @@ class BatchConsumer(BatchConsumerBase):
                     last_read = read_offset.get(tp)
                     # Faust's read offset is the next offset after a seek, the last one
                     # read after a record; like Faust, keep offsets >= it.
-                    if last_read is not None and batch[0].offset < last_read:
+                    if last_read is not None and batch and batch[0].offset < last_read:
                         batch = [r for r in batch if r.offset >= last_read]
                         if not batch:
                             continue
@@ -161,10 +172,13 @@ class BatchConsumer(BatchConsumerBase):
                     revocations = self._revocations
                     self._handler_idle.clear()
                     try:
-                        await handler(tp, batch)
+                        done = await handler(tp, batch)
                     except BatchFailed as failed:
                         self._handler_idle.set()
-                        await self._stop_after(tp, batch[:failed.processed], failed.error)
+                        if failed.done is not None:
+                            self._mark_done(failed.done)
+                        await self._stop_after(tp, batch[:failed.processed]
+                                               if failed.done is None else [], failed.error)
                     finally:
                         self._handler_idle.set()
                     if self._revocations != revocations:
@@ -173,6 +187,12 @@ class BatchConsumer(BatchConsumerBase):
                         # with the partition, and the new assignment reads it again from the
                         # committed offset. Marking the batch done would skip it there.
                         await self._refetch({tp: batch})
+                        if done:
+                            await self._seek_back({p: d.first for p, d in done.items()})
+                        continue
+                    if done is not None:  # a time-synchronized task: what it processed
+                        if self._mark_done(done):
+                            await self.commit()
                         continue
                     last = batch[-1].offset
                     read_offset[tp] = last
@@ -204,17 +224,51 @@ class BatchConsumer(BatchConsumerBase):
         await self.commit()
         raise error
 
+    def _mark_done(self, done: Mapping[TP, Done]) -> bool:
+        """Note processed records (per partition); True when Faust's commit_every is reached."""
+        due = False
+        read_offset = self.read_offsets
+        for tp, d in done.items():
+            read_offset[tp] = d.last
+            self._batch_done[tp] = d.last + 1
+            due = self.mark_acked(tp, d.count) or due
+        return due
+
+    def fetched_lag(self, tp: TP) -> int | None:
+        """Records of ``tp`` on the broker (up to the last stable offset under read_committed)
+        not fetched yet, as of the last fetch response; None when not known (yet)."""
+        consumer = self.aiokafka_in_loop()
+        if consumer is None:
+            return 0  # Faust's consumer thread: not known here, so never wait for it
+        part = TopicPartition(tp.topic, tp.partition)
+        if part not in consumer.assignment():
+            return 0  # not this worker's: nothing will come to wait for
+        position = fetch_position(consumer, tp)
+        if position is None:
+            return None
+        end = consumer.last_stable_offset(part)
+        if end is None or end < 0:  # read_uncommitted: the high watermark
+            end = consumer.highwater(part)
+        return None if end is None else max(0, end - position)
+
+    def pause_fetching(self, tp: TP, paused: bool) -> None:
+        """Stop (or restart) fetching ``tp`` while its records are buffered."""
+        self._pause_fetching({tp}, pause=paused)
+
     async def _refetch(self, records: Mapping[TP, list[Any]]) -> None:
-        """Seek every still-assigned partition back to its first record in ``records``.
+        """Seek every still-assigned partition back to its first record in ``records``."""
+        await self._seek_back({tp: batch[0].offset for tp, batch in records.items() if batch})
+
+    async def _seek_back(self, firsts: Mapping[TP, int]) -> None:
+        """Seek every still-assigned partition back to its offset in ``firsts``.
 
         Never forward: a rebalance may already have sought a partition back to its committed
         offset (its uncommitted state was dropped with the task), which must stand.
         """
         assigned = self.assignment()
-        for tp, batch in records.items():
-            if not batch or tp not in assigned:
+        for tp, first in firsts.items():
+            if tp not in assigned:
                 continue
-            first = batch[0].offset
             position = self._known_position(tp)
             if position is not None and position > first:
                 await self.seek(tp, first)

@@ -378,6 +378,24 @@ class StreamTask(ProcessorContext):
                 self._record_failed(topic, raw, index, exc)
         self._raw = None
 
+    def source_timestamps(self, topic: str, records: Iterable[Any]) -> list[int] | None:
+        """The event times a timestamp extractor gives raw ``records`` of ``topic`` (None
+        without one: the records' own timestamps hold). For choosing between input
+        partitions (runtime.time_sync) before processing; a record that cannot be read keeps
+        its own timestamp here and fails when processed."""
+        node, key_serde, value_serde, extractor = self._sources[topic]
+        if extractor is None:
+            return None
+        key_of, value_of = key_serde.deserialize, value_serde.deserialize
+        stamps = []
+        for raw in records:
+            try:
+                record = Record(key_of(raw.key), value_of(raw.value), raw.timestamp, raw.headers)
+                stamps.append(extractor(record, self._stream_time))
+            except Exception:  # noqa: BLE001 - reported when the record is processed
+                stamps.append(raw.timestamp)
+        return stamps
+
     def _record_failed(self, topic: str, raw: Any, index: int, error: Exception) -> None:
         """Classify a failed record, apply its handler; raise StreamsFailure on ``fail``."""
         failed, self._failed_node = self._failed_node, None

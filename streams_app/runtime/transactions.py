@@ -184,10 +184,10 @@ class WorkerTransaction:
         """``handler`` run inside the open transaction and never during a commit."""
         lock, begin = self.lock, self.begin
 
-        async def in_transaction(tp: TP, records: list[Any]) -> None:
+        async def in_transaction(tp: TP, records: list[Any]) -> Any:
             async with lock:
                 await begin()
-                await handler(tp, records)
+                return await handler(tp, records)
 
         return in_transaction
 
