@@ -56,6 +56,7 @@ class _Grouped:
     def _aggregate(self, prefix: str, materialized: Materialized | str | None, name: str | None,
                    default_serde: Serde | None, make: Make) -> KTable:
         mat = Materialized.of(materialized)
+        mat.check_not_versioned("aggregation")
         value_serde = mat.value_serde or default_serde
         b = self._builder
         store = mat.store_name or b.new_store_name(prefix)

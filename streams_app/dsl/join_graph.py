@@ -244,21 +244,23 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
                                          joiner)
     other_side = KTableKTableJoinSupplier(other_kind, other._supplier, this._supplier,
                                           this_view, reverse)
+    this_side.use_versioned_semantics = this.versioned
+    other_side.use_versioned_semantics = other.versioned
     join_this = f"{name}-join-this" if name else b.new_name("KTABLE-JOINTHIS-")
     join_other = f"{name}-join-other" if name else b.new_name("KTABLE-JOINOTHER-")
     ks = (mat.key_serde if mat is not None else None) or this.key_serde
     vs = mat.value_serde if mat is not None else None
     spec = None
     if mat is not None and store is not None:
-        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
-                         caching=mat.caching)
+        spec = mat.key_value_spec(store, ks, vs)
     merger = KTableKTableJoinMergerSupplier(kind, (this_side, other_side), spec, joiner)
     b.copartition(this._node, other._node)
     b.add_processor(join_this, this_side, this._node)
     b.add_processor(join_other, other_side, other._node)
     b.add_processor(merge, merger, join_this, join_other)
     queryable = store if mat is not None and mat.store_name else None
-    return KTable(b, merge, merger, ks, vs, queryable)
+    return KTable(b, merge, merger, ks, vs, queryable,
+                  versioned=spec is not None and spec.versioned)
 
 
 # -- foreign-key ----------------------------------------------------------------------------
@@ -328,12 +330,11 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     mat = Materialized.of(materialized)
     result_store = mat.store_name or b.new_store_name("KTABLE-FK-JOIN-OUTPUT-")
     ks = mat.key_serde or pk_serde
-    spec = StoreSpec(result_store, key_serde=ks, value_serde=mat.value_serde,
-                     logging=mat.logging, caching=mat.caching)
+    spec = mat.key_value_spec(result_store, ks, mat.value_serde)
     supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
     b.add_processor(result, supplier, resolver)
     return KTable(b, result, supplier, ks, mat.value_serde,
-                  result_store if mat.store_name else None)
+                  result_store if mat.store_name else None, versioned=spec.versioned)
 
 
 # -- dispatch from KStream / KTable ---------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams_app.serdes import Serde
+from streams_app.state.spec import VERSIONED, StoreSpec
 
 __all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched"]
 
@@ -50,6 +51,31 @@ class Materialized:
     caching: bool = True
     #: Window/session stores: how long (event time) windows are kept; None = size + grace.
     retention_ms: int | None = None
+    #: The store supplier given to ``as_`` (a versioned one makes a versioned table).
+    store_supplier: Any = None
+
+    @property
+    def versioned(self) -> bool:
+        """True when materialized with a versioned store supplier."""
+        return getattr(self.store_supplier, "history_retention_ms", None) is not None
+
+    def key_value_spec(self, store: str, key_serde: Serde | None,
+                       value_serde: Serde | None) -> StoreSpec:
+        """The spec of a key-value (or, from a versioned supplier, versioned) store."""
+        if self.versioned:  # Kafka Streams never caches a versioned store
+            return StoreSpec(store, kind=VERSIONED, key_serde=key_serde,
+                             value_serde=value_serde, logging=self.logging, caching=False,
+                             history_retention_ms=self.store_supplier.history_retention_ms)
+        return StoreSpec(store, key_serde=key_serde, value_serde=value_serde,
+                         logging=self.logging, caching=self.caching)
+
+    def check_not_versioned(self, what: str) -> None:
+        """Fail for operations that take no versioned store here."""
+        if self.versioned:
+            raise NotImplementedError(
+                f"{what}: a versioned store supplier ({self.store_supplier.name!r}) is not "
+                "supported here; materialize the table source, to_table, filter, map_values "
+                "or a table-table join with it")
 
     def with_retention(self, retention_ms: int) -> Materialized:
         """Keep windows this long, like ``withRetention``; must cover window size + grace."""
@@ -70,9 +96,16 @@ class Materialized:
         return self.retention_ms
 
     @classmethod
-    def as_(cls, store_name: str) -> Materialized:
-        """A named (queryable) store, like ``Materialized.as("name")``."""
-        return cls(store_name=store_name)
+    def as_(cls, store: Any) -> Materialized:
+        """A named (queryable) store, like ``Materialized.as("name")``, or one from a store
+        supplier (``Stores.persistent_versioned_key_value_store(...)`` and the others)."""
+        if isinstance(store, str):
+            return cls(store_name=store)
+        name = getattr(store, "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Materialized.as_: expected a store name or a store supplier, got "
+                            f"{store!r}")
+        return cls(store_name=name, store_supplier=store)
 
     @classmethod
     def with_(cls, key_serde: Serde | None, value_serde: Serde | None) -> Materialized:

@@ -10,8 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, VersionedKeyValueStore
 
-__all__ = ["TupleForwarder", "TableUpdateProcessor"]
+__all__ = ["TupleForwarder", "TableUpdateProcessor", "put_row"]
+
+
+def put_row(store: Any, key: Any, value: Any, timestamp: int) -> int:
+    """Write a table row into a timestamped or versioned store; the put's return code
+    (Kafka Streams' ``KeyValueStoreWrapper.put``: always "is latest" when not versioned)."""
+    if isinstance(store, VersionedKeyValueStore):
+        return store.put(key, value, timestamp)
+    store.put(key, None if value is None else ValueAndTimestamp(value, timestamp))
+    return PUT_RETURN_CODE_IS_LATEST
 
 
 class TupleForwarder:
@@ -33,7 +44,7 @@ class TupleForwarder:
         if self.caching:
             return
         if not self.send_old_values and record.value.old is not None:
-            record = record.with_value(Change(record.value.new, None))
+            record = record.with_value(Change(record.value.new, None, record.value.is_latest))
         self.context.forward(record)
 
     def forward_change(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:

@@ -1,0 +1,129 @@
+"""Versioned tables through the DSL and the TopologyTestDriver (KIP-914 semantics, as Kafka
+Streams' KTableSource, KStreamKTableJoinProcessor and KTableKTable*Join implement them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streams_app import Materialized, StreamsBuilder, Stores
+from streams_app.dsl.options import Grouped
+from streams_app.dsl.topology import TopologyError
+from streams_app.state.versioned import VersionedRecord
+from tests.dsl.conftest import J, L, S
+
+
+def versioned(b: StreamsBuilder, topic: str, store: str, history_ms: int = 100) -> Any:
+    supplier = Stores.persistent_versioned_key_value_store(store, history_ms)
+    return b.table(topic, materialized=Materialized.as_(supplier), key_serde=S, value_serde=J)
+
+
+def pair(left: Any, right: Any) -> dict[str, Any]:
+    return {"l": left, "r": right}
+
+
+def test_source_forwards_out_of_order_versions_and_drops_expired_ones(harness: Any) -> None:
+    b = StreamsBuilder()
+    versioned(b, "input", "store").to_stream().to("output")
+    h = harness(b)
+    inp = h.input()
+    for key, value, ts in [("a", 1, 10), ("a", 2, 30), ("a", 3, 20), ("b", 9, 200),
+                           ("a", 5, 50)]:  # 50 < stream time 200 - history 100: not put
+        inp.pipe_input(key, value, ts)
+    assert h.out() == [("a", 1, 10), ("a", 2, 30), ("a", 3, 20), ("b", 9, 200)]
+    store = h.driver.get_versioned_key_value_store("store")
+    assert store.get("a") == VersionedRecord(2, 30)
+    assert store.get("a", 25) is None  # history before 200 - 100 is gone
+    assert store.get("a", 150) == VersionedRecord(2, 30)
+
+
+def test_stream_table_join_reads_the_table_as_of_the_stream_record(harness: Any) -> None:
+    b = StreamsBuilder()
+    table = versioned(b, "right", "right-store")
+    stream = b.stream("left", key_serde=S, value_serde=J)
+    stream.join(table, pair).to("output")
+    stream.left_join(table, pair).to("output-left")
+    h = harness(b)
+    h.input("right").pipe_input("a", 1, 10)
+    h.input("right").pipe_input("a", 2, 30)
+    h.input("right").pipe_input("a", None, 40)
+    for value, ts in [("x", 20), ("y", 35), ("z", 5), ("w", 45)]:
+        h.input("left").pipe_input("a", value, ts)
+    assert h.out() == [("a", pair("x", 1), 20), ("a", pair("y", 2), 35)]
+    assert h.out("output-left") == [("a", pair("x", 1), 20), ("a", pair("y", 2), 35),
+                                    ("a", pair("z", None), 5), ("a", pair("w", None), 45)]
+
+
+def test_unversioned_stream_table_join_reads_the_latest_row(harness: Any) -> None:
+    b = StreamsBuilder()
+    table = b.table("right", materialized="right-store", key_serde=S, value_serde=J)
+    b.stream("left", key_serde=S, value_serde=J).join(table, pair).to("output")
+    h = harness(b)
+    h.input("right").pipe_input("a", 1, 10)
+    h.input("right").pipe_input("a", 2, 30)
+    h.input("left").pipe_input("a", "x", 20)
+    assert h.out() == [("a", pair("x", 2), 20)]
+
+
+def test_filtered_versioned_table_keeps_the_as_of_lookup(harness: Any) -> None:
+    b = StreamsBuilder()
+    table = versioned(b, "right", "right-store").filter(lambda k, v: v > 1)
+    b.stream("left", key_serde=S, value_serde=J).left_join(table, pair).to("output")
+    table.to_stream().to("filtered")
+    h = harness(b)
+    h.input("right").pipe_input("a", 2, 10)
+    h.input("right").pipe_input("a", 1, 30)
+    h.input("right").pipe_input("b", 0, 31)  # filtered out, never held: still a tombstone
+    h.input("left").pipe_input("a", "x", 20)
+    h.input("left").pipe_input("a", "y", 35)
+    assert h.out() == [("a", pair("x", 2), 20), ("a", pair("y", None), 35)]
+    assert h.out("filtered") == [("a", 2, 10), ("a", None, 30), ("b", None, 31)]
+
+
+def test_table_table_join_skips_out_of_order_updates_of_a_versioned_side(harness: Any) -> None:
+    b = StreamsBuilder()
+    left = versioned(b, "left", "left-store")
+    right = b.table("right", materialized="right-store", key_serde=S, value_serde=J)
+    left.join(right, pair).to_stream().to("output")
+    h = harness(b)
+    h.input("right").pipe_input("a", "r", 1)
+    h.input("left").pipe_input("a", 1, 10)
+    h.input("left").pipe_input("a", 2, 5)  # out of order: stored as history, no join result
+    h.input("right").pipe_input("a", "s", 2)  # the right side is not versioned: joins
+    assert h.out() == [("a", pair(1, "r"), 10), ("a", pair(1, "s"), 10)]
+
+
+def test_group_by_of_a_versioned_table_aggregates_latest_rows_only(harness: Any) -> None:
+    b = StreamsBuilder()
+    (versioned(b, "input", "source")
+     .group_by(lambda k, v: ("all", v), Grouped(key_serde=S, value_serde=J))
+     .reduce(lambda a, v: a + v, lambda a, v: a - v, Materialized.as_("sum"))
+     .to_stream().to("output"))
+    h = harness(b)
+    inp = h.input()
+    inp.pipe_input("a", 1, 10)
+    inp.pipe_input("b", 2, 10)
+    inp.pipe_input("a", 5, 5)  # older than a's latest: skipped
+    assert [v for _, v, _ in h.out()] == [1, 3]
+
+
+def test_versioned_tables_reject_suppress_and_versioned_aggregations() -> None:
+    from streams_app import Suppressed
+
+    b = StreamsBuilder()
+    table = versioned(b, "input", "source")
+    with pytest.raises(TopologyError, match="non-versioned"):
+        table.map_values(lambda v: v).suppress(
+            Suppressed.until_time_limit(10, Suppressed.BufferConfig.unbounded()))
+    supplier = Stores.persistent_versioned_key_value_store("counts", 10)
+    with pytest.raises(NotImplementedError, match="versioned store supplier"):
+        b.stream("s", key_serde=S, value_serde=J).group_by_key().count(
+            Materialized.as_(supplier))
+    assert L is not None
+
+
+@pytest.mark.parametrize("retention", [-1, 1.5, True])
+def test_bad_history_retention_fails_naming_it(retention: Any) -> None:
+    with pytest.raises(ValueError, match="history_retention_ms"):
+        Stores.persistent_versioned_key_value_store("v", retention)
