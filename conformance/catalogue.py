@@ -44,6 +44,19 @@ def _materialized(name: str, value_serde: Any = None) -> Any:
                         value_serde=value_serde or _serdes()[1])
 
 
+def _table_store(name: str, p: Params) -> Any:
+    """A table's store: versioned when ``p["versioned"]`` gives a history retention (ms)."""
+    history = p.get("versioned")
+    if history is None:
+        return _materialized(name)
+    from streams_app.dsl.options import Materialized
+    from streams_app.dsl.stores import Stores
+
+    mat = Materialized.as_(Stores.persistent_versioned_key_value_store(name, history))
+    mat.key_serde, mat.value_serde = _serdes()[0], _serdes()[1]
+    return mat
+
+
 def int_of(v: Any) -> int:
     """The integer a value carries (its "v" for objects); None counts as 0, as in the oracle."""
     if v is None:
@@ -187,7 +200,7 @@ def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
 def _table_source(b: Any, p: Params, store: str) -> Any:
     s, j, _ = _serdes()
     if p.get("materialized", True):
-        return b.table("input", key_serde=s, value_serde=j, materialized=_materialized(store))
+        return b.table("input", key_serde=s, value_serde=j, materialized=_table_store(store, p))
     return b.table("input", key_serde=s, value_serde=j)
 
 
@@ -315,7 +328,7 @@ def _join_op(name: str, p: Params) -> PyBuilt:
 
     def table(topic: str) -> Any:
         return b.table(topic, key_serde=s, value_serde=j,
-                       materialized=_materialized(f"{topic}-store"))
+                       materialized=_table_store(f"{topic}-store", p))
 
     def joined(left: Any, right: Any, *args: Any) -> Any:
         method = {"inner": left.join, "left": left.left_join}.get(kind) or left.outer_join

@@ -1,6 +1,7 @@
 package conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -10,6 +11,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /** Grouped-stream aggregations ("aggregate" family): by key, or re-keyed through a repartition. */
 final class Aggregations {
@@ -24,6 +26,23 @@ final class Aggregations {
 
     static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> jsonStore(String name) {
         return Materialized.<String, JsonNode, KeyValueStore<Bytes, byte[]>>as(name)
+                .withKeySerde(Serdes.String()).withValueSerde(new JsonSerde());
+    }
+
+    /**
+     * A table's store: versioned (Stores.persistentVersionedKeyValueStore) when the scenario
+     * sets "versioned" to a history retention in ms, else a key-value store dumped at the end
+     * (a versioned store has no iterator, so it is not dumped).
+     */
+    static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> tableStore(
+            String name, Params p, Built out) {
+        Long history = p.opt("versioned");
+        if (history == null) {
+            out.kv(name);
+            return jsonStore(name);
+        }
+        return Materialized.<String, JsonNode>as(Stores.persistentVersionedKeyValueStore(
+                        name, Duration.ofMillis(history)))
                 .withKeySerde(Serdes.String()).withValueSerde(new JsonSerde());
     }
 

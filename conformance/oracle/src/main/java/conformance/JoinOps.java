@@ -23,9 +23,10 @@ final class JoinOps {
 
     private JoinOps() {}
 
-    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Built out) {
-        out.kv(topic + "-store");
-        return b.table(topic, Catalogue.consumed(), Aggregations.jsonStore(topic + "-store"));
+    /** An input table; versioned when the scenario sets "versioned" (history in ms). */
+    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Params p, Built out) {
+        return b.table(topic, Catalogue.consumed(),
+                Aggregations.tableStore(topic + "-store", p, out));
     }
 
     static boolean build(String name, Params p, StreamsBuilder b, Built out) {
@@ -50,13 +51,13 @@ final class JoinOps {
             case "join_stream_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left"));
                 KStream<String, JsonNode> l = Catalogue.stream(b, "left");
-                KTable<String, JsonNode> r = table(b, "right", out);
+                KTable<String, JsonNode> r = table(b, "right", p, out);
                 (kind.equals("inner") ? l.join(r, PAIR) : l.leftJoin(r, PAIR)).to("output");
             }
             case "join_table_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left", "outer"));
-                KTable<String, JsonNode> l = table(b, "left", out);
-                KTable<String, JsonNode> r = table(b, "right", out);
+                KTable<String, JsonNode> l = table(b, "left", p, out);
+                KTable<String, JsonNode> r = table(b, "right", p, out);
                 KTable<String, JsonNode> j;
                 if (p.b("result_materialized", false)) {
                     out.kv("store");
@@ -90,8 +91,8 @@ final class JoinOps {
             }
             case "join_foreign_key" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left"));
-                KTable<String, JsonNode> l = table(b, "left", out);
-                KTable<String, JsonNode> r = table(b, "right", out);
+                KTable<String, JsonNode> l = table(b, "left", p, out);
+                KTable<String, JsonNode> r = table(b, "right", p, out);
                 BiFunction<String, JsonNode, String> fk = (k, v) -> foreignKey(v);
                 (kind.equals("inner") ? l.join(r, fk, PAIR) : l.leftJoin(r, fk, PAIR))
                         .toStream().to("output");

@@ -16,8 +16,7 @@ final class TableOps {
     /** The input table; "materialized" (default true) names its store "source". */
     static KTable<String, JsonNode> source(StreamsBuilder b, Params p, Built out, String store) {
         if (p.b("materialized", true)) {
-            out.kv(store);
-            return b.table("input", Catalogue.consumed(), Aggregations.jsonStore(store));
+            return b.table("input", Catalogue.consumed(), Aggregations.tableStore(store, p, out));
         }
         return b.table("input", Catalogue.consumed());
     }
