@@ -291,8 +291,10 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     this_vs = this.value_serde
     send = named("-subscription-registration-processor",
                  "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-")
+    this_versioned, other_versioned = this.versioned, other.versioned
     b.add_processor(send, FixedSupplier(
-        lambda: SubscriptionSend(fk_extract, left, fk_serde, this_vs)), this._node)
+        lambda: SubscriptionSend(fk_extract, left, fk_serde, this_vs, this_versioned)),
+        this._node)
     sub_sink = b.add_sink(named("-subscription-registration-sink", "KSTREAM-SINK-"), sub_topic,
                           fk_serde, sub_serde, send)
     sub_source = b.add_source(named("-subscription-registration-source", "KSTREAM-SOURCE-"),
@@ -309,8 +311,12 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     b.add_processor(join_foreign, FixedSupplier(
         lambda: SubscriptionJoinForeign(right_view.get()), right_view.store_specs), receive)
     foreign_join = named("-foreign-join-subscription", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
-    b.add_processor(foreign_join, FixedSupplier(
-        lambda: ForeignTableJoin(store, fk_serde, pk_serde), [store_spec]), other._node)
+    def foreign_table_join() -> ForeignTableJoin:
+        processor = ForeignTableJoin(store, fk_serde, pk_serde)
+        processor.use_versioned_semantics = other_versioned
+        return processor
+
+    b.add_processor(foreign_join, FixedSupplier(foreign_table_join, [store_spec]), other._node)
     response_topic = named("-subscription-response",
                            "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-") + "-topic"
     b.internal_topics.append(response_topic)
