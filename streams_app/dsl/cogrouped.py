@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, reject_versioned
 from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from streams_app.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
 from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate
@@ -99,7 +99,7 @@ class CogroupedKStream:
         record updates it with its own stream's aggregator."""
         _check_initializer(initializer)
         mat = Materialized.of(materialized)
-        mat.check_not_versioned("cogroup aggregation")
+        reject_versioned(mat, "cogroup aggregation")
         ks = mat.key_serde or self._groups[0][0].key_serde
         store = mat.store_name or self._builder.new_store_name("COGROUPKSTREAM-AGGREGATE-")
         spec = StoreSpec(store, key_serde=ks, value_serde=mat.value_serde,
@@ -165,7 +165,7 @@ class _WindowedCogrouped:
                   make: Callable[[Aggregator], Callable[[str, bool], Processor]],
                   grace_ms: int, windowed_serde: Callable[[Serde], Serde]) -> KTable:
         mat = Materialized.of(materialized)
-        mat.check_not_versioned("cogroup aggregation")
+        reject_versioned(mat, "cogroup aggregation")
         c = self._cogrouped
         ks = mat.key_serde or c._groups[0][0].key_serde
         store = mat.store_name or c._builder.new_store_name("COGROUPKSTREAM-AGGREGATE-")

@@ -8,7 +8,7 @@ from typing import Any
 from streams_app.dsl.cogrouped import CogroupedKStream
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, reject_versioned
 from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate, KStreamReduce
 from streams_app.processors.api import Processor
 from streams_app.processors.table_aggregate import KTableAggregate, KTableReduce
@@ -56,7 +56,7 @@ class _Grouped:
     def _aggregate(self, prefix: str, materialized: Materialized | str | None, name: str | None,
                    default_serde: Serde | None, make: Make) -> KTable:
         mat = Materialized.of(materialized)
-        mat.check_not_versioned("aggregation")
+        reject_versioned(mat, "aggregation")
         value_serde = mat.value_serde or default_serde
         b = self._builder
         store = mat.store_name or b.new_store_name(prefix)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, key_value_spec
 from streams_app.processors.api import Processor
 from streams_app.processors.fk_join import (
     ForeignTableJoin,
@@ -252,7 +252,7 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
     vs = mat.value_serde if mat is not None else None
     spec = None
     if mat is not None and store is not None:
-        spec = mat.key_value_spec(store, ks, vs)
+        spec = key_value_spec(mat, store, ks, vs)
     merger = KTableKTableJoinMergerSupplier(kind, (this_side, other_side), spec, joiner)
     b.copartition(this._node, other._node)
     b.add_processor(join_this, this_side, this._node)
@@ -336,7 +336,7 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     mat = Materialized.of(materialized)
     result_store = mat.store_name or b.new_store_name("KTABLE-FK-JOIN-OUTPUT-")
     ks = mat.key_serde or pk_serde
-    spec = mat.key_value_spec(result_store, ks, mat.value_serde)
+    spec = key_value_spec(mat, result_store, ks, mat.value_serde)
     supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
     b.add_processor(result, supplier, resolver)
     return KTable(b, result, supplier, ks, mat.value_serde,

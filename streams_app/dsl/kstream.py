@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
-from streams_app.dsl.options import Branched, Grouped, Materialized, Produced, Repartitioned
+from streams_app.dsl.options import (
+    Branched,
+    Grouped,
+    Materialized,
+    Produced,
+    Repartitioned,
+    key_value_spec,
+)
 from streams_app.processors import stream as ops
 from streams_app.processors.suppliers import FixedSupplier
 from streams_app.processors.table import KTableSourceSupplier
@@ -261,7 +268,7 @@ class KStream:
         parent = self._node
         if self.repartition_required:
             parent = b.add_repartition(parent, node_name, ks, vs)
-        spec = mat.key_value_spec(store, ks, vs)
+        spec = key_value_spec(mat, store, ks, vs)
         supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
         node = b.add_processor(node_name, supplier, parent)
         return KTable(b, node, supplier, ks, vs, versioned=spec.versioned)

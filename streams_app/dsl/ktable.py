@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
-from streams_app.dsl.options import Grouped, Materialized
+from streams_app.dsl.options import Grouped, Materialized, key_value_spec
 from streams_app.processors.suppliers import FixedSupplier, KTableProcessorSupplier
 from streams_app.processors.table import KTableRepartitionMap, KTableToStream
 from streams_app.processors.table_values import (
@@ -52,7 +52,7 @@ class KTable:
             return None, Materialized()
         mat = Materialized.of(materialized)
         name = mat.store_name or self._builder.new_store_name(prefix)
-        spec = mat.key_value_spec(name, mat.key_serde or self.key_serde,
+        spec = key_value_spec(mat, name, mat.key_serde or self.key_serde,
                                   mat.value_serde or value_serde)
         return spec, mat
 

@@ -9,7 +9,8 @@ from typing import Any
 from streams_app.serdes import Serde
 from streams_app.state.spec import VERSIONED, StoreSpec
 
-__all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched"]
+__all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched",
+           "is_versioned", "key_value_spec", "reject_versioned"]
 
 
 @dataclass
@@ -53,29 +54,6 @@ class Materialized:
     retention_ms: int | None = None
     #: The store supplier given to ``as_`` (a versioned one makes a versioned table).
     store_supplier: Any = None
-
-    @property
-    def versioned(self) -> bool:
-        """True when materialized with a versioned store supplier."""
-        return getattr(self.store_supplier, "history_retention_ms", None) is not None
-
-    def key_value_spec(self, store: str, key_serde: Serde | None,
-                       value_serde: Serde | None) -> StoreSpec:
-        """The spec of a key-value (or, from a versioned supplier, versioned) store."""
-        if self.versioned:  # Kafka Streams never caches a versioned store
-            return StoreSpec(store, kind=VERSIONED, key_serde=key_serde,
-                             value_serde=value_serde, logging=self.logging, caching=False,
-                             history_retention_ms=self.store_supplier.history_retention_ms)
-        return StoreSpec(store, key_serde=key_serde, value_serde=value_serde,
-                         logging=self.logging, caching=self.caching)
-
-    def check_not_versioned(self, what: str) -> None:
-        """Fail for operations that take no versioned store here."""
-        if self.versioned:
-            raise NotImplementedError(
-                f"{what}: a versioned store supplier ({self.store_supplier.name!r}) is not "
-                "supported here; materialize the table source, to_table, filter, map_values "
-                "or a table-table join with it")
 
     def with_retention(self, retention_ms: int) -> Materialized:
         """Keep windows this long, like ``withRetention``; must cover window size + grace."""
@@ -146,3 +124,28 @@ class Branched:
 
     name: str | None = None
     chain: Callable[[Any], Any] | None = None
+
+
+def is_versioned(mat: Materialized) -> bool:
+    """True when ``mat`` was made from a versioned store supplier."""
+    return getattr(mat.store_supplier, "history_retention_ms", None) is not None
+
+
+def key_value_spec(mat: Materialized, store: str, key_serde: Serde | None,
+                   value_serde: Serde | None) -> StoreSpec:
+    """The spec of ``mat``'s key-value (or, from a versioned supplier, versioned) store."""
+    if is_versioned(mat):  # Kafka Streams never caches a versioned store
+        return StoreSpec(store, kind=VERSIONED, key_serde=key_serde, value_serde=value_serde,
+                         logging=mat.logging, caching=False,
+                         history_retention_ms=mat.store_supplier.history_retention_ms)
+    return StoreSpec(store, key_serde=key_serde, value_serde=value_serde, logging=mat.logging,
+                     caching=mat.caching)
+
+
+def reject_versioned(mat: Materialized, what: str) -> None:
+    """Fail for operations that take no versioned store here."""
+    if is_versioned(mat):
+        raise NotImplementedError(
+            f"{what}: a versioned store supplier ({mat.store_supplier.name!r}) is not "
+            "supported here; materialize the table source, to_table, filter, map_values or a "
+            "table-table join with it")
