@@ -340,7 +340,11 @@ def _join_op(name: str, p: Params) -> PyBuilt:
              else dsl.JoinWindows.of_time_difference_and_grace(diff, grace))
         joined(_stream(b, "left"), _stream(b, "right"), pair, w).to("output")
     elif name == "join_stream_table":
-        joined(_stream(b, "left"), table("right"), pair).to("output")
+        args = (pair,)
+        if p.get("grace") is not None:  # KIP-923: stream records wait for the table
+            args = (pair, dsl.Joined(key_serde=s, value_serde=j, other_value_serde=j)
+                    .with_grace_period(p["grace"]))
+        joined(_stream(b, "left"), table("right"), *args).to("output")
     elif name == "join_table_table":
         args: tuple[Any, ...] = (pair,)
         if p.get("result_materialized", False):

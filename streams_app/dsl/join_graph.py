@@ -25,6 +25,7 @@ from streams_app.processors.fk_join import (
     SubscriptionSend,
     SubscriptionWrapperSerde,
 )
+from streams_app.processors.join_buffer import join_buffer_spec
 from streams_app.processors.joins import (
     INNER,
     LEFT,
@@ -196,8 +197,17 @@ def stream_table_join(this: KStream, table: KTable, joiner: Callable[..., Any],
     name = jd.name or b.new_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")
     view = table._supplier.view()
     key_joiner = with_key(joiner, 2)
+    grace, specs, buffer = jd.grace_period_ms, list(view.store_specs), None
+    if grace is not None:
+        if not table.versioned:
+            raise ValueError("KTable must be versioned to use a grace period in a stream table "
+                             "join.")
+        buffer = join_buffer_spec(f"{name}-Buffer", jd.value_serde or this.value_serde)
+        specs.append(buffer)
+    buffer_name = None if buffer is None else buffer.name
     b.add_processor(name, FixedSupplier(
-        lambda: KStreamKTableJoin(view.get(), key_joiner, left), view.store_specs), node)
+        lambda: KStreamKTableJoin(view.get(), key_joiner, left, grace_ms=grace or 0,
+                                  buffer_store=buffer_name, key_serde=ks), specs), node)
     return KStream(b, name, ks, None, False)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TableUpdateProcessor, put_row
+from streams_app.processors.join_buffer import StreamJoinBuffer
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
     KTableValueGetterSupplier,
@@ -21,6 +22,7 @@ from streams_app.processors.suppliers import (
     ValueGetter,
     store_view,
 )
+from streams_app.serdes import resolve_serde
 from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
 from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT
@@ -101,21 +103,36 @@ class KStreamKTableJoin(Processor):
 
     ``key_mapper(key, value)`` picks the table key (the stream key for KTables, any key for
     GlobalKTables). Records with a null value or null table key are dropped, except that a
-    left join still emits a null-keyed record with a null partner.
+    left join still emits a null-keyed record with a null partner. With a grace period
+    (``buffer_store`` set; a versioned table only) stream records wait in a
+    :class:`~streams_app.processors.join_buffer.StreamJoinBuffer` before they join.
     """
 
     def __init__(self, getter: ValueGetter, joiner: Callable[[Any, Any, Any], Any], left: bool,
-                 key_mapper: Callable[[Any, Any], Any] | None = None) -> None:
+                 key_mapper: Callable[[Any, Any], Any] | None = None, grace_ms: int = 0,
+                 buffer_store: str | None = None, key_serde: Any = None) -> None:
         self.getter = getter
         self.joiner = joiner
         self.left = left
         self.key_mapper = key_mapper or (lambda k, _v: k)
+        self.grace_ms = grace_ms
+        self.buffer_store = buffer_store
+        self.key_serde = key_serde
+        self.buffer: StreamJoinBuffer | None = None
 
     def init(self, context: ProcessorContext) -> None:
-        """Init the table getter."""
+        """Init the table getter (and the buffer)."""
         self.context = context
         self.getter.init(context)
         self.versioned = self.getter.is_versioned
+        if self.buffer_store is not None:
+            if not self.versioned:
+                raise ValueError("KTable must be versioned to use a grace period in a stream "
+                                 "table join.")
+            key_serde = (resolve_serde(self.key_serde, "key_serde") if self.key_serde is not None
+                         else context.config.default_key_serde)  # type: ignore[attr-defined]
+            self.buffer = StreamJoinBuffer(context.get_state_store(self.buffer_store),
+                                           self.grace_ms, key_serde)
 
     def process(self, record: Record) -> None:
         """Join and forward (or drop)."""
@@ -126,6 +143,16 @@ class KStreamKTableJoin(Processor):
             log.warning("Skipping record due to null join key or value. topic=[%s] offset=[%s]",
                         self.context.topic, self.context.offset)
             return
+        buffer = self.buffer
+        # (a null key cannot be buffered: Kafka Streams fails there; it joins at once here)
+        if buffer is None or key is None or not buffer.put(record):
+            self._join(record, table_key)
+            return
+        for ready in buffer.evict():
+            self._join(ready, self.key_mapper(ready.key, ready.value))
+
+    def _join(self, record: Record, table_key: Any) -> None:
+        key, value = record.key, record.value
         other = None
         if table_key is not None:
             # a versioned table is looked up as of the stream record's time (KIP-914)

@@ -8,6 +8,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
@@ -52,7 +53,15 @@ final class JoinOps {
                 String kind = p.s("kind", "inner", List.of("inner", "left"));
                 KStream<String, JsonNode> l = Catalogue.stream(b, "left");
                 KTable<String, JsonNode> r = table(b, "right", p, out);
-                (kind.equals("inner") ? l.join(r, PAIR) : l.leftJoin(r, PAIR)).to("output");
+                Long grace = p.opt("grace");
+                if (grace == null) {
+                    (kind.equals("inner") ? l.join(r, PAIR) : l.leftJoin(r, PAIR)).to("output");
+                } else {
+                    Joined<String, JsonNode, JsonNode> jd = Joined.with(Serdes.String(),
+                            new JsonSerde(), new JsonSerde()).withGracePeriod(Duration.ofMillis(grace));
+                    (kind.equals("inner") ? l.join(r, PAIR, jd) : l.leftJoin(r, PAIR, jd))
+                            .to("output");
+                }
             }
             case "join_table_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left", "outer"));
