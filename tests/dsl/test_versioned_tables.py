@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams_app import Materialized, Stores, StreamsBuilder
+from streams_app import Joined, Materialized, Stores, StreamsBuilder
 from streams_app.dsl.options import Grouped
 from streams_app.dsl.topology import TopologyError
 from streams_app.state.versioned import VersionedRecord
@@ -126,3 +126,28 @@ def test_versioned_tables_reject_suppress_and_versioned_aggregations() -> None:
 def test_bad_history_retention_fails_naming_it(retention: Any) -> None:
     with pytest.raises(ValueError, match="history_retention_ms"):
         Stores.persistent_versioned_key_value_store("v", retention)
+
+
+def test_grace_period_buffers_stream_records_until_late_table_updates(harness: Any) -> None:
+    b = StreamsBuilder()
+    table = versioned(b, "right", "right-store")
+    joined = Joined(key_serde=S, value_serde=J, other_value_serde=J).with_grace_period(10)
+    b.stream("left", key_serde=S, value_serde=J).join(table, pair, joined).to("output")
+    h = harness(b)
+    h.input("right").pipe_input("a", 1, 10)
+    h.input("left").pipe_input("a", "x", 20)  # waits until stream time 30
+    h.input("right").pipe_input("a", 2, 15)  # a late update the waiting record will see
+    assert h.out() == []
+    h.input("left").pipe_input("a", "y", 30)
+    assert h.out() == [("a", pair("x", 2), 20)]
+    h.input("left").pipe_input("a", "z", 5)  # past the grace period: joins at once
+    assert h.out() == []  # (nothing was valid at 5)
+    assert h.driver.get_state_store("KSTREAM-JOIN-0000000003-Buffer") is not None
+
+
+def test_grace_period_needs_a_versioned_table() -> None:
+    b = StreamsBuilder()
+    table = b.table("right", materialized="right-store", key_serde=S, value_serde=J)
+    with pytest.raises(ValueError, match="must be versioned"):
+        b.stream("left", key_serde=S, value_serde=J).join(
+            table, pair, Joined().with_grace_period(10))

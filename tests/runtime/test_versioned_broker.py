@@ -21,6 +21,7 @@ from streams_app.settings import Settings
 
 S, J = StringSerde(), JsonSerde()
 SCENARIOS = ("edge.versioned.join_stream_table.left-asof-h20",
+             "edge.versioned.join_stream_table.left-grace10",
              "edge.versioned.join_table_table.outer-rm1")
 
 
