@@ -44,16 +44,16 @@ def _materialized(name: str, value_serde: Any = None) -> Any:
                         value_serde=value_serde or _serdes()[1])
 
 
-def _table_store(name: str, p: Params) -> Any:
+def _table_store(name: str, p: Params, value_serde: Any = None) -> Any:
     """A table's store: versioned when ``p["versioned"]`` gives a history retention (ms)."""
     history = p.get("versioned")
     if history is None:
-        return _materialized(name)
+        return _materialized(name, value_serde)
     from streams_app.dsl.options import Materialized
     from streams_app.dsl.stores import Stores
 
     mat = Materialized.as_(Stores.persistent_versioned_key_value_store(name, history))
-    mat.key_serde, mat.value_serde = _serdes()[0], _serdes()[1]
+    mat.key_serde, mat.value_serde = _serdes()[0], value_serde or _serdes()[1]
     return mat
 
 
@@ -142,7 +142,7 @@ def _stream_op(name: str, p: Params) -> PyBuilt:
         add = p.get("add", 0)
         src.merge(_stream(b, "input2")).map_values(lambda v: plus(v, add)).to("output")
     elif name == "stream_to_table":
-        src.to_table(_materialized("store")).to_stream().to("output")
+        src.to_table(_table_store("store", p)).to_stream().to("output")
     else:
         raise KeyError(name)
     return PyBuilt(b.build(), outputs)
@@ -167,14 +167,15 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
         g = src.group_by(lambda k, v: mod_key(v, mod), grouped)
     op = name.rsplit("_", 1)[1]
     if op == "count":
-        g.count(_materialized("store", long_serde)).to_stream().to("output", value_serde=long_serde)
+        g.count(_table_store("store", p, long_serde)).to_stream().to(
+            "output", value_serde=long_serde)
         return PyBuilt(b.build(), {"output": long_serde})
     if op == "reduce":
-        table = g.reduce(lambda a, v: int_of(a) + int_of(v), _materialized("store"))
+        table = g.reduce(lambda a, v: int_of(a) + int_of(v), _table_store("store", p))
     else:
         init = p.get("init", 0)
         table = g.aggregate(lambda: agg(0, init), lambda k, v, a: add_to(a, v, 1),
-                            _materialized("store"))
+                            _table_store("store", p))
     table.to_stream().to("output", value_serde=j)
     return PyBuilt(b.build(), {"output": j})
 
@@ -189,7 +190,7 @@ def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
     init = p.get("init", 0)
     (src.group_by_key(grouped).cogroup(lambda k, v, a: add_to(a, v, 1))
      .cogroup(second, lambda k, v, a: add_to(a, v, -1))
-     .aggregate(lambda: agg(0, init), _materialized("store"))
+     .aggregate(lambda: agg(0, init), _table_store("store", p))
      .to_stream().to("output", value_serde=j))
     return PyBuilt(b.build(), {"output": j})
 

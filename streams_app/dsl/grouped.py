@@ -8,12 +8,11 @@ from typing import Any
 from streams_app.dsl.cogrouped import CogroupedKStream
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized, reject_versioned
+from streams_app.dsl.options import Materialized, key_value_spec
 from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate, KStreamReduce
 from streams_app.processors.api import Processor
 from streams_app.processors.table_aggregate import KTableAggregate, KTableReduce
 from streams_app.serdes import ChangeSerde, LongSerde, Serde
-from streams_app.state.spec import StoreSpec
 
 __all__ = ["KGroupedStream", "KGroupedTable"]
 
@@ -56,17 +55,16 @@ class _Grouped:
     def _aggregate(self, prefix: str, materialized: Materialized | str | None, name: str | None,
                    default_serde: Serde | None, make: Make) -> KTable:
         mat = Materialized.of(materialized)
-        reject_versioned(mat, "aggregation")
         value_serde = mat.value_serde or default_serde
         b = self._builder
         store = mat.store_name or b.new_store_name(prefix)
         proc_name, parent = self._place(store, prefix, name)
         ks = mat.key_serde or self.key_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=value_serde, logging=mat.logging,
-                         caching=mat.caching)
+        spec = key_value_spec(mat, store, ks, value_serde)
         supplier = AggregateSupplier(spec, make, self.sends_old_values)
         node = b.add_processor(proc_name, supplier, parent)
-        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None)
+        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None,
+                      versioned=spec.versioned)
 
 
 class KGroupedStream(_Grouped):

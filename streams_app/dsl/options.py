@@ -147,5 +147,5 @@ def reject_versioned(mat: Materialized, what: str) -> None:
     if is_versioned(mat):
         raise NotImplementedError(
             f"{what}: a versioned store supplier ({mat.store_supplier.name!r}) is not "
-            "supported here; materialize the table source, to_table, filter, map_values or a "
-            "table-table join with it")
+            "supported here; use it for a table, to_table, filter, map_values, a table-table "
+            "join or an aggregation")

@@ -11,7 +11,11 @@ from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 from streams_app.state.api import ValueAndTimestamp
-from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, VersionedKeyValueStore
+from streams_app.state.versioned import (
+    PUT_RETURN_CODE_IS_LATEST,
+    PUT_RETURN_CODE_NOT_PUT,
+    VersionedKeyValueStore,
+)
 
 __all__ = ["TupleForwarder", "TableUpdateProcessor", "put_row"]
 
@@ -81,6 +85,7 @@ class TableUpdateProcessor(Processor):
     store_name: str | None
     send_old_values: bool
     store: Any = None
+    versioned = False
 
     def init(self, context: ProcessorContext) -> None:
         """Look up the result store, when there is one, and set up forwarding."""
@@ -88,3 +93,14 @@ class TableUpdateProcessor(Processor):
         if self.store_name is not None:
             self.store = context.get_state_store(self.store_name)
             self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+            self.versioned = isinstance(self.store, VersionedKeyValueStore)
+
+    def put_version(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        """Put the row ``new`` into the versioned result store and forward
+        ``Change(new, old)``: not when the store refused it, marked when it is not the key's
+        latest (Kafka Streams' aggregations over a ``KeyValueStoreWrapper``)."""
+        code = self.store.put(key, new, timestamp)
+        if code != PUT_RETURN_CODE_NOT_PUT:
+            self.context.forward(Record(key, Change(
+                new, old if self.send_old_values else None, code == PUT_RETURN_CODE_IS_LATEST),
+                timestamp, headers))

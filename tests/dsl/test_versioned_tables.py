@@ -11,7 +11,7 @@ from streams_app import Joined, Materialized, Stores, StreamsBuilder
 from streams_app.dsl.options import Grouped
 from streams_app.dsl.topology import TopologyError
 from streams_app.state.versioned import VersionedRecord
-from tests.dsl.conftest import J, S
+from tests.dsl.conftest import J, L, S
 
 
 def versioned(b: StreamsBuilder, topic: str, store: str, history_ms: int = 100) -> Any:
@@ -108,7 +108,7 @@ def test_group_by_of_a_versioned_table_aggregates_latest_rows_only(harness: Any)
     assert [v for _, v, _ in h.out()] == [1, 3]
 
 
-def test_versioned_tables_reject_suppress_and_versioned_aggregations() -> None:
+def test_versioned_tables_reject_suppress_and_global_tables() -> None:
     from streams_app import Suppressed
 
     b = StreamsBuilder()
@@ -116,10 +116,23 @@ def test_versioned_tables_reject_suppress_and_versioned_aggregations() -> None:
     with pytest.raises(TopologyError, match="non-versioned"):
         table.map_values(lambda v: v).suppress(
             Suppressed.until_time_limit(10, Suppressed.BufferConfig.unbounded()))
-    supplier = Stores.persistent_versioned_key_value_store("counts", 10)
+    supplier = Stores.persistent_versioned_key_value_store("global", 10)
     with pytest.raises(NotImplementedError, match="versioned store supplier"):
-        b.stream("s", key_serde=S, value_serde=J).group_by_key().count(
-            Materialized.as_(supplier))
+        b.global_table("g", materialized=Materialized.as_(supplier))
+
+
+def test_versioned_aggregate_drops_updates_past_the_history_retention(harness: Any) -> None:
+    b = StreamsBuilder()
+    counts = Materialized.as_(Stores.in_memory_versioned_key_value_store("counts", 10))
+    counts.value_serde = L
+    (b.stream("input", key_serde=S, value_serde=J).group_by_key().count(counts)
+     .to_stream().to("output", value_serde=L))
+    h = harness(b)
+    for key, ts in [("a", 100), ("b", 10), ("b", 95), ("a", 50)]:
+        h.input().pipe_input(key, 1, ts)
+    # b@10 is older than stream time 100 - 10: not put, not counted; a@50 counts at 100
+    assert h.out(value_serde=L) == [("a", 1, 100), ("b", 1, 95), ("a", 2, 100)]
+    assert h.driver.get_versioned_key_value_store("counts").get("a", 99) is None
 
 
 @pytest.mark.parametrize("retention", [-1, 1.5, True])

@@ -36,14 +36,21 @@ final class Aggregations {
      */
     static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> tableStore(
             String name, Params p, Built out) {
+        return store(name, new JsonSerde(), p, out);
+    }
+
+    static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(
+            String name, org.apache.kafka.common.serialization.Serde<V> values, Params p,
+            Built out) {
         Long history = p.opt("versioned");
         if (history == null) {
             out.kv(name);
-            return jsonStore(name);
+            return Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name)
+                    .withKeySerde(Serdes.String()).withValueSerde(values);
         }
-        return Materialized.<String, JsonNode>as(Stores.persistentVersionedKeyValueStore(
+        return Materialized.<String, V>as(Stores.persistentVersionedKeyValueStore(
                         name, Duration.ofMillis(history)))
-                .withKeySerde(Serdes.String()).withValueSerde(new JsonSerde());
+                .withKeySerde(Serdes.String()).withValueSerde(values);
     }
 
     static JsonNode sum(JsonNode a, JsonNode v) {
@@ -67,10 +74,9 @@ final class Aggregations {
         long init = p.i("init", 0);
         first.<JsonNode>cogroup((k, v, a) -> addTo(a, v, 1))
                 .cogroup(second, (k, v, a) -> addTo(a, v, -1))
-                .aggregate(() -> Json.agg(0, init), jsonStore("store")).toStream()
+                .aggregate(() -> Json.agg(0, init), tableStore("store", p, out)).toStream()
                 .to("output", Produced.with(Serdes.String(), new JsonSerde()));
         out.json("output");
-        out.kv("store");
         return true;
     }
 
@@ -94,20 +100,20 @@ final class Aggregations {
         }
         switch (op) {
             case "count" -> {
-                g.count(countStore()).toStream()
+                g.count(store("store", Serdes.Long(), p, out)).toStream()
                         .to("output", Produced.with(
                                 Serdes.String(), Serdes.Long()));
                 out.longs("output");
             }
             case "reduce" -> {
-                g.reduce(Aggregations::sum, jsonStore("store")).toStream()
+                g.reduce(Aggregations::sum, tableStore("store", p, out)).toStream()
                         .to("output", Produced.with(Serdes.String(), new JsonSerde()));
                 out.json("output");
             }
             case "aggregate" -> {
                 long init = p.i("init", 0);
                 g.aggregate(() -> Json.agg(0, init), (k, v, a) -> addTo(a, v, 1),
-                        jsonStore("store")).toStream()
+                        tableStore("store", p, out)).toStream()
                         .to("output", Produced.with(Serdes.String(), new JsonSerde()));
                 out.json("output");
             }
@@ -115,7 +121,6 @@ final class Aggregations {
                 return false;
             }
         }
-        out.kv("store");
         return true;
     }
 }
