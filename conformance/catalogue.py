@@ -57,6 +57,11 @@ def _table_store(name: str, p: Params, value_serde: Any = None) -> Any:
     return mat
 
 
+def _result_store(name: str, p: Params) -> Any:
+    """A table operator's result store: versioned when ``p["result_versioned"]`` is set."""
+    return _table_store(name, {"versioned": p.get("result_versioned")})
+
+
 def int_of(v: Any) -> int:
     """The integer a value carries (its "v" for objects); None counts as 0, as in the oracle."""
     if v is None:
@@ -219,13 +224,13 @@ def _table_op(name: str, p: Params) -> PyBuilt:
         t = _table_source(b, p, "source")
         op = t.filter if name == "table_filter" else t.filter_not
         pred = lambda k, v: at_least(v, lo)  # noqa: E731
-        f = op(pred, _materialized("store")) if result_mat else op(pred)
+        f = op(pred, _result_store("store", p)) if result_mat else op(pred)
         f.to_stream().to("output")
     elif name == "table_map_values":
         mul = p.get("mul", 2)
         t = _table_source(b, p, "source")
         fn = lambda v: None if v is None else int_of(v) * mul  # noqa: E731
-        m = t.map_values(fn, _materialized("store")) if result_mat else t.map_values(fn)
+        m = t.map_values(fn, _result_store("store", p)) if result_mat else t.map_values(fn)
         m.to_stream().to("output")
     elif name.startswith("table_group_by_"):
         mod = p.get("mod", 3)
@@ -349,7 +354,7 @@ def _join_op(name: str, p: Params) -> PyBuilt:
     elif name == "join_table_table":
         args: tuple[Any, ...] = (pair,)
         if p.get("result_materialized", False):
-            args = (pair, _materialized("store"))
+            args = (pair, _result_store("store", p))
         joined(table("left"), table("right"), *args).to_stream().to("output")
     elif name == "join_stream_globaltable":
         mod = p.get("mod", 3)

@@ -39,10 +39,21 @@ final class Aggregations {
         return store(name, new JsonSerde(), p, out);
     }
 
+    /** A table operator's result store, versioned when "result_versioned" is set. */
+    static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> resultStore(
+            String name, Params p, Built out) {
+        return store(name, new JsonSerde(), p.opt("result_versioned"), out);
+    }
+
     static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(
             String name, org.apache.kafka.common.serialization.Serde<V> values, Params p,
             Built out) {
-        Long history = p.opt("versioned");
+        return store(name, values, p.opt("versioned"), out);
+    }
+
+    static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(
+            String name, org.apache.kafka.common.serialization.Serde<V> values, Long history,
+            Built out) {
         if (history == null) {
             out.kv(name);
             return Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name)

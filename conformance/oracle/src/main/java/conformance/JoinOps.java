@@ -69,8 +69,7 @@ final class JoinOps {
                 KTable<String, JsonNode> r = table(b, "right", p, out);
                 KTable<String, JsonNode> j;
                 if (p.b("result_materialized", false)) {
-                    out.kv("store");
-                    var m = Aggregations.jsonStore("store");
+                    var m = Aggregations.resultStore("store", p, out);
                     j = switch (kind) {
                         case "inner" -> l.join(r, PAIR, m);
                         case "left" -> l.leftJoin(r, PAIR, m);
