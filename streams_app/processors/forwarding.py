@@ -17,16 +17,7 @@ from streams_app.state.versioned import (
     VersionedKeyValueStore,
 )
 
-__all__ = ["TupleForwarder", "TableUpdateProcessor", "put_row"]
-
-
-def put_row(store: Any, key: Any, value: Any, timestamp: int) -> int:
-    """Write a table row into a timestamped or versioned store; the put's return code
-    (Kafka Streams' ``KeyValueStoreWrapper.put``: always "is latest" when not versioned)."""
-    if isinstance(store, VersionedKeyValueStore):
-        return store.put(key, value, timestamp)
-    store.put(key, None if value is None else ValueAndTimestamp(value, timestamp))
-    return PUT_RETURN_CODE_IS_LATEST
+__all__ = ["TupleForwarder", "TableUpdateProcessor"]
 
 
 class TupleForwarder:
@@ -94,6 +85,14 @@ class TableUpdateProcessor(Processor):
             self.store = context.get_state_store(self.store_name)
             self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
             self.versioned = isinstance(self.store, VersionedKeyValueStore)
+
+    def put_row(self, key: Any, value: Any, timestamp: int) -> int:
+        """Write a row into the timestamped or versioned result store; the put's return
+        code (Kafka Streams' ``KeyValueStoreWrapper.put``: "is latest" when not versioned)."""
+        if self.versioned:
+            return self.store.put(key, value, timestamp)  # type: ignore[no-any-return]
+        self.store.put(key, None if value is None else ValueAndTimestamp(value, timestamp))
+        return PUT_RETURN_CODE_IS_LATEST
 
     def put_version(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
         """Put the row ``new`` into the versioned result store and forward

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
-from streams_app.processors.forwarding import TableUpdateProcessor, put_row
+from streams_app.processors.forwarding import TableUpdateProcessor
 from streams_app.processors.join_buffer import StreamJoinBuffer
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
@@ -246,7 +246,7 @@ class KTableKTableJoinMerger(TableUpdateProcessor):
         """Store (when materialized) and forward the change."""
         change = record.value
         if self.store_name is not None:
-            code = put_row(self.store, record.key, change.new, record.timestamp)
+            code = self.put_row(record.key, change.new, record.timestamp)
             if code != PUT_RETURN_CODE_NOT_PUT:
                 self.forwarder.maybe_forward(record.with_value(
                     Change(change.new, change.old, code == PUT_RETURN_CODE_IS_LATEST)))

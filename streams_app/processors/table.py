@@ -9,12 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, Record
-from streams_app.processors.forwarding import TableUpdateProcessor, put_row
+from streams_app.processors.forwarding import TableUpdateProcessor
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
     KTableValueGetterSupplier,
     store_view,
 )
+from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
 from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT
 
@@ -95,11 +96,17 @@ class KTableSource(TableUpdateProcessor):
                 "Detected out-of-order KTable update for %s, old timestamp=[%s] new "
                 "timestamp=[%s]", self.store_name, old.timestamp, record.timestamp,
             )
-        code = put_row(self.store, key, value, record.timestamp)
-        if code == PUT_RETURN_CODE_NOT_PUT:
-            return  # a versioned store refused a version older than its history retention
-        self.forwarder.maybe_forward(record.with_value(
-            Change(value, None if old is None else old.value, code == PUT_RETURN_CODE_IS_LATEST)))
+        latest = True
+        if self.versioned:
+            code = self.store.put(key, value, record.timestamp)
+            if code == PUT_RETURN_CODE_NOT_PUT:
+                return  # older than the history retention: neither stored nor forwarded
+            latest = code == PUT_RETURN_CODE_IS_LATEST
+        else:
+            self.store.put(key, None if value is None
+                           else ValueAndTimestamp(value, record.timestamp))
+        self.forwarder.maybe_forward(
+            record.with_value(Change(value, None if old is None else old.value, latest)))
 
 
 class KTableToStream(Processor):

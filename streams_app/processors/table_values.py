@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streams_app.processors.api import Change, ProcessorContext, Record
-from streams_app.processors.forwarding import TableUpdateProcessor, put_row
+from streams_app.processors.forwarding import TableUpdateProcessor
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
     KTableValueGetterSupplier,
@@ -62,7 +62,7 @@ class _KTableValues(TableUpdateProcessor):
                     and not self.use_versioned_semantics):
                 return  # the key was not in the result and still is not
         if self.store is not None:
-            code = put_row(self.store, key, new, record.timestamp)
+            code = self.put_row(key, new, record.timestamp)
             if code != PUT_RETURN_CODE_NOT_PUT:
                 self.forwarder.maybe_forward(record.with_value(
                     Change(new, old, code == PUT_RETURN_CODE_IS_LATEST)))
