@@ -24,7 +24,17 @@ from streams_app.state.rocksdb_windowed import RocksDictSessionStore, RocksDictW
 from streams_app.state.spec import _FOREVER as FOREVER
 from streams_app.state.spec import KEY_VALUE, SESSION, VERSIONED, WINDOW, StoreSpec
 
-__all__ = ["GlobalRocksStore", "StoreTable"]
+__all__ = ["GlobalRocksStore", "StoreTable", "versioned_changelog_configs"]
+
+# Kafka Streams' VersionedChangelogTopicConfig: compaction keeps every version for the
+# history retention plus a day, so that a restore rebuilds the history.
+VERSIONED_CHANGELOG_ADDITIONAL_COMPACTION_LAG_MS = 24 * 60 * 60 * 1000
+
+
+def versioned_changelog_configs(spec: StoreSpec) -> dict[str, str]:
+    """Topic configs of a versioned store's changelog (compacted, with a compaction lag)."""
+    lag = (spec.history_retention_ms or 0) + VERSIONED_CHANGELOG_ADDITIONAL_COMPACTION_LAG_MS
+    return {"min.compaction.lag.ms": str(lag)}
 
 # Decoded rows a global store keeps from reads; at the limit it starts over (bounded memory).
 GLOBAL_READ_CACHE_ENTRIES = 100_000

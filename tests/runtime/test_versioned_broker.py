@@ -12,7 +12,7 @@ from conformance import runtime_report
 from conformance.runtime_report import IDENTICAL
 from conformance.scenarios import CORPUS, load_folder
 from streams_app import Materialized, Stores, StreamsBuilder
-from streams_app.kafka.admin import ensure_topics
+from streams_app.kafka.admin import describe_topic, ensure_topics
 from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
 from streams_app.kafka.topics import TopicSpec
 from streams_app.runtime.faust_runtime import FaustRuntime
@@ -87,3 +87,6 @@ async def test_restored_versioned_store_answers_as_of(kafka_bootstrap: str, uniq
     priced = [(S.deserialize(r.key), J.deserialize(r.value), r.timestamp)
               for r in await read_to_end(kafka_bootstrap, prefix + "priced")]
     assert priced == [("eur", 20, 150), ("eur", 50, 250), ("eur", 30, 350)]
+    changelog = await describe_topic(kafka_bootstrap, f"{app_id}-rates-changelog")
+    # compaction must keep the history for the retention (+ a day), as in Kafka Streams
+    assert changelog.configs["min.compaction.lag.ms"] == str(1_000 + 86_400_000)
