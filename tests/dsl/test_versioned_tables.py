@@ -164,3 +164,41 @@ def test_grace_period_needs_a_versioned_table() -> None:
     with pytest.raises(ValueError, match="must be versioned"):
         b.stream("left", key_serde=S, value_serde=J).join(
             table, pair, Joined().with_grace_period(10))
+
+
+def test_process_reads_a_versioned_store_as_of_a_time(harness: Any) -> None:
+    from streams_app import Processor, Record
+
+    class PriceAt(Processor):
+        def init(self, context: Any) -> None:
+            super().init(context)
+            self.prices = context.get_state_store("prices")
+
+        def process(self, record: Any) -> None:
+            kind, value = record.value
+            if kind == "price":
+                self.prices.put(record.key, value, record.timestamp)
+            else:
+                found = self.prices.get(record.key, value)
+                self.context.forward(Record(record.key, found and found.value, record.timestamp))
+
+    b = StreamsBuilder()
+    b.add_state_store(Stores.versioned_key_value_store_builder(
+        Stores.persistent_versioned_key_value_store("prices", 100), S, J))
+    b.stream("input", key_serde=S, value_serde=J).process(PriceAt, "prices").to("output")
+    h = harness(b)
+    for value, ts in [(("price", 5), 10), (("price", 7), 20), (("at", 15), 30), (("at", 25), 31)]:
+        h.input().pipe_input("p", value, ts)
+    assert h.out() == [("p", 5, 30), ("p", 7, 31)]
+
+
+def test_faust_runtime_needs_rocksdb_for_a_versioned_store(tmp_path: Any) -> None:
+    from streams_app.runtime.faust_runtime import FaustRuntime
+    from streams_app.settings import ConfigError, Settings
+
+    b = StreamsBuilder()
+    versioned(b, "input", "store").to_stream().to("output")
+    settings = Settings.from_env(env={}, bootstrap_servers="127.0.0.1:9", app_id="v",
+                                 data_dir=str(tmp_path), topic_partitions=1, store="memory")
+    with pytest.raises(ConfigError, match=r"STREAMS_STORE \(store\): versioned store"):
+        FaustRuntime(b.build(), settings, config={"default_key_serde": "string"})
