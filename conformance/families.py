@@ -66,9 +66,9 @@ def _specs() -> list[TopologySpec]:
                      variants=({"first": 0, "second": 10}, {"first": 5, "second": 5})),
         TopologySpec("stream_merge", "stream", inputs=("input", "input2"),
                      variants=({"add": 0}, {"add": 1})),
-        TopologySpec("stream_to_table", "stream"),
+        TopologySpec("stream_to_table", "stream", variants=({}, {"versioned": HISTORY})),
         TopologySpec("group_by_key_count", "aggregate", configs=({}, CACHE_ON)),
-        TopologySpec("group_by_key_reduce", "aggregate"),
+        TopologySpec("group_by_key_reduce", "aggregate", variants=({}, {"versioned": HISTORY})),
         TopologySpec("group_by_key_aggregate", "aggregate",
                      variants=({"init": 0}, {"init": 100})),
         TopologySpec("group_by_count", "aggregate", variants=({"mod": 3}, {"mod": 2}),
@@ -87,7 +87,9 @@ def _specs() -> list[TopologySpec]:
         TopologySpec("table_filter_not", "table",
                      variants=({"min": 5}, {"min": 5, "result_materialized": True})),
         TopologySpec("table_map_values", "table",
-                     variants=({"mul": 2}, {"mul": -1, "result_materialized": True})),
+                     variants=({"mul": 2}, {"mul": -1, "result_materialized": True},
+                               {"mul": 2, "result_materialized": True,
+                                "result_versioned": HISTORY})),
         TopologySpec("table_group_by_count", "table",
                      variants=({"mod": 3}, {"mod": 2, "materialized": False},
                                {"mod": 3, "versioned": HISTORY}),
@@ -112,7 +114,8 @@ def _specs() -> list[TopologySpec]:
             kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
         TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
                      variants=_grid(kind=["inner", "left"])
-                     + _grid(kind=["inner", "left"], versioned=[HISTORY])),
+                     + _grid(kind=["inner", "left"], versioned=[HISTORY])
+                     + _grid(kind=["inner", "left"], versioned=[HISTORY], grace=[3])),
         TopologySpec("join_table_table", "joins", inputs=("left", "right"), variants=_grid(
             kind=["inner", "left", "outer"], result_materialized=[False, True])
             + _grid(kind=["inner", "left", "outer"], versioned=[HISTORY])),
