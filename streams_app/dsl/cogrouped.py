@@ -163,7 +163,7 @@ class _WindowedCogrouped:
                   make: Callable[[Aggregator], Callable[[str, bool], Processor]],
                   grace_ms: int, windowed_serde: Callable[[Serde], Serde]) -> KTable:
         mat = Materialized.of(materialized)
-        reject_versioned(mat, "cogroup aggregation")
+        reject_versioned(mat, "windowed cogroup aggregation")
         c = self._cogrouped
         ks = mat.key_serde or c._groups[0][0].key_serde
         store = mat.store_name or c._builder.new_store_name("COGROUPKSTREAM-AGGREGATE-")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams_app import Joined, Materialized, Stores, StreamsBuilder
+from streams_app import Joined, Materialized, Stores, StreamsBuilder, TimeWindows
 from streams_app.dsl.options import Grouped
 from streams_app.dsl.topology import TopologyError
 from streams_app.state.versioned import VersionedRecord
@@ -119,6 +119,9 @@ def test_versioned_tables_reject_suppress_and_global_tables() -> None:
     supplier = Stores.persistent_versioned_key_value_store("global", 10)
     with pytest.raises(NotImplementedError, match="versioned store supplier"):
         b.global_table("g", materialized=Materialized.as_(supplier))
+    with pytest.raises(NotImplementedError, match="windowed aggregation"):
+        b.stream("s", key_serde=S, value_serde=J).group_by_key().windowed_by(
+            TimeWindows.of_size_with_no_grace(10)).count(Materialized.as_(supplier))
 
 
 def test_versioned_aggregate_drops_updates_past_the_history_retention(harness: Any) -> None:
