@@ -44,6 +44,24 @@ def _materialized(name: str, value_serde: Any = None) -> Any:
                         value_serde=value_serde or _serdes()[1])
 
 
+def _table_store(name: str, p: Params, value_serde: Any = None) -> Any:
+    """A table's store: versioned when ``p["versioned"]`` gives a history retention (ms)."""
+    history = p.get("versioned")
+    if history is None:
+        return _materialized(name, value_serde)
+    from streams_app.dsl.options import Materialized
+    from streams_app.dsl.stores import Stores
+
+    mat = Materialized.as_(Stores.persistent_versioned_key_value_store(name, history))
+    mat.key_serde, mat.value_serde = _serdes()[0], value_serde or _serdes()[1]
+    return mat
+
+
+def _result_store(name: str, p: Params) -> Any:
+    """A table operator's result store: versioned when ``p["result_versioned"]`` is set."""
+    return _table_store(name, {"versioned": p.get("result_versioned")})
+
+
 def int_of(v: Any) -> int:
     """The integer a value carries (its "v" for objects); None counts as 0, as in the oracle."""
     if v is None:
@@ -129,7 +147,7 @@ def _stream_op(name: str, p: Params) -> PyBuilt:
         add = p.get("add", 0)
         src.merge(_stream(b, "input2")).map_values(lambda v: plus(v, add)).to("output")
     elif name == "stream_to_table":
-        src.to_table(_materialized("store")).to_stream().to("output")
+        src.to_table(_table_store("store", p)).to_stream().to("output")
     else:
         raise KeyError(name)
     return PyBuilt(b.build(), outputs)
@@ -154,14 +172,15 @@ def _aggregate(name: str, p: Params) -> PyBuilt:
         g = src.group_by(lambda k, v: mod_key(v, mod), grouped)
     op = name.rsplit("_", 1)[1]
     if op == "count":
-        g.count(_materialized("store", long_serde)).to_stream().to("output", value_serde=long_serde)
+        g.count(_table_store("store", p, long_serde)).to_stream().to(
+            "output", value_serde=long_serde)
         return PyBuilt(b.build(), {"output": long_serde})
     if op == "reduce":
-        table = g.reduce(lambda a, v: int_of(a) + int_of(v), _materialized("store"))
+        table = g.reduce(lambda a, v: int_of(a) + int_of(v), _table_store("store", p))
     else:
         init = p.get("init", 0)
         table = g.aggregate(lambda: agg(0, init), lambda k, v, a: add_to(a, v, 1),
-                            _materialized("store"))
+                            _table_store("store", p))
     table.to_stream().to("output", value_serde=j)
     return PyBuilt(b.build(), {"output": j})
 
@@ -176,7 +195,7 @@ def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
     init = p.get("init", 0)
     (src.group_by_key(grouped).cogroup(lambda k, v, a: add_to(a, v, 1))
      .cogroup(second, lambda k, v, a: add_to(a, v, -1))
-     .aggregate(lambda: agg(0, init), _materialized("store"))
+     .aggregate(lambda: agg(0, init), _table_store("store", p))
      .to_stream().to("output", value_serde=j))
     return PyBuilt(b.build(), {"output": j})
 
@@ -187,7 +206,7 @@ def _cogroup(b: Any, src: Any, grouped: Any, p: Params) -> PyBuilt:
 def _table_source(b: Any, p: Params, store: str) -> Any:
     s, j, _ = _serdes()
     if p.get("materialized", True):
-        return b.table("input", key_serde=s, value_serde=j, materialized=_materialized(store))
+        return b.table("input", key_serde=s, value_serde=j, materialized=_table_store(store, p))
     return b.table("input", key_serde=s, value_serde=j)
 
 
@@ -205,13 +224,13 @@ def _table_op(name: str, p: Params) -> PyBuilt:
         t = _table_source(b, p, "source")
         op = t.filter if name == "table_filter" else t.filter_not
         pred = lambda k, v: at_least(v, lo)  # noqa: E731
-        f = op(pred, _materialized("store")) if result_mat else op(pred)
+        f = op(pred, _result_store("store", p)) if result_mat else op(pred)
         f.to_stream().to("output")
     elif name == "table_map_values":
         mul = p.get("mul", 2)
         t = _table_source(b, p, "source")
         fn = lambda v: None if v is None else int_of(v) * mul  # noqa: E731
-        m = t.map_values(fn, _materialized("store")) if result_mat else t.map_values(fn)
+        m = t.map_values(fn, _result_store("store", p)) if result_mat else t.map_values(fn)
         m.to_stream().to("output")
     elif name.startswith("table_group_by_"):
         mod = p.get("mod", 3)
@@ -315,7 +334,7 @@ def _join_op(name: str, p: Params) -> PyBuilt:
 
     def table(topic: str) -> Any:
         return b.table(topic, key_serde=s, value_serde=j,
-                       materialized=_materialized(f"{topic}-store"))
+                       materialized=_table_store(f"{topic}-store", p))
 
     def joined(left: Any, right: Any, *args: Any) -> Any:
         method = {"inner": left.join, "left": left.left_join}.get(kind) or left.outer_join
@@ -327,11 +346,15 @@ def _join_op(name: str, p: Params) -> PyBuilt:
              else dsl.JoinWindows.of_time_difference_and_grace(diff, grace))
         joined(_stream(b, "left"), _stream(b, "right"), pair, w).to("output")
     elif name == "join_stream_table":
-        joined(_stream(b, "left"), table("right"), pair).to("output")
+        args = (pair,)
+        if p.get("grace") is not None:  # KIP-923: stream records wait for the table
+            args = (pair, dsl.Joined(key_serde=s, value_serde=j, other_value_serde=j)
+                    .with_grace_period(p["grace"]))
+        joined(_stream(b, "left"), table("right"), *args).to("output")
     elif name == "join_table_table":
         args: tuple[Any, ...] = (pair,)
         if p.get("result_materialized", False):
-            args = (pair, _materialized("store"))
+            args = (pair, _result_store("store", p))
         joined(table("left"), table("right"), *args).to_stream().to("output")
     elif name == "join_stream_globaltable":
         mod = p.get("mod", 3)

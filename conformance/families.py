@@ -38,6 +38,11 @@ class TopologySpec:
     tags: tuple[str, ...] = field(default=())
 
 
+# The history retention (ms) of versioned table variants: short, so that the generated
+# timestamps reach past it.
+HISTORY = 7
+
+
 def _grid(**axes: list[Any]) -> tuple[dict[str, Any], ...]:
     """Every combination of the given parameter values (None values are dropped)."""
     keys = list(axes)
@@ -61,9 +66,9 @@ def _specs() -> list[TopologySpec]:
                      variants=({"first": 0, "second": 10}, {"first": 5, "second": 5})),
         TopologySpec("stream_merge", "stream", inputs=("input", "input2"),
                      variants=({"add": 0}, {"add": 1})),
-        TopologySpec("stream_to_table", "stream"),
+        TopologySpec("stream_to_table", "stream", variants=({}, {"versioned": HISTORY})),
         TopologySpec("group_by_key_count", "aggregate", configs=({}, CACHE_ON)),
-        TopologySpec("group_by_key_reduce", "aggregate"),
+        TopologySpec("group_by_key_reduce", "aggregate", variants=({}, {"versioned": HISTORY})),
         TopologySpec("group_by_key_aggregate", "aggregate",
                      variants=({"init": 0}, {"init": 100})),
         TopologySpec("group_by_count", "aggregate", variants=({"mod": 3}, {"mod": 2}),
@@ -74,16 +79,20 @@ def _specs() -> list[TopologySpec]:
                      variants=({"mod": 0, "init": 0}, {"mod": 2, "init": 5}),
                      configs=({}, CACHE_ON)),
         TopologySpec("table_source", "table",
-                     variants=({"materialized": True}, {"materialized": False})),
+                     variants=({"materialized": True}, {"materialized": False},
+                               {"materialized": True, "versioned": HISTORY})),
         TopologySpec("table_filter", "table", variants=(
             {"min": 0}, {"min": 5, "result_materialized": True},
-            {"min": 5, "materialized": False})),
+            {"min": 5, "materialized": False}, {"min": 5, "versioned": HISTORY})),
         TopologySpec("table_filter_not", "table",
                      variants=({"min": 5}, {"min": 5, "result_materialized": True})),
         TopologySpec("table_map_values", "table",
-                     variants=({"mul": 2}, {"mul": -1, "result_materialized": True})),
+                     variants=({"mul": 2}, {"mul": -1, "result_materialized": True},
+                               {"mul": 2, "result_materialized": True,
+                                "result_versioned": HISTORY})),
         TopologySpec("table_group_by_count", "table",
-                     variants=({"mod": 3}, {"mod": 2, "materialized": False}),
+                     variants=({"mod": 3}, {"mod": 2, "materialized": False},
+                               {"mod": 3, "versioned": HISTORY}),
                      configs=({}, CACHE_ON)),
         TopologySpec("table_group_by_reduce", "table", variants=({"mod": 3}, {"mod": 2})),
         TopologySpec("table_group_by_aggregate", "table", variants=({"mod": 2},),
@@ -104,13 +113,17 @@ def _specs() -> list[TopologySpec]:
         TopologySpec("join_stream_stream", "joins", inputs=("left", "right"), variants=_grid(
             kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
         TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
-                     variants=_grid(kind=["inner", "left"])),
+                     variants=_grid(kind=["inner", "left"])
+                     + _grid(kind=["inner", "left"], versioned=[HISTORY])
+                     + _grid(kind=["inner", "left"], versioned=[HISTORY], grace=[3])),
         TopologySpec("join_table_table", "joins", inputs=("left", "right"), variants=_grid(
-            kind=["inner", "left", "outer"], result_materialized=[False, True])),
+            kind=["inner", "left", "outer"], result_materialized=[False, True])
+            + _grid(kind=["inner", "left", "outer"], versioned=[HISTORY])),
         TopologySpec("join_stream_globaltable", "joins", inputs=("left", "right"),
                      variants=_grid(kind=["inner", "left"], mapper=["key", "value_mod"])),
         TopologySpec("join_foreign_key", "joins", inputs=("left", "right"), fk_topics=("left",),
-                     variants=_grid(kind=["inner", "left"])),
+                     variants=_grid(kind=["inner", "left"])
+                     + _grid(kind=["inner", "left"], versioned=[HISTORY])),
     ]
     # Every stateful topology runs with the record cache on as well as off.
     return [t if t.configs != ({},) or t.name in STATELESS else

@@ -56,16 +56,25 @@ def _read_stores(runtime: Any, expected_stores: dict[str, list[str]]) -> tuple[d
     from streams_app.state.spec import KEY_VALUE, WINDOW
 
     stacks = _stacks(runtime)
+    declared = runtime.topology.stores
+
+    def never_used(name: str, kind: str) -> bool:
+        # the worker makes a task at its first record; Kafka's driver has every task, and
+        # the store of one that never had a record is empty
+        return name not in stacks and name in declared and declared[name].kind == kind
+
     stores: dict[str, Any] = {}
     for name in expected_stores.get("stores", []):
         st = stacks.get(name)
-        stores[name] = None if st is None or st.spec.kind != KEY_VALUE else {
-            k: _plain(v) for k, v in _store_items(st.outer)}
+        stores[name] = ({} if never_used(name, KEY_VALUE) else
+                        None if st is None or st.spec.kind != KEY_VALUE else {
+                            k: _plain(v) for k, v in _store_items(st.outer)})
     windows: dict[str, Any] = {}
     for name in expected_stores.get("window_stores", []):
         st = stacks.get(name)
-        windows[name] = None if st is None or st.spec.kind != WINDOW else {
-            window_key(wk): _plain(v) for wk, v in _store_items(st.outer)}
+        windows[name] = ({} if never_used(name, WINDOW) else
+                         None if st is None or st.spec.kind != WINDOW else {
+                             window_key(wk): _plain(v) for wk, v in _store_items(st.outer)})
     return stores, windows
 
 

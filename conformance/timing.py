@@ -47,6 +47,8 @@ def time_units(params: dict[str, Any]) -> list[int]:
     units = {size, grace, size + grace, params.get("advance", size)}
     if "diff" in params:  # join/sliding windows span 2 * diff (+ grace)
         units |= {2 * params["diff"], 2 * params["diff"] + grace}
+    if params.get("versioned"):  # a versioned table's history retention
+        units.add(params["versioned"])
     return sorted(u for u in units if u > 0) or [10]
 
 

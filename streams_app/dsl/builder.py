@@ -8,7 +8,7 @@ from typing import Any
 from streams_app.dsl.graph import GlobalStoreNode, InternalBuilder
 from streams_app.dsl.kstream import KStream
 from streams_app.dsl.ktable import GlobalKTable, KTable
-from streams_app.dsl.options import Consumed, Materialized
+from streams_app.dsl.options import Consumed, Materialized, key_value_spec, reject_versioned
 from streams_app.dsl.stores import StoreBuilder
 from streams_app.dsl.topology import Topology
 from streams_app.processors.table import KTableSourceSupplier
@@ -56,10 +56,10 @@ class StreamsBuilder:
         ks = mat.key_serde or consumed.key_serde
         vs = mat.value_serde or consumed.value_serde
         if is_global:  # its source topic is its changelog; Kafka forwards nothing from it
+            reject_versioned(mat, "global_table")
             spec = StoreSpec(store, key_serde=ks, value_serde=vs)
         else:
-            spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
-                             caching=mat.caching)
+            spec = key_value_spec(mat, store, ks, vs)
         supplier = KTableSourceSupplier(spec, queryable=is_global or mat.store_name is not None)
         node = b.add_processor(b.new_name("KTABLE-SOURCE-"), supplier, source)
         return source, node, spec, supplier
@@ -77,7 +77,7 @@ class StreamsBuilder:
         _, node, spec, supplier = self._table_source(topic, materialized, c, False)
         queryable = Materialized.of(materialized).store_name is not None
         return KTable(self._builder, node, supplier, spec.key_serde, spec.value_serde,
-                      spec.name if queryable else None)
+                      spec.name if queryable else None, versioned=spec.versioned)
 
     def global_table(self, topic: str, materialized: Materialized | str | None = None,
                      consumed: Consumed | None = None, *, key_serde: Serde | None = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, key_value_spec, reject_versioned
 from streams_app.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
 from streams_app.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
 from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate
@@ -101,8 +101,7 @@ class CogroupedKStream:
         mat = Materialized.of(materialized)
         ks = mat.key_serde or self._groups[0][0].key_serde
         store = mat.store_name or self._builder.new_store_name("COGROUPKSTREAM-AGGREGATE-")
-        spec = StoreSpec(store, key_serde=ks, value_serde=mat.value_serde,
-                         logging=mat.logging, caching=mat.caching)
+        spec = key_value_spec(mat, store, ks, mat.value_serde)
         return self._build(spec, name, ks, mat.store_name is not None,
                            lambda aggregator: AggregateSupplier(
                                spec, _maker(initializer, aggregator)))
@@ -135,7 +134,7 @@ class CogroupedKStream:
         merge = CogroupMergeSupplier(spec, aggregates, grace_ms)
         node = b.add_processor(name or b.new_name("COGROUPKSTREAM-MERGE-"), merge, *nodes)
         return KTable(b, node, merge, table_key_serde, spec.value_serde,
-                      spec.name if queryable else None)
+                      spec.name if queryable else None, versioned=spec.versioned)
 
     def _parents(self, store: str) -> list[str]:
         """Each input's node, behind a repartition topic when its key changed (named by its
@@ -164,6 +163,7 @@ class _WindowedCogrouped:
                   make: Callable[[Aggregator], Callable[[str, bool], Processor]],
                   grace_ms: int, windowed_serde: Callable[[Serde], Serde]) -> KTable:
         mat = Materialized.of(materialized)
+        reject_versioned(mat, "windowed cogroup aggregation")
         c = self._cogrouped
         ks = mat.key_serde or c._groups[0][0].key_serde
         store = mat.store_name or c._builder.new_store_name("COGROUPKSTREAM-AGGREGATE-")

@@ -8,12 +8,11 @@ from typing import Any
 from streams_app.dsl.cogrouped import CogroupedKStream
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, key_value_spec
 from streams_app.processors.aggregate import AggregateSupplier, KStreamAggregate, KStreamReduce
 from streams_app.processors.api import Processor
 from streams_app.processors.table_aggregate import KTableAggregate, KTableReduce
 from streams_app.serdes import ChangeSerde, LongSerde, Serde
-from streams_app.state.spec import StoreSpec
 
 __all__ = ["KGroupedStream", "KGroupedTable"]
 
@@ -61,11 +60,11 @@ class _Grouped:
         store = mat.store_name or b.new_store_name(prefix)
         proc_name, parent = self._place(store, prefix, name)
         ks = mat.key_serde or self.key_serde
-        spec = StoreSpec(store, key_serde=ks, value_serde=value_serde, logging=mat.logging,
-                         caching=mat.caching)
+        spec = key_value_spec(mat, store, ks, value_serde)
         supplier = AggregateSupplier(spec, make, self.sends_old_values)
         node = b.add_processor(proc_name, supplier, parent)
-        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None)
+        return KTable(b, node, supplier, ks, value_serde, store if mat.store_name else None,
+                      versioned=spec.versioned)
 
 
 class KGroupedStream(_Grouped):

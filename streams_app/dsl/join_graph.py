@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
 from streams_app.dsl.joins import Joined, JoinWindows, StreamJoined, TableJoined
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, key_value_spec
 from streams_app.processors.api import Processor
 from streams_app.processors.fk_join import (
     ForeignTableJoin,
@@ -25,6 +25,7 @@ from streams_app.processors.fk_join import (
     SubscriptionSend,
     SubscriptionWrapperSerde,
 )
+from streams_app.processors.join_buffer import join_buffer_spec
 from streams_app.processors.joins import (
     INNER,
     LEFT,
@@ -196,8 +197,17 @@ def stream_table_join(this: KStream, table: KTable, joiner: Callable[..., Any],
     name = jd.name or b.new_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")
     view = table._supplier.view()
     key_joiner = with_key(joiner, 2)
+    grace, specs, buffer = jd.grace_period_ms, list(view.store_specs), None
+    if grace is not None:
+        if not table.versioned:
+            raise ValueError("KTable must be versioned to use a grace period in a stream table "
+                             "join.")
+        buffer = join_buffer_spec(f"{name}-Buffer", jd.value_serde or this.value_serde)
+        specs.append(buffer)
+    buffer_name = None if buffer is None else buffer.name
     b.add_processor(name, FixedSupplier(
-        lambda: KStreamKTableJoin(view.get(), key_joiner, left), view.store_specs), node)
+        lambda: KStreamKTableJoin(view.get(), key_joiner, left, grace_ms=grace or 0,
+                                  buffer_store=buffer_name, key_serde=ks), specs), node)
     return KStream(b, name, ks, None, False)
 
 
@@ -244,21 +254,23 @@ def table_table_join(this: KTable, other: KTable, joiner: Callable[[Any, Any], A
                                          joiner)
     other_side = KTableKTableJoinSupplier(other_kind, other._supplier, this._supplier,
                                           this_view, reverse)
+    this_side.use_versioned_semantics = this.versioned
+    other_side.use_versioned_semantics = other.versioned
     join_this = f"{name}-join-this" if name else b.new_name("KTABLE-JOINTHIS-")
     join_other = f"{name}-join-other" if name else b.new_name("KTABLE-JOINOTHER-")
     ks = (mat.key_serde if mat is not None else None) or this.key_serde
     vs = mat.value_serde if mat is not None else None
     spec = None
     if mat is not None and store is not None:
-        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
-                         caching=mat.caching)
+        spec = key_value_spec(mat, store, ks, vs)
     merger = KTableKTableJoinMergerSupplier(kind, (this_side, other_side), spec, joiner)
     b.copartition(this._node, other._node)
     b.add_processor(join_this, this_side, this._node)
     b.add_processor(join_other, other_side, other._node)
     b.add_processor(merge, merger, join_this, join_other)
     queryable = store if mat is not None and mat.store_name else None
-    return KTable(b, merge, merger, ks, vs, queryable)
+    return KTable(b, merge, merger, ks, vs, queryable,
+                  versioned=spec is not None and spec.versioned)
 
 
 # -- foreign-key ----------------------------------------------------------------------------
@@ -289,8 +301,10 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     this_vs = this.value_serde
     send = named("-subscription-registration-processor",
                  "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-")
+    this_versioned, other_versioned = this.versioned, other.versioned
     b.add_processor(send, FixedSupplier(
-        lambda: SubscriptionSend(fk_extract, left, fk_serde, this_vs)), this._node)
+        lambda: SubscriptionSend(fk_extract, left, fk_serde, this_vs, this_versioned)),
+        this._node)
     sub_sink = b.add_sink(named("-subscription-registration-sink", "KSTREAM-SINK-"), sub_topic,
                           fk_serde, sub_serde, send)
     sub_source = b.add_source(named("-subscription-registration-source", "KSTREAM-SOURCE-"),
@@ -307,8 +321,12 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     b.add_processor(join_foreign, FixedSupplier(
         lambda: SubscriptionJoinForeign(right_view.get()), right_view.store_specs), receive)
     foreign_join = named("-foreign-join-subscription", "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-")
-    b.add_processor(foreign_join, FixedSupplier(
-        lambda: ForeignTableJoin(store, fk_serde, pk_serde), [store_spec]), other._node)
+    def foreign_table_join() -> ForeignTableJoin:
+        processor = ForeignTableJoin(store, fk_serde, pk_serde)
+        processor.use_versioned_semantics = other_versioned
+        return processor
+
+    b.add_processor(foreign_join, FixedSupplier(foreign_table_join, [store_spec]), other._node)
     response_topic = named("-subscription-response",
                            "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-") + "-topic"
     b.internal_topics.append(response_topic)
@@ -328,12 +346,11 @@ def foreign_key_join(this: KTable, other: KTable, extractor: Callable[..., Any],
     mat = Materialized.of(materialized)
     result_store = mat.store_name or b.new_store_name("KTABLE-FK-JOIN-OUTPUT-")
     ks = mat.key_serde or pk_serde
-    spec = StoreSpec(result_store, key_serde=ks, value_serde=mat.value_serde,
-                     logging=mat.logging, caching=mat.caching)
+    spec = key_value_spec(mat, result_store, ks, mat.value_serde)
     supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
     b.add_processor(result, supplier, resolver)
     return KTable(b, result, supplier, ks, mat.value_serde,
-                  result_store if mat.store_name else None)
+                  result_store if mat.store_name else None, versioned=spec.versioned)
 
 
 # -- dispatch from KStream / KTable ---------------------------------------------------------

@@ -102,6 +102,14 @@ class Joined:
     value_serde: Serde | None = None
     other_value_serde: Serde | None = None
     name: str | None = None
+    #: stream-table joins on a versioned table: how long stream records wait for late
+    #: table updates (KIP-923); ``None``: they join at once
+    grace_period_ms: int | None = None
+
+    def with_grace_period(self, grace: int | timedelta) -> Joined:
+        """Buffer stream records for ``grace`` before joining (Kafka's ``withGracePeriod``;
+        the table must be versioned)."""
+        return replace(self, grace_period_ms=to_ms(grace, "Joined grace period"))
 
     @classmethod
     def with_(cls, key_serde: Serde | None, value_serde: Serde | None,

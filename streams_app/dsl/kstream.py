@@ -6,12 +6,18 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
-from streams_app.dsl.options import Branched, Grouped, Materialized, Produced, Repartitioned
+from streams_app.dsl.options import (
+    Branched,
+    Grouped,
+    Materialized,
+    Produced,
+    Repartitioned,
+    key_value_spec,
+)
 from streams_app.processors import stream as ops
 from streams_app.processors.suppliers import FixedSupplier
 from streams_app.processors.table import KTableSourceSupplier
 from streams_app.serdes import Serde
-from streams_app.state.spec import StoreSpec
 
 if TYPE_CHECKING:
     from streams_app.dsl.grouped import KGroupedStream
@@ -262,11 +268,10 @@ class KStream:
         parent = self._node
         if self.repartition_required:
             parent = b.add_repartition(parent, node_name, ks, vs)
-        spec = StoreSpec(store, key_serde=ks, value_serde=vs, logging=mat.logging,
-                         caching=mat.caching)
+        spec = key_value_spec(mat, store, ks, vs)
         supplier = KTableSourceSupplier(spec, queryable=mat.store_name is not None)
         node = b.add_processor(node_name, supplier, parent)
-        return KTable(b, node, supplier, ks, vs)
+        return KTable(b, node, supplier, ks, vs, versioned=spec.versioned)
 
 
 class BranchedKStream:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.graph import InternalBuilder
-from streams_app.dsl.options import Grouped, Materialized
+from streams_app.dsl.options import Grouped, Materialized, key_value_spec
 from streams_app.processors.suppliers import FixedSupplier, KTableProcessorSupplier
 from streams_app.processors.table import KTableRepartitionMap, KTableToStream
 from streams_app.processors.table_values import (
@@ -28,18 +28,23 @@ class KTable:
     """A table of latest values per key; its updates flow as ``Change(new, old)``.
 
     ``queryable_store_name`` is the store users can query (``None`` when the table is
-    not materialized under a name).
+    not materialized under a name). ``versioned``: the table is materialized in a versioned
+    store, or inherits versioned semantics from its parent (Kafka Streams'
+    ``isOutputVersioned``), so downstream joins, filters and re-groupings skip out-of-order
+    updates (KIP-914).
     """
 
     def __init__(self, builder: InternalBuilder, node: str,
                  supplier: KTableProcessorSupplier, key_serde: Serde | None,
-                 value_serde: Serde | None, queryable_store_name: str | None = None) -> None:
+                 value_serde: Serde | None, queryable_store_name: str | None = None,
+                 *, versioned: bool = False) -> None:
         self._builder = builder
         self._node = node
         self._supplier = supplier
         self.key_serde = key_serde
         self.value_serde = value_serde
         self.queryable_store_name = queryable_store_name
+        self.versioned = versioned
 
     def _store(self, materialized: Materialized | str | None, prefix: str,
                value_serde: Serde | None) -> tuple[StoreSpec | None, Materialized]:
@@ -47,9 +52,8 @@ class KTable:
             return None, Materialized()
         mat = Materialized.of(materialized)
         name = mat.store_name or self._builder.new_store_name(prefix)
-        spec = StoreSpec(name, key_serde=mat.key_serde or self.key_serde,
-                         value_serde=mat.value_serde or value_serde, logging=mat.logging,
-                         caching=mat.caching)
+        spec = key_value_spec(mat, name, mat.key_serde or self.key_serde,
+                                  mat.value_serde or value_serde)
         return spec, mat
 
     def _values(self, operator: type[KTableFilter] | type[KTableMapValues], prefix: str,
@@ -60,11 +64,13 @@ class KTable:
         # a filter keeps the table's values (and serde); mapValues makes new ones
         keeps = operator is KTableFilter
         spec, mat = self._store(materialized, prefix, self.value_serde if keeps else None)
-        supplier = KTableValuesSupplier(operator, self._supplier, spec, fn, flag)
+        supplier = KTableValuesSupplier(operator, self._supplier, spec, fn, flag,
+                                        use_versioned_semantics=self.versioned)
         node = b.add_processor(node_name, supplier, self._node)
         return KTable(b, node, supplier, self.key_serde,
                       self.value_serde if keeps else mat.value_serde,
-                      spec.name if spec is not None and mat.store_name else None)
+                      spec.name if spec is not None and mat.store_name else None,
+                      versioned=self.versioned if spec is None else spec.versioned)
 
     def filter(self, predicate: Callable[[Any, Any], bool],
                materialized: Materialized | str | None = None, name: str | None = None
@@ -89,7 +95,11 @@ class KTable:
         """Hold back updates: final results per window (``Suppressed.until_window_closes``)
         or the latest per key after a time limit (see :mod:`streams_app.dsl.suppressed`)."""
         from streams_app.dsl.suppressed import suppress
+        from streams_app.dsl.topology import TopologyError
 
+        if self.versioned:
+            raise TopologyError("suppress() is only supported for non-versioned KTables (note "
+                                "that version semantics might be inherited from upstream)")
         return suppress(self, suppressed)
 
     def to_stream(self, name: str | None = None) -> KStream:
@@ -145,8 +155,10 @@ class KTable:
         grouped = grouped or Grouped()
         self._supplier.enable_sending_old_values(True)
         b = self._builder
+        versioned = self.versioned
         node = b.add_processor(name or b.new_name("KTABLE-SELECT-"),
-                               FixedSupplier(lambda: KTableRepartitionMap(selector)), self._node)
+                               FixedSupplier(lambda: KTableRepartitionMap(selector, versioned)),
+                               self._node)
         return KGroupedTable(b, node, grouped.key_serde, grouped.value_serde, grouped.name)
 
 

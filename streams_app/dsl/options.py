@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams_app.serdes import Serde
+from streams_app.state.spec import VERSIONED, StoreSpec
 
-__all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched"]
+__all__ = ["Consumed", "Produced", "Grouped", "Materialized", "Repartitioned", "Branched",
+           "is_versioned", "key_value_spec", "reject_versioned"]
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Materialized:
     caching: bool = True
     #: Window/session stores: how long (event time) windows are kept; None = size + grace.
     retention_ms: int | None = None
+    #: The store supplier given to ``as_`` (a versioned one makes a versioned table).
+    store_supplier: Any = None
 
     def with_retention(self, retention_ms: int) -> Materialized:
         """Keep windows this long, like ``withRetention``; must cover window size + grace."""
@@ -70,9 +74,16 @@ class Materialized:
         return self.retention_ms
 
     @classmethod
-    def as_(cls, store_name: str) -> Materialized:
-        """A named (queryable) store, like ``Materialized.as("name")``."""
-        return cls(store_name=store_name)
+    def as_(cls, store: Any) -> Materialized:
+        """A named (queryable) store, like ``Materialized.as("name")``, or one from a store
+        supplier (``Stores.persistent_versioned_key_value_store(...)`` and the others)."""
+        if isinstance(store, str):
+            return cls(store_name=store)
+        name = getattr(store, "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Materialized.as_: expected a store name or a store supplier, got "
+                            f"{store!r}")
+        return cls(store_name=name, store_supplier=store)
 
     @classmethod
     def with_(cls, key_serde: Serde | None, value_serde: Serde | None) -> Materialized:
@@ -113,3 +124,28 @@ class Branched:
 
     name: str | None = None
     chain: Callable[[Any], Any] | None = None
+
+
+def is_versioned(mat: Materialized) -> bool:
+    """True when ``mat`` was made from a versioned store supplier."""
+    return getattr(mat.store_supplier, "history_retention_ms", None) is not None
+
+
+def key_value_spec(mat: Materialized, store: str, key_serde: Serde | None,
+                   value_serde: Serde | None) -> StoreSpec:
+    """The spec of ``mat``'s key-value (or, from a versioned supplier, versioned) store."""
+    if is_versioned(mat):  # Kafka Streams never caches a versioned store
+        return StoreSpec(store, kind=VERSIONED, key_serde=key_serde, value_serde=value_serde,
+                         logging=mat.logging, caching=False,
+                         history_retention_ms=mat.store_supplier.history_retention_ms)
+    return StoreSpec(store, key_serde=key_serde, value_serde=value_serde, logging=mat.logging,
+                     caching=mat.caching)
+
+
+def reject_versioned(mat: Materialized, what: str) -> None:
+    """Fail for operations that take no versioned store here."""
+    if is_versioned(mat):
+        raise NotImplementedError(
+            f"{what}: a versioned store supplier ({mat.store_supplier.name!r}) is not "
+            "supported here; use it for a table, to_table, filter, map_values, a table-table "
+            "join or an aggregation")

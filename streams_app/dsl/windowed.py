@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from streams_app.dsl.ktable import KTable
-from streams_app.dsl.options import Materialized
+from streams_app.dsl.options import Materialized, reject_versioned
 from streams_app.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
 from streams_app.processors.api import Processor
 from streams_app.processors.session_aggregate import KStreamSessionWindowAggregate
@@ -85,6 +85,7 @@ class _Windowed:
                make: Callable[[str, bool], Processor], grace: int,
                windowed_serde: Callable[[Serde], Serde]) -> KTable:
         mat = Materialized.of(materialized)
+        reject_versioned(mat, "windowed aggregation")
         b = self._builder
         if burn and mat.store_name is None:
             b.burn_index()  # Kafka burns a name here in count() (topology compatibility)
@@ -142,6 +143,7 @@ class TimeWindowedKStream(_Windowed):
               ) -> KTable:
         """Records per key and window (null values count; null keys are dropped)."""
         mat = Materialized.of(materialized)
+        reject_versioned(mat, "windowed aggregation")
         return self._aggregate(AGGREGATE, mat, name, mat.value_serde or LongSerde(), True,
                                _count_init, _count_add)
 
@@ -194,6 +196,7 @@ class SessionWindowedKStream(_Windowed):
               ) -> KTable:
         """Records per session (null values count; null keys are dropped)."""
         mat = Materialized.of(materialized)
+        reject_versioned(mat, "windowed aggregation")
         return self._aggregate(AGGREGATE, mat, name, mat.value_serde or LongSerde(), True,
                                _count_init, _count_add, _count_merge)
 

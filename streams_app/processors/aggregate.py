@@ -94,6 +94,9 @@ class KStreamAggregate(_StreamAggregation):
         else:
             old_agg, ts = old.value, max(record.timestamp, old.timestamp)
         new_agg = self.aggregator(key, value, old_agg)
+        if self.versioned:
+            self.put_version(key, new_agg, old_agg, ts, record.headers)
+            return
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
         self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)
 
@@ -122,5 +125,8 @@ class KStreamReduce(_StreamAggregation):
         else:
             old_agg, ts = old.value, max(record.timestamp, old.timestamp)
             new_agg = self.reducer(old_agg, value)
+        if self.versioned:
+            self.put_version(key, new_agg, old_agg, ts, record.headers)
+            return
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
         self.forwarder.forward_change(key, new_agg, old_agg, ts, record.headers)

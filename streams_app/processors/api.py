@@ -73,23 +73,30 @@ class Record:
 
 
 class Change:
-    """A KTable update: the new value and (when requested) the old one."""
+    """A KTable update: the new value and (when requested) the old one.
 
-    __slots__ = ("new", "old")
+    ``is_latest`` is False for an out-of-order update of a versioned table (a version older
+    than the key's latest); operators with versioned semantics skip those (KIP-914).
+    """
 
-    def __init__(self, new: Any, old: Any = None) -> None:
+    __slots__ = ("new", "old", "is_latest")
+
+    def __init__(self, new: Any, old: Any = None, is_latest: bool = True) -> None:
         self.new = new
         self.old = old
+        self.is_latest = is_latest
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Change):
             return NotImplemented
-        return self.new == other.new and self.old == other.old
+        return (self.new == other.new and self.old == other.old
+                and self.is_latest == other.is_latest)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Change(new={self.new!r}, old={self.old!r})"
+        latest = "" if self.is_latest else ", is_latest=False"
+        return f"Change(new={self.new!r}, old={self.old!r}{latest})"
 
 
 class PunctuationType(Enum):

@@ -192,9 +192,12 @@ class SubscriptionSend(Processor):
     """Left table updates become subscription instructions keyed by the foreign key."""
 
     def __init__(self, extractor: Callable[[Any, Any], Any], left_join: bool,
-                 fk_serde: Serde | None, value_serde: Serde | None) -> None:
+                 fk_serde: Serde | None, value_serde: Serde | None,
+                 use_versioned_semantics: bool = False) -> None:
         self.extractor = extractor
         self.left_join = left_join
+        # a versioned left table's out-of-order updates subscribe nothing (KIP-914)
+        self.use_versioned_semantics = use_versioned_semantics
         self.fk_serde_given = fk_serde
         self.value_serde_given = value_serde
 
@@ -210,6 +213,8 @@ class SubscriptionSend(Processor):
     def process(self, record: Record) -> None:
         """Send unsubscribe / subscribe instructions for the row's old and new foreign keys."""
         key, change = record.key, record.value
+        if self.use_versioned_semantics and not change.is_latest:
+            return
         new, old = change.new, change.old
         digest = value_hash(self.value_serde, new)
         fk = self.extractor
@@ -318,13 +323,18 @@ class SubscriptionJoinForeign(Processor):
 
 
 class ForeignTableJoin(_SubscriptionStoreUser):
-    """A right table update answers every subscriber of its key, in primary-key byte order."""
+    """A right table update answers every subscriber of its key, in primary-key byte order
+    (a versioned right table's out-of-order updates answer nobody, as in KIP-914)."""
+
+    use_versioned_semantics = False
 
     def process(self, record: Record) -> None:
         """Scan the subscriptions of this foreign key and forward a response for each."""
         if record.key is None:
             log.warning("Skipping record due to null key. topic=[%s] offset=[%s]",
                         self.context.topic, self.context.offset)
+            return
+        if self.use_versioned_semantics and not record.value.is_latest:
             return
         prefix = combined_key(self.fk_serde.serialize(record.key) or b"")
         new = record.value.new

@@ -10,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
+from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.versioned import (
+    PUT_RETURN_CODE_IS_LATEST,
+    PUT_RETURN_CODE_NOT_PUT,
+    VersionedKeyValueStore,
+)
 
 __all__ = ["TupleForwarder", "TableUpdateProcessor"]
 
@@ -33,7 +39,7 @@ class TupleForwarder:
         if self.caching:
             return
         if not self.send_old_values and record.value.old is not None:
-            record = record.with_value(Change(record.value.new, None))
+            record = record.with_value(Change(record.value.new, None, record.value.is_latest))
         self.context.forward(record)
 
     def forward_change(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
@@ -70,6 +76,7 @@ class TableUpdateProcessor(Processor):
     store_name: str | None
     send_old_values: bool
     store: Any = None
+    versioned = False
 
     def init(self, context: ProcessorContext) -> None:
         """Look up the result store, when there is one, and set up forwarding."""
@@ -77,3 +84,22 @@ class TableUpdateProcessor(Processor):
         if self.store_name is not None:
             self.store = context.get_state_store(self.store_name)
             self.forwarder = TupleForwarder(self.store, context, self.send_old_values)
+            self.versioned = isinstance(self.store, VersionedKeyValueStore)
+
+    def put_row(self, key: Any, value: Any, timestamp: int) -> int:
+        """Write a row into the timestamped or versioned result store; the put's return
+        code (Kafka Streams' ``KeyValueStoreWrapper.put``: "is latest" when not versioned)."""
+        if self.versioned:
+            return self.store.put(key, value, timestamp)  # type: ignore[no-any-return]
+        self.store.put(key, None if value is None else ValueAndTimestamp(value, timestamp))
+        return PUT_RETURN_CODE_IS_LATEST
+
+    def put_version(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        """Put the row ``new`` into the versioned result store and forward
+        ``Change(new, old)``: not when the store refused it, marked when it is not the key's
+        latest (Kafka Streams' aggregations over a ``KeyValueStoreWrapper``)."""
+        code = self.store.put(key, new, timestamp)
+        if code != PUT_RETURN_CODE_NOT_PUT:
+            self.context.forward(Record(key, Change(
+                new, old if self.send_old_values else None, code == PUT_RETURN_CODE_IS_LATEST),
+                timestamp, headers))

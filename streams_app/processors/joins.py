@@ -14,6 +14,7 @@ from typing import Any
 
 from streams_app.processors.api import Change, Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TableUpdateProcessor
+from streams_app.processors.join_buffer import StreamJoinBuffer
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
     KTableValueGetterSupplier,
@@ -21,8 +22,10 @@ from streams_app.processors.suppliers import (
     ValueGetter,
     store_view,
 )
+from streams_app.serdes import resolve_serde
 from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
+from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT
 
 __all__ = [
     "StoreValueGetter",
@@ -100,20 +103,36 @@ class KStreamKTableJoin(Processor):
 
     ``key_mapper(key, value)`` picks the table key (the stream key for KTables, any key for
     GlobalKTables). Records with a null value or null table key are dropped, except that a
-    left join still emits a null-keyed record with a null partner.
+    left join still emits a null-keyed record with a null partner. With a grace period
+    (``buffer_store`` set; a versioned table only) stream records wait in a
+    :class:`~streams_app.processors.join_buffer.StreamJoinBuffer` before they join.
     """
 
     def __init__(self, getter: ValueGetter, joiner: Callable[[Any, Any, Any], Any], left: bool,
-                 key_mapper: Callable[[Any, Any], Any] | None = None) -> None:
+                 key_mapper: Callable[[Any, Any], Any] | None = None, grace_ms: int = 0,
+                 buffer_store: str | None = None, key_serde: Any = None) -> None:
         self.getter = getter
         self.joiner = joiner
         self.left = left
         self.key_mapper = key_mapper or (lambda k, _v: k)
+        self.grace_ms = grace_ms
+        self.buffer_store = buffer_store
+        self.key_serde = key_serde
+        self.buffer: StreamJoinBuffer | None = None
 
     def init(self, context: ProcessorContext) -> None:
-        """Init the table getter."""
+        """Init the table getter (and the buffer)."""
         self.context = context
         self.getter.init(context)
+        self.versioned = self.getter.is_versioned
+        if self.buffer_store is not None:
+            if not self.versioned:
+                raise ValueError("KTable must be versioned to use a grace period in a stream "
+                                 "table join.")
+            key_serde = (resolve_serde(self.key_serde, "key_serde") if self.key_serde is not None
+                         else context.config.default_key_serde)  # type: ignore[attr-defined]
+            self.buffer = StreamJoinBuffer(context.get_state_store(self.buffer_store),
+                                           self.grace_ms, key_serde)
 
     def process(self, record: Record) -> None:
         """Join and forward (or drop)."""
@@ -124,7 +143,22 @@ class KStreamKTableJoin(Processor):
             log.warning("Skipping record due to null join key or value. topic=[%s] offset=[%s]",
                         self.context.topic, self.context.offset)
             return
-        other = None if table_key is None else _value(self.getter.get(table_key))
+        buffer = self.buffer
+        # (a null key cannot be buffered: Kafka Streams fails there; it joins at once here)
+        if buffer is None or key is None or not buffer.put(record):
+            self._join(record, table_key)
+            return
+        for ready in buffer.evict():
+            self._join(ready, self.key_mapper(ready.key, ready.value))
+
+    def _join(self, record: Record, table_key: Any) -> None:
+        key, value = record.key, record.value
+        other = None
+        if table_key is not None:
+            # a versioned table is looked up as of the stream record's time (KIP-914)
+            getter = self.getter
+            other = _value(getter.get_as_of(table_key, record.timestamp) if self.versioned
+                           else getter.get(table_key))
         if self.left or other is not None:
             self.context.forward(record.with_value(self.joiner(key, value, other)))
 
@@ -141,11 +175,13 @@ class KTableKTableJoin(Processor):
     """
 
     def __init__(self, kind: str, getter: ValueGetter, joiner: Callable[[Any, Any], Any],
-                 send_old_values: bool = False) -> None:
+                 send_old_values: bool = False, use_versioned_semantics: bool = False) -> None:
         self.kind = kind
         self.getter = getter
         self.joiner = joiner
         self.send_old_values = send_old_values
+        # this side is a versioned table: its out-of-order updates do not join (KIP-914)
+        self.use_versioned_semantics = use_versioned_semantics
 
     def init(self, context: ProcessorContext) -> None:
         """Init the other side's getter."""
@@ -158,6 +194,10 @@ class KTableKTableJoin(Processor):
         if key is None:
             log.warning("Skipping record due to null key. topic=[%s] offset=[%s]",
                         self.context.topic, self.context.offset)
+            return
+        if self.use_versioned_semantics and not change.is_latest:
+            log.info("Skipping out-of-order record from versioned table while performing "
+                     "table-table join.")
             return
         ovt = self.getter.get(key)
         other = _value(ovt)
@@ -192,7 +232,7 @@ class KTableKTableJoin(Processor):
                     new = joiner(change.new, other)
                 if send_old and (other is not None or change.old is not None):
                     old = joiner(change.old, other)
-        self.context.forward(Record(key, Change(new, old), ts, record.headers))
+        self.context.forward(Record(key, Change(new, old, change.is_latest), ts, record.headers))
 
 
 class KTableKTableJoinMerger(TableUpdateProcessor):
@@ -206,13 +246,14 @@ class KTableKTableJoinMerger(TableUpdateProcessor):
         """Store (when materialized) and forward the change."""
         change = record.value
         if self.store_name is not None:
-            self.store.put(record.key, None if change.new is None
-                           else ValueAndTimestamp(change.new, record.timestamp))
-            self.forwarder.maybe_forward(record)
+            code = self.put_row(record.key, change.new, record.timestamp)
+            if code != PUT_RETURN_CODE_NOT_PUT:
+                self.forwarder.maybe_forward(record.with_value(
+                    Change(change.new, change.old, code == PUT_RETURN_CODE_IS_LATEST)))
         elif self.send_old_values:
             self.context.forward(record)
         else:
-            self.context.forward(record.with_value(Change(change.new, None)))
+            self.context.forward(record.with_value(Change(change.new, None, change.is_latest)))
 
 
 class KTableKTableJoinSupplier(KTableProcessorSupplier):
@@ -227,11 +268,12 @@ class KTableKTableJoinSupplier(KTableProcessorSupplier):
         self.other_view = other_view
         self.joiner = joiner
         self.send_old_values = False
+        self.use_versioned_semantics = False  # set when this side's table is versioned
 
     def get(self) -> KTableKTableJoin:
         """The join processor reading the other side."""
         return KTableKTableJoin(self.kind, self.other_view.get(), self.joiner,
-                                self.send_old_values)
+                                self.send_old_values, self.use_versioned_semantics)
 
     def store_specs(self) -> list[StoreSpec]:
         """The other side's stores."""

@@ -15,6 +15,7 @@ from typing import Any
 from streams_app.processors.api import Processor, ProcessorContext
 from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
+from streams_app.state.versioned import VersionedKeyValueStore
 
 __all__ = [
     "ProcessorSupplier",
@@ -67,6 +68,15 @@ class ValueGetter:
         """The row of ``key`` or ``None``."""
         raise NotImplementedError
 
+    @property
+    def is_versioned(self) -> bool:
+        """True when the table keeps history (``get_as_of`` answers)."""
+        return False
+
+    def get_as_of(self, key: Any, as_of: int) -> ValueAndTimestamp | None:
+        """The row of ``key`` valid at ``as_of`` (versioned tables only)."""
+        raise TypeError("get_as_of is only supported for versioned tables")
+
 
 class KTableValueGetterSupplier:
     """Makes value getters for one table and names the stores they read."""
@@ -92,8 +102,17 @@ class StoreValueGetter(ValueGetter):
         self.store = context.get_state_store(self.store_name)
 
     def get(self, key: Any) -> ValueAndTimestamp | None:
-        """The stored row."""
-        return self.store.get(key)
+        """The stored row (a versioned store's latest version)."""
+        return self.store.get(key)  # type: ignore[no-any-return]
+
+    @property
+    def is_versioned(self) -> bool:
+        """True when the store is versioned."""
+        return isinstance(self.store, VersionedKeyValueStore)
+
+    def get_as_of(self, key: Any, as_of: int) -> ValueAndTimestamp | None:
+        """The version valid at ``as_of``."""
+        return self.store.get(key, as_of)  # type: ignore[no-any-return]
 
 
 def store_view(spec: StoreSpec) -> KTableValueGetterSupplier:

@@ -17,6 +17,7 @@ from streams_app.processors.suppliers import (
 )
 from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
+from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT
 
 __all__ = [
     "KTableSource",
@@ -95,10 +96,17 @@ class KTableSource(TableUpdateProcessor):
                 "Detected out-of-order KTable update for %s, old timestamp=[%s] new "
                 "timestamp=[%s]", self.store_name, old.timestamp, record.timestamp,
             )
-        self.store.put(key, None if value is None else ValueAndTimestamp(value, record.timestamp))
+        latest = True
+        if self.versioned:
+            code = self.store.put(key, value, record.timestamp)
+            if code == PUT_RETURN_CODE_NOT_PUT:
+                return  # older than the history retention: neither stored nor forwarded
+            latest = code == PUT_RETURN_CODE_IS_LATEST
+        else:
+            self.store.put(key, None if value is None
+                           else ValueAndTimestamp(value, record.timestamp))
         self.forwarder.maybe_forward(
-            record.with_value(Change(value, None if old is None else old.value))
-        )
+            record.with_value(Change(value, None if old is None else old.value, latest)))
 
 
 class KTableToStream(Processor):
@@ -114,17 +122,22 @@ class KTableRepartitionMap(Processor):
 
     Sends the old pair's retraction and the new pair's addition; when both land on the
     same group key they travel as one ``Change(new, old)`` (Kafka Streams 3.x). Pairs with
-    a null key or value are skipped.
+    a null key or value are skipped. Re-grouping a versioned table skips its out-of-order
+    updates: the aggregate holds the latest rows only.
     """
 
-    def __init__(self, selector: Callable[[Any, Any], tuple[Any, Any]]) -> None:
+    def __init__(self, selector: Callable[[Any, Any], tuple[Any, Any]],
+                 use_versioned_semantics: bool = False) -> None:
         self.selector = selector
+        self.use_versioned_semantics = use_versioned_semantics
 
     def process(self, record: Record) -> None:
         """Forward retraction and addition for the re-grouped row."""
         if record.key is None:
             raise StreamsError("Record key for the grouping KTable should not be null.")
         change = record.value
+        if self.use_versioned_semantics and not change.is_latest:
+            return
         new_pair = None if change.new is None else self.selector(record.key, change.new)
         old_pair = None if change.old is None else self.selector(record.key, change.old)
         new_ok = new_pair is not None and new_pair[0] is not None and new_pair[1] is not None

@@ -68,6 +68,9 @@ class KTableAggregate(_TableAggregation):
             agg = self.adder(key, change.new, self.initializer() if agg is None else agg)
             if old is not None:
                 ts = max(record.timestamp, old.timestamp)
+        if self.versioned:
+            self.put_version(key, agg, old_agg, ts, record.headers)
+            return
         self.store.put(key, None if agg is None else ValueAndTimestamp(agg, ts))
         self.forwarder.forward_change(key, agg, old_agg, ts, record.headers)
 
@@ -107,5 +110,8 @@ class KTableReduce(_TableAggregation):
             else:
                 agg = self.adder(agg, change.new)
                 ts = max(record.timestamp, old.timestamp)  # type: ignore[union-attr]
+        if self.versioned:
+            self.put_version(key, agg, old_agg, ts, record.headers)
+            return
         self.store.put(key, None if agg is None else ValueAndTimestamp(agg, ts))
         self.forwarder.forward_change(key, agg, old_agg, ts, record.headers)

@@ -21,6 +21,7 @@ from streams_app.processors.suppliers import (
 )
 from streams_app.state.api import ValueAndTimestamp
 from streams_app.state.spec import StoreSpec
+from streams_app.state.versioned import PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT
 
 __all__ = [
     "KTableFilter",
@@ -35,6 +36,8 @@ class _KTableValues(TableUpdateProcessor):
 
     # a filter drops an update whose old and new rows are both filtered out
     skip_when_absent = False
+    # below a versioned table the filter keeps those: a tombstone may end a version
+    use_versioned_semantics = False
 
     def __init__(self, store_name: str | None, send_old_values: bool) -> None:
         self.store_name = store_name
@@ -55,13 +58,16 @@ class _KTableValues(TableUpdateProcessor):
                 old = None if stored is None else stored.value
             else:
                 old = self.compute(key, change.old)
-            if new is None and old is None and self.skip_when_absent:
+            if (new is None and old is None and self.skip_when_absent
+                    and not self.use_versioned_semantics):
                 return  # the key was not in the result and still is not
         if self.store is not None:
-            self.store.put(key, None if new is None else ValueAndTimestamp(new, record.timestamp))
-            self.forwarder.maybe_forward(record.with_value(Change(new, old)))
+            code = self.put_row(key, new, record.timestamp)
+            if code != PUT_RETURN_CODE_NOT_PUT:
+                self.forwarder.maybe_forward(record.with_value(
+                    Change(new, old, code == PUT_RETURN_CODE_IS_LATEST)))
         else:
-            self.context.forward(record.with_value(Change(new, old)))
+            self.context.forward(record.with_value(Change(new, old, change.is_latest)))
 
 
 class KTableFilter(_KTableValues):
@@ -123,9 +129,20 @@ class ComputedValueGetter(ValueGetter):
         """Init the parent getter."""
         self.parent.init(context)
 
+    @property
+    def is_versioned(self) -> bool:
+        """The parent's: a row operator keeps the history."""
+        return self.parent.is_versioned
+
+    def get_as_of(self, key: Any, as_of: int) -> ValueAndTimestamp | None:
+        """The parent's row valid at ``as_of``, transformed."""
+        return self._computed(key, self.parent.get_as_of(key, as_of))
+
     def get(self, key: Any) -> ValueAndTimestamp | None:
         """The parent's row, transformed (``None`` when the result is ``None``)."""
-        vt = self.parent.get(key)
+        return self._computed(key, self.parent.get(key))
+
+    def _computed(self, key: Any, vt: ValueAndTimestamp | None) -> ValueAndTimestamp | None:
         if vt is None:
             return None
         value = self.compute(key, vt.value)
@@ -140,8 +157,10 @@ class KTableValuesSupplier(KTableProcessorSupplier):
 
     def __init__(self, operator: type[KTableFilter] | type[KTableMapValues],
                  parent: KTableProcessorSupplier, spec: StoreSpec | None,
-                 fn: Callable[..., Any], flag: bool) -> None:
+                 fn: Callable[..., Any], flag: bool, use_versioned_semantics: bool = False
+                 ) -> None:
         self.operator = operator
+        self.use_versioned_semantics = use_versioned_semantics
         self.parent = parent
         self.spec = spec
         self.fn = fn
@@ -152,7 +171,9 @@ class KTableValuesSupplier(KTableProcessorSupplier):
     def get(self) -> _KTableValues:
         """The processor with the decided store and old-value flag."""
         store = None if self.spec is None else self.spec.name
-        return self.operator(self.fn, self.flag, store, self.send_old_values)
+        processor = self.operator(self.fn, self.flag, store, self.send_old_values)
+        processor.use_versioned_semantics = self.use_versioned_semantics
+        return processor
 
     def store_specs(self) -> list[StoreSpec]:
         """The store when materialized."""

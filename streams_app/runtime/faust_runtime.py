@@ -36,7 +36,7 @@ from streams_app.runtime.checkpoint import Checkpoint
 from streams_app.runtime.committed_reads import CommittedTableManager
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.faust_compat import producer_settings
-from streams_app.runtime.faust_stores import StoreTable
+from streams_app.runtime.faust_stores import StoreTable, versioned_changelog_configs
 from streams_app.runtime.faust_transport import (
     BatchConsumer,
     BatchFailed,
@@ -59,6 +59,7 @@ from streams_app.settings import ConfigError, Settings
 from streams_app.state.api import StateStore
 from streams_app.state.spec import (
     KEY_VALUE,
+    VERSIONED,
     StoreSpec,
     StoreStack,
     build_store_stack,
@@ -241,6 +242,8 @@ class FaustRuntime:
                               "'rocksdb' in the Faust runtime")
         app, cfg = self.app, self.config
         kw: dict[str, Any] = {"partitions": partitions}
+        if spec.kind == VERSIONED:
+            kw["extra_topic_configs"] = versioned_changelog_configs(spec)
         if spec.is_global:
             # A GlobalKTable's changelog is its source topic, read whole by every worker.
             # Every partition is also a standby, so the worker keeps following the topic

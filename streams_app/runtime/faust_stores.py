@@ -19,11 +19,22 @@ from streams_app.runtime.faust_compat import StoreTableBase, has_partition_dbs, 
 from streams_app.state.api import KeyValueStore, StateStore, ValueAndTimestamp
 from streams_app.state.memory import InMemoryKeyValueStore
 from streams_app.state.rocksdb import RocksDictKeyValueStore, stored_value
+from streams_app.state.rocksdb_versioned import RocksDictVersionedKeyValueStore
 from streams_app.state.rocksdb_windowed import RocksDictSessionStore, RocksDictWindowStore
 from streams_app.state.spec import _FOREVER as FOREVER
-from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW, StoreSpec
+from streams_app.state.spec import KEY_VALUE, SESSION, VERSIONED, WINDOW, StoreSpec
 
-__all__ = ["GlobalRocksStore", "StoreTable"]
+__all__ = ["GlobalRocksStore", "StoreTable", "versioned_changelog_configs"]
+
+# Kafka Streams' VersionedChangelogTopicConfig: compaction keeps every version for the
+# history retention plus a day, so that a restore rebuilds the history.
+VERSIONED_CHANGELOG_ADDITIONAL_COMPACTION_LAG_MS = 24 * 60 * 60 * 1000
+
+
+def versioned_changelog_configs(spec: StoreSpec) -> dict[str, str]:
+    """Topic configs of a versioned store's changelog (compacted, with a compaction lag)."""
+    lag = (spec.history_retention_ms or 0) + VERSIONED_CHANGELOG_ADDITIONAL_COMPACTION_LAG_MS
+    return {"min.compaction.lag.ms": str(lag)}
 
 # Decoded rows a global store keeps from reads; at the limit it starts over (bounded memory).
 GLOBAL_READ_CACHE_ENTRIES = 100_000
@@ -90,6 +101,10 @@ class StoreTable(StoreTableBase):
             return RocksDictWindowStore(spec.name, db, self.key_serde, self.value_serde,
                                         spec.window_size or 0, retention, spec.timestamped,
                                         spec.time_ordered)
+        if spec.kind == VERSIONED:
+            return RocksDictVersionedKeyValueStore(spec.name, db, self.key_serde,
+                                                   self.value_serde,
+                                                   spec.history_retention_ms or 0)
         if spec.kind == SESSION:
             return RocksDictSessionStore(spec.name, db, self.key_serde, self.value_serde,
                                          retention)
@@ -136,7 +151,7 @@ class StoreTable(StoreTableBase):
                 store = windowed.get(partition)
                 if store is None:
                     store = windowed[partition] = self._open(self._db(partition))
-                if kind == WINDOW:
+                if kind in (WINDOW, VERSIONED):  # a version's timestamp is the record's
                     store.put_raw(key, value, ts)
                 else:
                     store.put_raw(key, value)

@@ -26,7 +26,7 @@ from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.task import StreamTask
 from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
-from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW, StoreStack
+from streams_app.state.spec import KEY_VALUE, SESSION, VERSIONED, WINDOW, StoreStack
 
 __all__ = [
     "TopologyTestDriver",
@@ -222,6 +222,11 @@ class TopologyTestDriver:
         if stack is None or stack.spec.kind != KEY_VALUE:
             return None
         return _PlainValues(stack.outer) if stack.spec.timestamped else stack.outer
+
+    def get_versioned_key_value_store(self, name: str) -> StateStore | None:
+        """A versioned key-value store (``get(key[, as_of])``), or ``None``."""
+        stack = self._stack(name)
+        return stack.outer if stack is not None and stack.spec.kind == VERSIONED else None
 
     def get_timestamped_window_store(self, name: str) -> WindowStore | None:
         """A window store whose values are ``ValueAndTimestamp``, or ``None``."""

@@ -17,6 +17,11 @@ from streams_app.state.memory import (
     InMemoryWindowStore,
 )
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
+from streams_app.state.versioned import (
+    InMemoryVersionedKeyValueStore,
+    VersionedKeyValueStore,
+    VersionedRecord,
+)
 
 __all__ = [
     "KeyValueStore",
@@ -35,4 +40,7 @@ __all__ = [
     "StoreStack",
     "build_store_stack",
     "in_memory_store",
+    "InMemoryVersionedKeyValueStore",
+    "VersionedKeyValueStore",
+    "VersionedRecord",
 ]

@@ -14,6 +14,8 @@ from streams_app.state.memory import (
     InMemorySessionStore,
     InMemoryWindowStore,
 )
+from streams_app.state.versioned import InMemoryVersionedKeyValueStore, VersionedKeyValueStore
+from streams_app.state.versioned_logging import ChangeLoggingVersionedKeyValueStore
 from streams_app.state.windowed import SegmentedSessionStore, SegmentedWindowStore
 from streams_app.state.windowed_layers import (
     CachingSessionStore,
@@ -28,6 +30,7 @@ _FOREVER = 2**62
 KEY_VALUE = "key-value"
 WINDOW = "window"
 SESSION = "session"
+VERSIONED = "versioned"
 
 
 @dataclass
@@ -52,6 +55,13 @@ class StoreSpec:
     # emit-on-window-close uses (None = forever)
     retention_ms: int | None = None
     time_ordered: bool = False
+    # versioned key-value stores: how far back (event time) history is kept and readable
+    history_retention_ms: int | None = None
+
+    @property
+    def versioned(self) -> bool:
+        """A versioned key-value store (KIP-889)."""
+        return self.kind == VERSIONED
 
     def changelog_topic(self, application_id: str) -> str | None:
         """``<application_id>-<store>-changelog`` (a global store restores from its source)."""
@@ -82,6 +92,8 @@ def in_memory_store(spec: StoreSpec) -> StateStore:
         return SegmentedWindowStore(spec.name, spec.window_size or 0,
                                     _FOREVER if spec.retention_ms is None else spec.retention_ms,
                                     spec.time_ordered)
+    if spec.kind == VERSIONED:
+        return InMemoryVersionedKeyValueStore(spec.name, spec.history_retention_ms or 0)
     if spec.kind == SESSION:
         if spec.retention_ms is None:
             return InMemorySessionStore(spec.name)
@@ -104,6 +116,12 @@ def build_store_stack(
     logging_layer = None
     if isinstance(inner, WindowStore | SessionStore) and not spec.is_global:
         return _windowed_stack(spec, inner, cache_max_entries)
+    if isinstance(inner, VersionedKeyValueStore):
+        # never cached, as in Kafka Streams
+        if spec.logging:
+            logging_layer = ChangeLoggingVersionedKeyValueStore(inner)
+            outer = logging_layer
+        return StoreStack(spec, outer, inner, logging_layer)
     if isinstance(inner, KeyValueStore) and not spec.is_global:
         if spec.logging:
             logging_layer = ChangeLoggingKeyValueStore(inner, spec.timestamped)

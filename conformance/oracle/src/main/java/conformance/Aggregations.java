@@ -1,6 +1,7 @@
 package conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -10,6 +11,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /** Grouped-stream aggregations ("aggregate" family): by key, or re-keyed through a repartition. */
 final class Aggregations {
@@ -25,6 +27,41 @@ final class Aggregations {
     static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> jsonStore(String name) {
         return Materialized.<String, JsonNode, KeyValueStore<Bytes, byte[]>>as(name)
                 .withKeySerde(Serdes.String()).withValueSerde(new JsonSerde());
+    }
+
+    /**
+     * A table's store: versioned (Stores.persistentVersionedKeyValueStore) when the scenario
+     * sets "versioned" to a history retention in ms, else a key-value store dumped at the end
+     * (a versioned store has no iterator, so it is not dumped).
+     */
+    static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> tableStore(
+            String name, Params p, Built out) {
+        return store(name, new JsonSerde(), p, out);
+    }
+
+    /** A table operator's result store, versioned when "result_versioned" is set. */
+    static Materialized<String, JsonNode, KeyValueStore<Bytes, byte[]>> resultStore(
+            String name, Params p, Built out) {
+        return store(name, new JsonSerde(), p.opt("result_versioned"), out);
+    }
+
+    static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(
+            String name, org.apache.kafka.common.serialization.Serde<V> values, Params p,
+            Built out) {
+        return store(name, values, p.opt("versioned"), out);
+    }
+
+    static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(
+            String name, org.apache.kafka.common.serialization.Serde<V> values, Long history,
+            Built out) {
+        if (history == null) {
+            out.kv(name);
+            return Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name)
+                    .withKeySerde(Serdes.String()).withValueSerde(values);
+        }
+        return Materialized.<String, V>as(Stores.persistentVersionedKeyValueStore(
+                        name, Duration.ofMillis(history)))
+                .withKeySerde(Serdes.String()).withValueSerde(values);
     }
 
     static JsonNode sum(JsonNode a, JsonNode v) {
@@ -48,10 +85,9 @@ final class Aggregations {
         long init = p.i("init", 0);
         first.<JsonNode>cogroup((k, v, a) -> addTo(a, v, 1))
                 .cogroup(second, (k, v, a) -> addTo(a, v, -1))
-                .aggregate(() -> Json.agg(0, init), jsonStore("store")).toStream()
+                .aggregate(() -> Json.agg(0, init), tableStore("store", p, out)).toStream()
                 .to("output", Produced.with(Serdes.String(), new JsonSerde()));
         out.json("output");
-        out.kv("store");
         return true;
     }
 
@@ -75,20 +111,20 @@ final class Aggregations {
         }
         switch (op) {
             case "count" -> {
-                g.count(countStore()).toStream()
+                g.count(store("store", Serdes.Long(), p, out)).toStream()
                         .to("output", Produced.with(
                                 Serdes.String(), Serdes.Long()));
                 out.longs("output");
             }
             case "reduce" -> {
-                g.reduce(Aggregations::sum, jsonStore("store")).toStream()
+                g.reduce(Aggregations::sum, tableStore("store", p, out)).toStream()
                         .to("output", Produced.with(Serdes.String(), new JsonSerde()));
                 out.json("output");
             }
             case "aggregate" -> {
                 long init = p.i("init", 0);
                 g.aggregate(() -> Json.agg(0, init), (k, v, a) -> addTo(a, v, 1),
-                        jsonStore("store")).toStream()
+                        tableStore("store", p, out)).toStream()
                         .to("output", Produced.with(Serdes.String(), new JsonSerde()));
                 out.json("output");
             }
@@ -96,7 +132,6 @@ final class Aggregations {
                 return false;
             }
         }
-        out.kv("store");
         return true;
     }
 }

@@ -8,6 +8,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
@@ -23,9 +24,10 @@ final class JoinOps {
 
     private JoinOps() {}
 
-    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Built out) {
-        out.kv(topic + "-store");
-        return b.table(topic, Catalogue.consumed(), Aggregations.jsonStore(topic + "-store"));
+    /** An input table; versioned when the scenario sets "versioned" (history in ms). */
+    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Params p, Built out) {
+        return b.table(topic, Catalogue.consumed(),
+                Aggregations.tableStore(topic + "-store", p, out));
     }
 
     static boolean build(String name, Params p, StreamsBuilder b, Built out) {
@@ -50,17 +52,24 @@ final class JoinOps {
             case "join_stream_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left"));
                 KStream<String, JsonNode> l = Catalogue.stream(b, "left");
-                KTable<String, JsonNode> r = table(b, "right", out);
-                (kind.equals("inner") ? l.join(r, PAIR) : l.leftJoin(r, PAIR)).to("output");
+                KTable<String, JsonNode> r = table(b, "right", p, out);
+                Long grace = p.opt("grace");
+                if (grace == null) {
+                    (kind.equals("inner") ? l.join(r, PAIR) : l.leftJoin(r, PAIR)).to("output");
+                } else {
+                    Joined<String, JsonNode, JsonNode> jd = Joined.with(Serdes.String(),
+                            new JsonSerde(), new JsonSerde()).withGracePeriod(Duration.ofMillis(grace));
+                    (kind.equals("inner") ? l.join(r, PAIR, jd) : l.leftJoin(r, PAIR, jd))
+                            .to("output");
+                }
             }
             case "join_table_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left", "outer"));
-                KTable<String, JsonNode> l = table(b, "left", out);
-                KTable<String, JsonNode> r = table(b, "right", out);
+                KTable<String, JsonNode> l = table(b, "left", p, out);
+                KTable<String, JsonNode> r = table(b, "right", p, out);
                 KTable<String, JsonNode> j;
                 if (p.b("result_materialized", false)) {
-                    out.kv("store");
-                    var m = Aggregations.jsonStore("store");
+                    var m = Aggregations.resultStore("store", p, out);
                     j = switch (kind) {
                         case "inner" -> l.join(r, PAIR, m);
                         case "left" -> l.leftJoin(r, PAIR, m);
@@ -90,8 +99,8 @@ final class JoinOps {
             }
             case "join_foreign_key" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left"));
-                KTable<String, JsonNode> l = table(b, "left", out);
-                KTable<String, JsonNode> r = table(b, "right", out);
+                KTable<String, JsonNode> l = table(b, "left", p, out);
+                KTable<String, JsonNode> r = table(b, "right", p, out);
                 BiFunction<String, JsonNode, String> fk = (k, v) -> foreignKey(v);
                 (kind.equals("inner") ? l.join(r, fk, PAIR) : l.leftJoin(r, fk, PAIR))
                         .toStream().to("output");

@@ -88,9 +88,8 @@ final class StreamOps {
                         .to("output");
             }
             case "stream_to_table" -> {
-                Catalogue.stream(b, "input").toTable(Materialized.as("store")).toStream()
-                        .to("output");
-                out.kv("store");
+                Catalogue.stream(b, "input").toTable(Aggregations.tableStore("store", p, out))
+                        .toStream().to("output");
             }
             default -> {
                 return false;

@@ -16,8 +16,7 @@ final class TableOps {
     /** The input table; "materialized" (default true) names its store "source". */
     static KTable<String, JsonNode> source(StreamsBuilder b, Params p, Built out, String store) {
         if (p.b("materialized", true)) {
-            out.kv(store);
-            return b.table("input", Catalogue.consumed(), Aggregations.jsonStore(store));
+            return b.table("input", Catalogue.consumed(), Aggregations.tableStore(store, p, out));
         }
         return b.table("input", Catalogue.consumed());
     }
@@ -31,11 +30,9 @@ final class TableOps {
                 boolean not = name.endsWith("_not");
                 KTable<String, JsonNode> f;
                 if (p.b("result_materialized", false)) {
-                    out.kv("store");
-                    f = not ? t.filterNot((k, v) -> StreamOps.atLeast(v, min),
-                            Aggregations.jsonStore("store"))
-                            : t.filter((k, v) -> StreamOps.atLeast(v, min),
-                            Aggregations.jsonStore("store"));
+                    var m = Aggregations.resultStore("store", p, out);
+                    f = not ? t.filterNot((k, v) -> StreamOps.atLeast(v, min), m)
+                            : t.filter((k, v) -> StreamOps.atLeast(v, min), m);
                 } else {
                     f = not ? t.filterNot((k, v) -> StreamOps.atLeast(v, min))
                             : t.filter((k, v) -> StreamOps.atLeast(v, min));
@@ -47,8 +44,7 @@ final class TableOps {
                 KTable<String, JsonNode> t = source(b, p, out, "source");
                 KTable<String, JsonNode> m;
                 if (p.b("result_materialized", false)) {
-                    out.kv("store");
-                    m = t.mapValues(v -> times(v, mul), Aggregations.jsonStore("store"));
+                    m = t.mapValues(v -> times(v, mul), Aggregations.resultStore("store", p, out));
                 } else {
                     m = t.mapValues(v -> times(v, mul));
                 }
