@@ -36,7 +36,7 @@ from streams_app.query.errors import (
 from streams_app.query.keys import BadKeyError, key_order, key_text, parse_key, to_json
 from streams_app.query.routing import KeyQueryMetadata, Router
 from streams_app.query.stores import QueryableStores
-from streams_app.query.views import KeyValueView, SessionView, WindowView
+from streams_app.query.views import KeyValueView, SessionView, VersionedView, WindowView
 from streams_app.state.spec import StoreSpec
 
 __all__ = ["DEFAULT_LIMIT", "FORWARD_TIMEOUT_S", "MAX_LIMIT", "QueryApi"]
@@ -139,15 +139,19 @@ class QueryApi:
 
     async def get_key(self, request: web.Request) -> Any:
         spec, key, meta = self._locate(request)
-        if spec.kind != "key-value":
+        if spec.kind not in ("key-value", "versioned"):
             raise _Failure(400, "windowed store", f"store {spec.name!r} is windowed: read "
                            f"the key's windows at /stores/{spec.name}/keys/{{key}}/windows")
         local = self._serve_here(request, spec, meta)
         if local is None:
             return await self._forward(request, meta)
         view = self.stores.store(spec.name, stale=local, partition=meta.partition)
-        assert isinstance(view, KeyValueView)
-        found = view.entry(key)
+        if isinstance(view, VersionedView):  # ?as_of=: the version valid then
+            as_of = _int_param(request, "as_of", _FOREVER, 0, _FOREVER)
+            found = view.entry(key, None if as_of == _FOREVER else as_of)
+        else:
+            assert isinstance(view, KeyValueView)
+            found = view.entry(key)
         if found is None:
             raise _Failure(404, "key not found", f"no value for key {key!r} in {spec.name!r}",
                            store=spec.name, key=key, partition=meta.partition,
@@ -159,7 +163,7 @@ class QueryApi:
 
     async def windows(self, request: web.Request) -> Any:
         spec, key, meta = self._locate(request)
-        if spec.kind == "key-value":
+        if spec.kind in ("key-value", "versioned"):
             raise _Failure(400, "not windowed", f"store {spec.name!r} is a key-value store; "
                            f"read it at /stores/{spec.name}/keys/{{key}}")
         time_from = _int_param(request, "from", 0, 0, _FOREVER)
@@ -183,6 +187,10 @@ class QueryApi:
 
     async def range(self, request: web.Request) -> Any:
         spec = self._spec(request)
+        if spec.kind == "versioned":
+            raise _Failure(400, "versioned store", f"store {spec.name!r} is versioned: it has "
+                           f"no range reads; read a key at /stores/{spec.name}/keys/{{key}}"
+                           "?as_of=<ms>")
         if spec.kind != "key-value":
             raise _Failure(400, "not a key-value store",
                            f"store {spec.name!r} is windowed: read a key's windows at "

@@ -20,14 +20,21 @@ from streams_app.query.errors import (
     StateStoreRestoringError,
     UnknownStateStoreError,
 )
-from streams_app.query.views import KeyValueView, SessionView, WindowView
+from streams_app.query.views import KeyValueView, SessionView, VersionedView, WindowView
 from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.faust_compat import assigned_partitions
 from streams_app.runtime.observe import is_ready
 from streams_app.runtime.task import bind_serde
 from streams_app.serdes import Serde
 from streams_app.state.api import StateStore
-from streams_app.state.spec import KEY_VALUE, SESSION, WINDOW, StoreSpec, in_memory_store
+from streams_app.state.spec import (
+    KEY_VALUE,
+    SESSION,
+    VERSIONED,
+    WINDOW,
+    StoreSpec,
+    in_memory_store,
+)
 
 if TYPE_CHECKING:
     from streams_app.runtime.faust_runtime import FaustRuntime
@@ -37,7 +44,8 @@ __all__ = ["DriverStores", "QueryableStores", "RuntimeStores", "StoreInfo", "Vie
 
 View = KeyValueView | WindowView | SessionView
 
-_KINDS = {KEY_VALUE: "key_value", WINDOW: "window", SESSION: "session"}
+_KINDS = {KEY_VALUE: "key_value", WINDOW: "window", SESSION: "session",
+          VERSIONED: "versioned"}
 
 
 def kind_name(spec: StoreSpec) -> str:
@@ -120,6 +128,8 @@ class QueryableStores(ABC):
             return WindowView(name, stores, spec.window_size or 0)  # type: ignore[arg-type]
         if spec.kind == SESSION:
             return SessionView(name, stores)  # type: ignore[arg-type]
+        if spec.kind == VERSIONED:
+            return VersionedView(name, stores)
         return KeyValueView(name, stores)  # type: ignore[arg-type]
 
     def _partitions(self, spec: StoreSpec, stale: bool, partition: int | None) -> list[int]:

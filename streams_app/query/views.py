@@ -19,8 +19,10 @@ from streams_app.state.api import (
     Windowed,
     WindowStore,
 )
+from streams_app.state.versioned import VersionedRecord
 
-__all__ = ["Entry", "KeyValueView", "SessionView", "WindowEntry", "WindowView", "unwrap"]
+__all__ = ["Entry", "KeyValueView", "SessionView", "VersionedView", "WindowEntry", "WindowView",
+           "unwrap"]
 
 _FOREVER = 2**62
 
@@ -47,7 +49,7 @@ class WindowEntry(NamedTuple):
 
 def unwrap(stored: Any) -> tuple[Any, int | None]:
     """``(value, timestamp)`` of a stored value (timestamp None for plain stores)."""
-    if isinstance(stored, ValueAndTimestamp):
+    if isinstance(stored, ValueAndTimestamp | VersionedRecord):
         return stored.value, stored.timestamp
     return stored, None
 
@@ -61,6 +63,24 @@ class _View:
     def partitions(self) -> list[int]:
         """The partitions this view reads."""
         return [p for p, _ in self.parts]
+
+
+class VersionedView(_View):
+    """A versioned key-value store over ``parts``: point reads, latest or as of a time
+    (Kafka's ``VersionedKeyQuery``; a versioned store has no range reads)."""
+
+    def entry(self, key: Any, as_of: int | None = None) -> Entry | None:
+        """``key``'s version valid at ``as_of`` (None: the latest), or None."""
+        for partition, store in self.parts:
+            found = store.get(key, as_of)
+            if found is not None:
+                return Entry(key, found.value, found.timestamp, partition)
+        return None
+
+    def get(self, key: Any, as_of: int | None = None) -> Any:
+        """``key``'s value at ``as_of`` (None: the latest), or None."""
+        found = self.entry(key, as_of)
+        return None if found is None else found.value
 
 
 class KeyValueView(_View):
