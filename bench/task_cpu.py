@@ -2,8 +2,9 @@
 
 No broker: the rides go as fetched records (the lean tuples the worker's consumer hands out)
 through the contestant's topology in :class:`StreamTask`, on RocksDB stores with the record
-cache, with a commit (cache flush, changelog and sink records drained) every ``--batch``
-records, as the worker does per fetch. Process CPU time, so a loaded machine changes the
+cache, ``--batch`` records per fetch (sink and changelog records drained after each, as the
+worker produces per fetch) and a commit (cache flush) every ``--commit-every`` records (the
+worker commits once a second). Process CPU time, so a loaded machine changes the
 figure far less than it changes records/s; compare code versions in one run of this
 (``--repeat``), the broker benchmark ratio (``bench.profile --compare``) for the whole
 worker.
@@ -62,7 +63,7 @@ def _records(topic: str, n: int) -> list[LeanConsumerRecord]:
             for i, (_, ts, key, value) in enumerate(ride_events(n))]
 
 
-def run_once(pipeline: str, n: int, batch: int) -> float:
+def run_once(pipeline: str, n: int, batch: int, commit_every: int) -> float:
     """Microseconds of process CPU per record, all sub-topologies of ``pipeline``."""
     cfg = RunConfig("", "rides", "zones", pipeline, n, "task-cpu", "")
     topology = _BUILDERS[pipeline](cfg)
@@ -78,6 +79,7 @@ def run_once(pipeline: str, n: int, batch: int) -> float:
         gc.collect()
         gc.freeze()  # as the worker's tune_gc
         gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+        per_commit = max(1, commit_every // batch)
         started = time.process_time()
         pending = [("rides", records)]
         while pending:
@@ -85,7 +87,8 @@ def run_once(pipeline: str, n: int, batch: int) -> float:
             task = by_topic[topic]
             for i in range(0, len(recs), batch):
                 task.process_records(topic, recs[i:i + batch])
-                task.commit()
+                if (i // batch + 1) % per_commit == 0 or i + batch >= len(recs):
+                    task.commit()
                 task.drain_changelogs()
                 fed: dict[str, list[LeanConsumerRecord]] = {}
                 for t, key, value, ts, headers in task.drain_output():
@@ -115,12 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.task_cpu", description=__doc__)
     p.add_argument("--pipeline", default="count", help="comma-separated, or 'all'")
     p.add_argument("--records", type=int, default=100_000)
-    p.add_argument("--batch", type=int, default=500, help="records per fetch and commit")
+    p.add_argument("--batch", type=int, default=500, help="records per fetch")
+    p.add_argument("--commit-every", type=int, default=50_000, help="records per commit")
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     pipelines = list(PIPELINES) if args.pipeline == "all" else args.pipeline.split(",")
     for pipeline in pipelines:
-        runs = [run_once(pipeline, args.records, args.batch) for _ in range(args.repeat)]
+        runs = [run_once(pipeline, args.records, args.batch, args.commit_every)
+                for _ in range(args.repeat)]
         print(f"{pipeline:<15} {statistics.median(runs):6.2f} us CPU/record  "
               f"(runs {', '.join(f'{r:.2f}' for r in runs)})", flush=True)
     return 0
