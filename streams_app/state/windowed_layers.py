@@ -279,7 +279,8 @@ class _Cache(_Layer):
             if listener is None:
                 self._write(ckey, new, ts)
                 continue
-            old = self._stored(ckey)
+            # read only for a delete or to send it downstream (Kafka Streams' rule)
+            old = self._stored(ckey) if new is None or self._send_old_values else None
             if new is None and old is None:
                 continue  # never existed: nothing to store or forward
             self._write(ckey, new, ts)
