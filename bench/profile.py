@@ -5,13 +5,16 @@ Starts the bench broker, writes the rides, and runs the streams_app contestant (
 the CPU. Each sample goes to one bucket (:mod:`bench.profile_buckets`), and the table gives
 every bucket's share of the samples taken while records flowed (start-up and the final reads
 left out). ``--compare N`` then times N unprofiled rounds of streams_app and raw aiokafka
-on the same broker and data: the ratio is the figure to compare between code versions.
+on the same broker and data: the ratio is the figure to compare between code versions;
+``--base DIR`` adds a third contestant to those rounds, streams_app imported from ``DIR``
+(a directory holding another version's ``streams_app`` package, e.g. from ``git archive``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -26,6 +29,7 @@ from bench.common import PIPELINES, RunConfig, RunResult
 from bench.data import produce
 from bench.pipelines import expected
 from bench.profile_buckets import BUCKETS, classify_raw
+from bench.report import ROOT
 from bench.run import verify
 from bench.runner import _finish, throughput
 
@@ -39,6 +43,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--records", type=int, default=300_000, help="input records (default 300000)")
     p.add_argument("--compare", type=int, default=0, metavar="N",
                    help="also time N unprofiled rounds of streams_app and raw aiokafka")
+    p.add_argument("--base", default="", metavar="DIR",
+                   help="--compare also runs the streams_app package found in DIR")
     p.add_argument("--no-profile", action="store_true", help="only the --compare rounds")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
     p.add_argument("--keep", default="", help="directory to keep the raw py-spy stacks in")
@@ -61,6 +67,16 @@ async def _profiled(cfg: RunConfig, stacks: Path, timeout_s: float) -> RunResult
     return await _finish(proc, cfg, f"profile {cfg.pipeline}", time.monotonic(), timeout_s)
 
 
+async def _base_run(base: str, cfg: RunConfig, timeout_s: float) -> RunResult:
+    """The streams_app contestant with the package in ``base`` first on the path."""
+    env = {**os.environ, "PYTHONPATH": f"{base}{os.pathsep}{ROOT}"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.child", "streams_app", cfg.to_json(), cwd=base, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    return await _finish(proc, cfg, "base", time.monotonic(), timeout_s)
+
+
 def _rate(res: RunResult, n: int) -> float:
     return n / max(res.t_done - res.t_first, 1e-9)
 
@@ -69,7 +85,7 @@ def table(shares: dict[str, Counter], rates: dict[str, float]) -> str:
     """Markdown table: one column per pipeline, one row per bucket (percent of samples)."""
     names = list(shares)
     out = ["| bucket | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for bucket, _ in BUCKETS:
+    for bucket, _ in BUCKETS[1:]:  # the first, excluded, is not counted
         cells = []
         for name in names:
             total = sum(shares[name].values()) or 1
@@ -100,7 +116,7 @@ async def _main(args: argparse.Namespace) -> int:
         await throughput("aiokafka", cfg("count", "warm", 0), "warm-up", args.timeout)
         shares: dict[str, Counter] = {}
         rates: dict[str, float] = {}
-        ratios: dict[str, list[float]] = {}
+        ratios: dict[str, list[float]] = {}  # "<pipeline> <contestant>" -> rate / aiokafka
         failed = False
         for pipeline in args.pipelines:
             want = expected(pipeline, data.events, data.boroughs)
@@ -119,22 +135,28 @@ async def _main(args: argparse.Namespace) -> int:
                     shutil.copy(stacks, keep / stacks.name)
             for i in range(args.compare):
                 got = {}
-                for name in ("streams_app", "aiokafka"):
-                    res = await throughput(name, cfg(pipeline, name, i + 1), name, args.timeout)
+                for name in ("base", "streams_app", "aiokafka") if args.base else (
+                        "streams_app", "aiokafka"):
+                    run_cfg = cfg(pipeline, name, i + 1)
+                    res = (await _base_run(args.base, run_cfg, args.timeout) if name == "base"
+                           else await throughput(name, run_cfg, name, args.timeout))
                     problem = verify(res, want) if res.status == "ok" else res.detail
                     if problem:
                         print(f"{pipeline} / {name}: FAILED {problem[-500:]}", file=sys.stderr)
                         failed = True
                         break
                     got[name] = _rate(res, args.records)
-                if len(got) == 2:
-                    print(f"{pipeline} round {i + 1}: streams_app {got['streams_app']:,.0f} "
-                          f"aiokafka {got['aiokafka']:,.0f} rec/s  ratio "
-                          f"{got['streams_app'] / got['aiokafka']:.3f}", flush=True)
-                    ratios.setdefault(pipeline, []).append(got["streams_app"] / got["aiokafka"])
-        for pipeline, values in ratios.items():
-            print(f"{pipeline}: streams_app / aiokafka median {statistics.median(values):.3f} "
-                  f"({len(values)} rounds)")
+                if "aiokafka" in got:
+                    print(f"{pipeline} round {i + 1}: " + "  ".join(
+                        f"{name} {rate:,.0f} rec/s ({rate / got['aiokafka']:.3f})"
+                        for name, rate in got.items()), flush=True)
+                    for name, rate in got.items():
+                        ratios.setdefault(f"{pipeline} {name}", []).append(
+                            rate / got["aiokafka"])
+        for key, values in ratios.items():
+            if not key.endswith(" aiokafka"):
+                print(f"{key} / aiokafka: median {statistics.median(values):.3f} "
+                      f"({', '.join(f'{v:.3f}' for v in values)})")
         if shares:
             print(f"\n{args.records:,} records, py-spy {SAMPLE_RATE}/s, on-CPU samples, % per "
                   "bucket\n")
