@@ -24,7 +24,7 @@ BUCKETS: list[tuple[str, str]] = [
     ("key and value deserialization", r"\.deserialize \(streams_app/serdes\.py"),
     ("sink serialization", r"\.serialize \(streams_app/serdes\.py|\(streams_app/processors/sink"),
     ("store and cache", r"\(streams_app/state/|\(rocksdict"),
-    ("processor calls", r"\(streams_app/processors/|^<lambda> \(<string>"),
+    ("processor calls", r"\(streams_app/(?:processors|dsl)/|^<lambda> \(<string>"),
     ("task loop", r"\(streams_app/runtime/task\.py"),
     ("aiokafka record decoding",
      r"\(aiokafka/record/|\(streams_app/runtime/lean_records\.py|_consumer_record |"
@@ -32,7 +32,8 @@ BUCKETS: list[tuple[str, str]] = [
     ("commit (offsets, checkpoint)",
      r"\._?commit_tps |\(streams_app/runtime/(?:checkpoint|transactions)\.py|"
      r"MeteredCheckpoint\.|Consumer\.commit |\(aiokafka/consumer/group_coordinator"),
-    ("network and event loop", r"\((?:asyncio/|selectors\.py|socket\.py|aiokafka/conn)"),
+    ("event loop and network (epoll waits included)",
+     r"\((?:asyncio/|selectors\.py|socket\.py|aiokafka/conn)"),
     ("handler and runtime glue", r"\(streams_app/|\(faust/|\(mode/|\(bench/contestants"),
     ("other", r"."),
 ]
