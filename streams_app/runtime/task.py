@@ -191,7 +191,8 @@ class StreamTask(ProcessorContext):
             if isinstance(spec, SourceNode):
                 value_serde = self._serde(spec.value_serde, cfg.default_value_serde)
                 # values no child reads (counts) are not decoded: the bytes stand in
-                blind = node.children and not any(c.processor.reads_value for c in node.children)
+                blind = node.children and not any(getattr(c.processor, "reads_value", True)
+                                                  for c in node.children)  # duck-typed ones too
                 entry = (
                     node,
                     self._serde(spec.key_serde, cfg.default_key_serde).deserialize,
