@@ -196,7 +196,8 @@ class StreamTask(ProcessorContext):
                 entry = (
                     node,
                     self._serde(spec.key_serde, cfg.default_key_serde).deserialize,
-                    value_serde.presence if blind else value_serde.deserialize,
+                    getattr(value_serde, "presence", value_serde.deserialize) if blind
+                    else value_serde.deserialize,
                     spec.timestamp_extractor or cfg.default_timestamp_extractor,
                 )
                 for topic in spec.topics:
