@@ -21,7 +21,7 @@ BUCKETS: list[tuple[str, str]] = [
     ("produce", r"\(streams_app/runtime/producing\.py|\(aiokafka/producer/"),
     ("changelog serialization",
      r"\((?:streams_app/state/store_serdes|streams_app/runtime/record_collector)\.py"),
-    ("key and value deserialization", r"\.deserialize \(streams_app/serdes\.py"),
+    ("key and value deserialization", r"\.(?:deserialize|presence) \(streams_app/serdes\.py"),
     ("sink serialization", r"\.serialize \(streams_app/serdes\.py|\(streams_app/processors/sink"),
     ("store and cache", r"\(streams_app/state/|\(rocksdict"),
     ("processor calls", r"\(streams_app/(?:processors|dsl)/|^<lambda> \(<string>"),
@@ -40,10 +40,14 @@ BUCKETS: list[tuple[str, str]] = [
 
 _RULES = [(name, re.compile(rx)) for name, rx in BUCKETS]
 _FRAME = re.compile(r"[^;]+")
+# every sample of the running worker is inside this frame (the contestant calls it)
+_WORKER = re.compile(r"execute_from_commandline \(mode/worker")
 
 
 def bucket_of(frames: list[str]) -> str:
     """The bucket of one sample (frames outermost first, as :func:`_strip_site` leaves them)."""
+    if not any(_WORKER.search(f) for f in frames):  # before or after the worker runs
+        return _RULES[0][0]
     for rule_name, rx in _RULES[:ANYWHERE]:
         if any(rx.search(f) for f in frames):
             return rule_name
