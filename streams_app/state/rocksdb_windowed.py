@@ -48,6 +48,14 @@ _INDEX = b"T"
 _INDEX_END = b"U"
 
 
+def _below(upper: bytes) -> Any:
+    """Read options ending a scan before ``upper``: a scan by key would otherwise walk
+    through every longer key sharing its bytes as a prefix ("1" -> "10", "100", ...)."""
+    opts = rocksdict.ReadOptions()
+    opts.set_iterate_upper_bound(upper)
+    return opts
+
+
 class _BatchingDb:
     """A store's database while a cache flush writes through: writes gather in one
     WriteBatch (a fraction of a put's cost each); every read applies them first, so reads
@@ -223,8 +231,11 @@ class RocksDictWindowStore(_Retained, WindowStore):
         kb = self.key_serde.serialize(key) or b""
         lo = max(time_from, self._live_from(), 0)
         prefix = _PRIMARY + kb
+        if lo > time_to:
+            return iter(())
         hits = []
-        for raw_key, raw in self.db.items(from_key=prefix + _Q.pack(lo)):
+        upper = prefix + _Q.pack(time_to + 1)  # alive while the scan runs
+        for raw_key, raw in self.db.items(from_key=prefix + _Q.pack(lo), read_opt=_below(upper)):
             if not raw_key.startswith(prefix):
                 break
             if len(raw_key) != len(prefix) + 12:
@@ -301,8 +312,11 @@ class RocksDictSessionStore(_Retained, SessionStore):
         kb = self.key_serde.serialize(key) or b""
         lo = max(earliest_end, self.observed - self.retention_ms + 1, 0)
         prefix = _PRIMARY + kb
+        if lo > self.observed:  # no stored session ends after the observed stream time
+            return iter(())
         hits = []
-        for raw_key, raw in self.db.items(from_key=prefix + _Q.pack(lo)):
+        upper = prefix + _Q.pack(self.observed + 1)  # alive while the scan runs
+        for raw_key, raw in self.db.items(from_key=prefix + _Q.pack(lo), read_opt=_below(upper)):
             if not raw_key.startswith(prefix):
                 break
             if len(raw_key) != len(prefix) + 16:

@@ -10,10 +10,10 @@ import pytest
 import rocksdict
 
 from streams_app.serdes import LongSerde, StringSerde
-from streams_app.state.api import ValueAndTimestamp
+from streams_app.state.api import ValueAndTimestamp, Windowed
 from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.memory import InMemoryKeyValueStore
-from streams_app.state.rocksdb_windowed import RocksDictWindowStore
+from streams_app.state.rocksdb_windowed import RocksDictSessionStore, RocksDictWindowStore
 from streams_app.state.windowed_layers import CachingWindowStore
 
 
@@ -83,3 +83,19 @@ def test_a_window_cache_flush_is_one_write_batch_that_reads_see(tmp_path: Path) 
     cache.flush()
     assert db.puts == 0 and db.writes == 6  # no reads: one batch
     assert [store.fetch(f"k{i}", 0).value for i in range(5)] == [1, 2, 3, 4, 5]
+
+
+def test_scans_of_a_key_skip_longer_keys_and_keep_their_last_entry(tmp_path: Path) -> None:
+    db = rocksdict.Rdict(str(tmp_path / "s"), options=rocksdict.Options(raw_mode=True))
+    windows = RocksDictWindowStore("w", db, StringSerde(), LongSerde(), 10, 10**9)
+    sessions = RocksDictSessionStore("s", rocksdict.Rdict(
+        str(tmp_path / "t"), options=rocksdict.Options(raw_mode=True)), StringSerde(),
+        LongSerde(), 10**9)
+    for key in ("1", "10", "100", "2"):  # "1" is a prefix of the next two
+        for start in range(0, 50, 10):
+            windows.put(key, ValueAndTimestamp(start, start), start)
+            sessions.put(Windowed(key, start, start + 5), start)
+    for _ in range(200):  # the scan bound must stay valid for the whole scan
+        assert [s for s, _ in windows.fetch_range("1", 0, 40)] == [0, 10, 20, 30, 40]
+        assert [w.start for w, _ in sessions.find_sessions("1", 0, 10**6)] == [
+            0, 10, 20, 30, 40]  # the last one ends at the observed stream time
