@@ -48,6 +48,12 @@ class Serde:
         """Decode ``data`` (``None`` stays ``None``)."""
         raise NotImplementedError
 
+    def presence(self, data: bytes | None) -> Any:
+        """What a processor that never reads the value gets (``Processor.reads_value``):
+        None exactly when :meth:`deserialize` gives None, else any other object. Serdes
+        that can tell without decoding return ``data`` itself; this default decodes."""
+        return self.deserialize(data)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -75,6 +81,13 @@ class JsonSerde(Serde):
         except orjson.JSONDecodeError as exc:
             raise SerdeError(f"JsonSerde cannot decode {bytes(data)[:40]!r}: {exc}") from exc
 
+    def presence(self, data: bytes | None) -> Any:
+        """``data``, or None for no bytes and JSON ``null`` (the only text decoding to None).
+        Bytes that are not JSON at all are not noticed: nothing reads them."""
+        if data is None or (len(data) < 64 and bytes(data).strip(b" \t\r\n") == b"null"):
+            return None
+        return data
+
 
 class StringSerde(Serde):
     """UTF-8 strings, like Kafka's StringSerde."""
@@ -95,6 +108,10 @@ class StringSerde(Serde):
             return data.decode()
         return None if data is None else bytes(data).decode()
 
+    def presence(self, data: bytes | None) -> Any:
+        """``data``: only no bytes decode to None."""
+        return data
+
 
 class BytesSerde(Serde):
     """Raw bytes passed through unchanged."""
@@ -112,6 +129,10 @@ class BytesSerde(Serde):
     def deserialize(self, data: bytes | None) -> bytes | None:
         """Return the bytes unchanged."""
         return None if data is None else bytes(data)
+
+    def presence(self, data: bytes | None) -> Any:
+        """``data``: only no bytes are None."""
+        return data
 
 
 class _StructSerde(Serde):

@@ -89,7 +89,8 @@ class KGroupedStream(_Grouped):
         """Records per key (null keys and values are dropped), as 8-byte longs by default."""
         return self._aggregate(
             "KSTREAM-AGGREGATE-", materialized, name, LongSerde(),
-            lambda store, old: KStreamAggregate(store, _zero, _count_add, old),
+            lambda store, old: KStreamAggregate(store, _zero, _count_add, old,
+                                                reads_value=False),
         )
 
     def reduce(self, reducer: Callable[[Any, Any], Any],

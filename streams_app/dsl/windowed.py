@@ -134,7 +134,9 @@ class TimeWindowedKStream(_Windowed):
         size = w.time_difference_ms if isinstance(w, SlidingWindows) else w.size_ms
 
         def make(store: str, old: bool) -> Processor:
-            return processor(store, w, initializer, aggregator, final, old)
+            made = processor(store, w, initializer, aggregator, final, old)
+            made.reads_value = aggregator is not _count_add
+            return made
 
         return self._build(prefix, materialized, name, value_serde, burn, self._spec, make,
                            w.grace_ms, lambda ks: TimeWindowedSerde(ks, size))
@@ -186,8 +188,10 @@ class SessionWindowedKStream(_Windowed):
         w, final = self.windows, self._emit_final
 
         def make(store: str, old: bool) -> Processor:
-            return KStreamSessionWindowAggregate(store, w, initializer, aggregator, merger,
+            made = KStreamSessionWindowAggregate(store, w, initializer, aggregator, merger,
                                                  final, old)
+            made.reads_value = aggregator is not _count_add
+            return made
 
         return self._build(prefix, materialized, name, value_serde, burn, self._spec, make,
                            w.gap_ms + w.grace_ms, SessionWindowedSerde)

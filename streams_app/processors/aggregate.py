@@ -77,10 +77,13 @@ class KStreamAggregate(_StreamAggregation):
         initializer: Callable[[], Any],
         aggregator: Callable[[Any, Any, Any], Any],
         send_old_values: bool = False,
+        reads_value: bool = True,
     ) -> None:
+        """``reads_value=False``: the aggregator ignores its value argument (count)."""
         super().__init__(store_name, send_old_values)
         self.initializer = initializer
         self.aggregator = aggregator
+        self.reads_value = reads_value
 
     def process(self, record: Record) -> None:
         """Update the aggregate of the record's key."""

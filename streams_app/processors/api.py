@@ -182,6 +182,9 @@ class Processor:
     """A node's logic. Subclasses override :meth:`process` (and :meth:`init` for stores)."""
 
     context: ProcessorContext
+    # False: process() at most tests ``record.value is None`` (counts). A task may then hand
+    # it the undecoded bytes of a source record (see Serde.presence) and skip decoding.
+    reads_value: bool = True
 
     def init(self, context: ProcessorContext) -> None:
         """Called once before processing; keep the context, look up stores here."""

@@ -153,7 +153,7 @@ class StreamTask(ProcessorContext):
             for name in subtopology.stores
         }
         self.nodes: dict[str, RuntimeNode] = {}
-        # topic (real name) -> (source node, key serde, value serde, extractor)
+        # topic (real name) -> (source node, key decoder, value decoder, extractor)
         self._sources: dict[str, tuple[RuntimeNode, Any, Any, Any]] = {}
         self._build()
         self.current_node: RuntimeNode | None = None
@@ -189,10 +189,15 @@ class StreamTask(ProcessorContext):
                 node.by_name[child] = self.nodes[child]
             spec = topo.nodes[name]
             if isinstance(spec, SourceNode):
+                value_serde = self._serde(spec.value_serde, cfg.default_value_serde)
+                # values no child reads (counts) are not decoded: the bytes stand in
+                blind = node.children and not any(getattr(c.processor, "reads_value", True)
+                                                  for c in node.children)  # duck-typed ones too
                 entry = (
                     node,
-                    self._serde(spec.key_serde, cfg.default_key_serde),
-                    self._serde(spec.value_serde, cfg.default_value_serde),
+                    self._serde(spec.key_serde, cfg.default_key_serde).deserialize,
+                    getattr(value_serde, "presence", value_serde.deserialize) if blind
+                    else value_serde.deserialize,
                     spec.timestamp_extractor or cfg.default_timestamp_extractor,
                 )
                 for topic in spec.topics:
@@ -340,8 +345,7 @@ class StreamTask(ProcessorContext):
         entry = self._sources.get(topic)
         if entry is None:
             raise StreamsError(f"task {self.task_id} does not read topic {topic!r}")
-        node, key_serde, value_serde, extractor = entry
-        key_of, value_of = key_serde.deserialize, value_serde.deserialize
+        node, key_of, value_of, extractor = entry
         children = node.children
         punctuations = self._stream_queue._heap
         self._failed_node = None

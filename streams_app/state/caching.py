@@ -121,8 +121,9 @@ class CachingKeyValueStore(KeyValueStore):
             if listener is None:
                 put(key, new, ts)
                 continue
-            old = wrapped.get(key)
-            # an absent key deleted: neither the store nor downstream needs to hear of it
+            # The old value is read only where it is needed (Kafka Streams' rule): for a
+            # delete, or to send it downstream. An absent key deleted: no one hears of it.
+            old = wrapped.get(key) if new is None or self._send_old_values else None
             if new is None and old is None:
                 continue
             put(key, new, ts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from streams_app.state.api import (
@@ -270,6 +271,12 @@ class _Cache(_Layer):
         """Write every dirty entry through and forward it, oldest first; cached deletes
         are dropped from the cache afterwards."""
         dirty, self._dirty = self._dirty, {}
+        batched = getattr(self.inner, "batched", None)  # RocksDB: one write batch
+        with batched() if batched is not None and dirty else nullcontext():
+            self._write_through(dirty)
+        self.inner.flush()
+
+    def _write_through(self, dirty: dict[Any, None]) -> None:
         listener = self._listener
         for ckey in dirty:
             value, ts, headers = self._entries[ckey]
@@ -279,13 +286,13 @@ class _Cache(_Layer):
             if listener is None:
                 self._write(ckey, new, ts)
                 continue
-            old = self._stored(ckey)
+            # read only for a delete or to send it downstream (Kafka Streams' rule)
+            old = self._stored(ckey) if new is None or self._send_old_values else None
             if new is None and old is None:
                 continue  # never existed: nothing to store or forward
             self._write(ckey, new, ts)
             listener(self._windowed(ckey), new, old if self._send_old_values else None, ts,
                      headers)
-        self.inner.flush()
 
     def _write(self, ckey: Any, value: Any, ts: int) -> None:
         raise NotImplementedError

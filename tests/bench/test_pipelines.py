@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from types import SimpleNamespace
 
 from bench.common import CONTESTANTS, PIPELINES, SESSION_GAP_MS, RunResult
 from bench.data import MAX_LATE_MS, ride_events, zone_boroughs
 from bench.pipelines import Sessions, expected, session_key, window_key
-from bench.report import render_markdown, shape, table
+from bench.report import KEPT_MARKER, render_markdown, shape, table, write_markdown
 from bench.run import verify
 
 
@@ -134,3 +135,11 @@ def test_side_benchmark_notes(tmp_path) -> None:
     details = {"settings": {"records": 10, "runs": 1, "quick": True}, "ratios": {},
                "figures": {}}
     assert "## Notes\n\n" + lines[0] in render_markdown(doc, details, lines)
+def test_a_rerender_keeps_the_hand_kept_part(tmp_path: Path) -> None:
+    md = tmp_path / "BENCHMARKS.md"
+    write_markdown(md, "# Benchmarks\n\nold table\n")
+    assert md.read_text() == "# Benchmarks\n\nold table\n"  # nothing kept yet
+    md.write_text(md.read_text() + f"\n{KEPT_MARKER}\n\n## Profiles\n\nby hand\n")
+    write_markdown(md, "# Benchmarks\n\nnew table\n")
+    kept = f"{KEPT_MARKER}\n\n## Profiles\n\nby hand\n"
+    assert md.read_text() == f"# Benchmarks\n\nnew table\n\n{kept}"
