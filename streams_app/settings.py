@@ -254,6 +254,10 @@ class Settings:
         "how long a task with several input partitions waits for an empty one before "
         "processing without it (Kafka's max.task.idle.ms): 0 waits only for data already on "
         "the broker, -1 never waits")
+    lazy_values: bool = _setting(
+        False, _bool,
+        "skip decoding values no processor reads (a source feeding only counts): faster, but a "
+        "malformed value there is counted instead of going to the deserialization handler")
     standby_replicas: int = _setting(0, _int(0, 32), "standby replicas per table partition")
     session_timeout_ms: int = _setting(
         10_000, _int(6000, 1_800_000), "consumer group session timeout (broker limits)"

@@ -32,6 +32,7 @@ BAD_VALUES = {
     "startup_timeout_ms": "soon",
     "shutdown_timeout_ms": "500",
     "web_enabled": "maybe",
+    "lazy_values": "sometimes",
     "web_port": "70000",
     "application_server": "worker-without-port",
     "metrics_enabled": "sometimes",

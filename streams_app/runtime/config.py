@@ -33,6 +33,9 @@ class StreamsConfig:
     default_timestamp_extractor: Callable[[Any, int], int] | None = None
     cache_max_entries: int = 10_000
     commit_interval_ms: int = 30_000
+    #: skip decoding values no processor reads (counts); off: Kafka Streams' behaviour, every
+    #: value decoded at the source, a malformed one goes to the deserialization handler
+    lazy_values: bool = False
     deserialization_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.DESERIALIZATION]
     processing_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PROCESSING]
     production_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PRODUCTION]

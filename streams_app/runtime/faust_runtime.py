@@ -120,6 +120,7 @@ class FaustRuntime:
         cfg.setdefault("bootstrap_servers", settings.bootstrap_servers)
         cfg.setdefault("cache_max_entries", cache_entries(settings.cache_max_bytes))
         cfg.setdefault("commit_interval_ms", settings.commit_interval_ms)
+        cfg.setdefault("lazy_values", settings.lazy_values)
         self.config = StreamsConfig.from_mapping(cfg)
         self.app_id = settings.app_id
         self.dead_letter_topic = dead_letter_topic or f"{self.app_id}-dead-letter"

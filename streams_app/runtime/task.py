@@ -190,9 +190,11 @@ class StreamTask(ProcessorContext):
             spec = topo.nodes[name]
             if isinstance(spec, SourceNode):
                 value_serde = self._serde(spec.value_serde, cfg.default_value_serde)
-                # values no child reads (counts) are not decoded: the bytes stand in
-                blind = node.children and not any(getattr(c.processor, "reads_value", True)
-                                                  for c in node.children)  # duck-typed ones too
+                # lazy_values: values no child reads (counts) are not decoded, the bytes
+                # stand in (a malformed one is then counted, not sent to the handler)
+                blind = cfg.lazy_values and node.children and not any(
+                    getattr(c.processor, "reads_value", True)  # duck-typed ones too
+                    for c in node.children)
                 entry = (
                     node,
                     self._serde(spec.key_serde, cfg.default_key_serde).deserialize,

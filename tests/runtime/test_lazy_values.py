@@ -1,5 +1,7 @@
-"""Values no processor reads are not decoded (count after group_by_key), with the same
-results: a JSON ``null`` is still a null value, which count skips."""
+"""With ``lazy_values`` on, values no processor reads are not decoded (count after
+group_by_key), with the same results: a JSON ``null`` is still a null value, which count
+skips. Off (the default), every value is decoded at the source, as Kafka Streams does, so a
+malformed one goes to the deserialization handler."""
 
 from __future__ import annotations
 
@@ -24,9 +26,10 @@ class CountingJson(JsonSerde):
         return super().deserialize(data)
 
 
-def _task(topology: Topology) -> StreamTask:
+def _task(topology: Topology, lazy: bool = True) -> StreamTask:
     (sub,) = topology.subtopologies()
-    config = StreamsConfig.from_mapping({"application_id": "lazy", "cache_max_entries": 0})
+    config = StreamsConfig.from_mapping({"application_id": "lazy", "cache_max_entries": 0,
+                                         "lazy_values": lazy})
     return StreamTask(topology, sub, config)
 
 
@@ -95,3 +98,14 @@ def test_presence_is_none_exactly_when_the_value_is(serde: Any) -> None:
         except Exception:  # noqa: BLE001 - not this serde's bytes: nothing to compare
             continue
         assert (serde.presence(value) is None) == (decoded is None), (serde, value)
+
+
+def test_by_default_every_value_is_decoded_and_a_malformed_one_is_an_error() -> None:
+    serde = CountingJson()
+    b = StreamsBuilder()
+    b.stream("in", key_serde=StringSerde(), value_serde=serde).group_by_key().count("c")
+    task = _task(b.build(), lazy=False)
+    _feed(task, [b'{"a": 1}', b"not json", b'{"a": 2}'])
+    assert serde.decoded == 3
+    assert task.stores["c"].outer.get("k").value == 2  # the bad one dead-lettered
+    assert task.errors.dead_lettered  # by the default deserialization handler
