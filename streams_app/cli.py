@@ -107,9 +107,15 @@ def _job(argv: list[str]) -> int:
     if a.processes == 1:
         os.execv(argv_[0], argv_)
         return EXIT_OK  # not reached
-    from streams_app.ops.processes import Supervisor, stop_timeout_s, worker_envs
+    from streams_app.ops.processes import (
+        Supervisor,
+        create_data_dirs,
+        stop_timeout_s,
+        worker_envs,
+    )
 
     envs = worker_envs(settings, a.processes, os.environ)
+    create_data_dirs(envs)
     return Supervisor(argv_, envs, stop_timeout_s=stop_timeout_s(settings),
                       json_logs=settings.log_format == "json").run()
 

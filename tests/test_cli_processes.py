@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from streams_app.cli import main
-from streams_app.ops.processes import Supervisor, prefixed, worker_envs
+from streams_app.ops.processes import Supervisor, create_data_dirs, prefixed, worker_envs
 from streams_app.settings import ConfigError, Settings
 
 # A stand-in worker: says it is ready, then exits on SIGTERM with CODE_ON_TERM (or ignores it).
@@ -74,11 +74,14 @@ def supervise(envs: list[dict[str, str]], stop_timeout_s: float = 10.0,
 
 
 def test_worker_envs_give_each_a_data_dir_and_a_web_port(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, web_enabled=True, web_port=7000)
+    settings = Settings(data_dir=tmp_path / "data", web_enabled=True, web_port=7000)
     envs = worker_envs(settings, 3, {"KEEP": "1"})
-    assert [e["STREAMS_DATA_DIR"] for e in envs] == [str(tmp_path / f"p{i}") for i in range(3)]
+    dirs = [tmp_path / "data" / f"p{i}" for i in range(3)]
+    assert [e["STREAMS_DATA_DIR"] for e in envs] == [str(d) for d in dirs]
     assert [e["STREAMS_WEB_PORT"] for e in envs] == ["7000", "7001", "7002"]
     assert all(e["KEEP"] == "1" for e in envs)
+    create_data_dirs(envs)  # Faust makes only the last level of its data dir
+    assert all(d.is_dir() for d in dirs)
 
 
 def test_worker_envs_leave_the_port_alone_without_the_web_server(tmp_path: Path) -> None:

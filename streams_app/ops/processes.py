@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from streams_app.settings import ConfigError, Settings, env_name
 
-__all__ = ["Supervisor", "Worker", "worker_envs"]
+__all__ = ["Supervisor", "Worker", "create_data_dirs", "stop_timeout_s", "worker_envs"]
 
 #: Time past the workers' own shutdown timeout for interpreter and client teardown.
 STOP_MARGIN_S = 5.0
@@ -47,6 +48,12 @@ def worker_envs(settings: Settings, n: int, env: Mapping[str, str]) -> list[dict
             child[env_name("web_port")] = str(settings.web_port + i)
         envs.append(child)
     return envs
+
+
+def create_data_dirs(envs: Sequence[Mapping[str, str]]) -> None:
+    """Create each worker's data dir (Faust creates only the last level of its own)."""
+    for env in envs:
+        Path(env[env_name("data_dir")]).mkdir(parents=True, exist_ok=True)
 
 
 def prefixed(name: str, line: str, json_logs: bool) -> str:
