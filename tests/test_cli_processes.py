@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from streams_app.cli import main
+from streams_app.jobs.process import worker_argv
 from streams_app.ops.processes import Supervisor, create_data_dirs, prefixed, worker_envs
 from streams_app.settings import ConfigError, Settings
 
@@ -104,6 +105,13 @@ def test_a_bad_setting_fails_before_any_worker_starts(monkeypatch, capsys) -> No
     monkeypatch.setenv("STREAMS_WEB_PORT", "0")
     assert main(["job", "rides-vendor-count", "--processes", "2"]) == 1
     assert "STREAMS_WEB_PORT (web_port)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("level", "faust"), [("warning", "warn"), ("critical", "crit"),
+                                              ("info", "info")])
+def test_the_settings_log_level_is_spelled_as_faust_wants(level: str, faust: str) -> None:
+    argv = worker_argv("m", level)
+    assert argv[argv.index("-l") + 1] == faust
 
 
 def test_lines_are_marked_with_the_worker() -> None:
