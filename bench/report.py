@@ -11,6 +11,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from bench import scale_report
 from bench.common import CONTESTANTS, PIPELINES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +102,22 @@ def write_all(figures: dict, args: argparse.Namespace, results_dir: Path,
     }
     (results_dir / "details.json").write_text(json.dumps(details, indent=2) + "\n")
     chart(doc, results_dir / "chart.png")
-    markdown.write_text(render_markdown(doc, details))
+    markdown.write_text(render_markdown(doc, details, _scale(results_dir)))
+    return doc
+
+
+def _scale(results_dir: Path) -> dict | None:
+    """The last scale-out series (bench.scale), kept across reruns of bench.run."""
+    path = results_dir / "scale.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def rerender(results_dir: Path = RESULTS_DIR, markdown: Path = MARKDOWN) -> dict:
+    """BENCHMARKS.md and the chart again from the saved JSON; returns ``latest.json``."""
+    doc = json.loads((results_dir / "latest.json").read_text())
+    details = json.loads((results_dir / "details.json").read_text())
+    chart(doc, results_dir / "chart.png")
+    markdown.write_text(render_markdown(doc, details, _scale(results_dir)))
     return doc
 
 
@@ -123,7 +139,7 @@ def table(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(doc: dict, details: dict) -> str:
+def render_markdown(doc: dict, details: dict, scale: dict | None = None) -> str:
     """BENCHMARKS.md: settings, the table with ratios and join times, how to reproduce."""
     s, rat, figs = details["settings"], details["ratios"], details["figures"]
     m, v = doc["machine"], doc["versions"]
@@ -166,6 +182,8 @@ def render_markdown(doc: dict, details: dict) -> str:
     ]
     if problems:
         out += ["", "Not measured:", "", *problems]
+    if scale is not None:
+        out += ["", *scale_report.section(scale, "bench/results/scale.png")]
     out += ["", "## How each contestant runs the pipelines", "", *_METHOD]
     out += [
         "",
@@ -250,11 +268,7 @@ def chart(doc: dict, path: Path) -> None:
 
 def main() -> int:
     """``python -m bench.report``: re-render BENCHMARKS.md and the chart from the saved JSON."""
-    doc = json.loads((RESULTS_DIR / "latest.json").read_text())
-    details = json.loads((RESULTS_DIR / "details.json").read_text())
-    chart(doc, RESULTS_DIR / "chart.png")
-    MARKDOWN.write_text(render_markdown(doc, details))
-    print(table(doc))
+    print(table(rerender()))
     return 0
 
 
