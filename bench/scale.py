@@ -130,8 +130,9 @@ async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: s
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    firsts = [float((data / f"p{i}" / FIRST_RECORD_FILE).read_text()) for i in range(n)
-              if (data / f"p{i}" / FIRST_RECORD_FILE).exists()]
+    dirs = [data] if n == 1 else [data / f"p{i}" for i in range(n)]  # one: no supervisor
+    firsts = [float((d / FIRST_RECORD_FILE).read_text()) for d in dirs
+              if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
     return _figures(n, t_done - min(firsts), worker_cpu)
@@ -145,8 +146,9 @@ async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag:
     # is still the harness's, polled as for streams_app.
     cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"ks-{n}.json"),
                     state_dir=str(work / f"ks-{n}"))
+    # A slow start on the loaded cluster is not a stall: give it 2 min without progress.
     env = {**os.environ, "BENCH_JAVA_OPTS": f"-Dks.num.stream.threads={n} "
-           f"-Dks.replication.factor={REPLICATION}"}
+           f"-Dks.replication.factor={REPLICATION} -Dbench.idle.ms=120000"}
     with open(work / f"ks-{n}.log", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.child", "kafka_streams",
                                  cfg.to_json()], env=env, cwd=ROOT, stdout=err, stderr=err,
