@@ -192,6 +192,7 @@ async def _scale(a: argparse.Namespace) -> dict:
     print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
     try:
         tag = uuid.uuid4().hex[:6]
         topic = f"scale-rides-{tag}"
@@ -215,7 +216,8 @@ async def _scale(a: argparse.Namespace) -> dict:
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(),
-                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series}
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
+                "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:
         cluster.stop()
 

@@ -43,6 +43,14 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "its threads); rec/cpu-s: records per CPU second the workers used, the per-core figure. "
         "x one: records/s against the same contestant with one worker.",
         "",
+        f"With {doc['cores']} cores the curve flattens past {doc['cores']} workers: 4 "
+        "processes or threads share the cores with each other and with the brokers, so the "
+        "per-core figure (rec/cpu-s) is the one to compare; a streams_app process's CPU "
+        "seconds include its start-up (imports alone: ~1.1 s measured), which weighs on short runs."
+        + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
+           f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
+           "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
+        "",
         f"![scale-out]({chart_path})",
         "",
         "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker |",
