@@ -263,7 +263,8 @@ _METHOD = [
     "commits (before) 1,637 rec/s, 34.4 CPU s; 4-byte keys and 1 s commits 2,013 rec/s, "
     "37.1 CPU s; 4-byte keys and 100 ms commits (after) 2,803 rec/s, 25.0 CPU s. At 100k: "
     "String keys with 100 ms commits 24.7 CPU s against 17.3 s with 4-byte keys; the record "
-    "cache off (all stores) 31.9 s. `-Dbench.session.stringKeys=true` restores the String "
+    "cache off (all stores) 31.9 s; 30 ms commits no better than 100 ms (29.0 against 27.6 "
+    "CPU s). `-Dbench.session.stringKeys=true` restores the String "
     "store keys, `-Dks.commit.interval.ms=1000` the interval.",
     "- Before/after, `python -m bench.run --quick --pipelines session,count --contestants "
     "kafka_streams,streams_app` (50k records, a cold JVM, the shared machine; records/s "
