@@ -94,7 +94,8 @@ class Supervisor:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.workers: list[Worker] = []
-        self._lock = threading.Lock()
+        # Reentrant: the signal handler reports from the main thread, which may hold it already.
+        self._lock = threading.RLock()
         self._stop_signal: int | None = None
         self._stop_deadline = 0.0
 
