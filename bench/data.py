@@ -76,10 +76,12 @@ def _accumulate(values: list[float]):
         yield total
 
 
-async def create_topics(bootstrap: str, *names: str) -> None:
-    """Create ``names`` with 4 partitions and no time-based retention (the data is from 2020)."""
+async def create_topics(bootstrap: str, *names: str, partitions: int = PARTITIONS,
+                        replication: int = 1) -> None:
+    """Create ``names`` (4 partitions by default) with no time-based retention (the data is
+    from 2020)."""
     await ensure_topics(
-        bootstrap, [TopicSpec(n, PARTITIONS, 1, retention_ms=-1) for n in names]
+        bootstrap, [TopicSpec(n, partitions, replication, retention_ms=-1) for n in names]
     )
 
 
@@ -89,13 +91,17 @@ async def produce(
     zones_topic: str,
     n: int,
     progress: Callable[[int], None] | None = None,
+    *,
+    partitions: int = PARTITIONS,
+    replication: int = 1,
 ) -> Dataset:
     """Write ``n`` rides to ``topic`` and the 265 zones to ``zones_topic``; return the events.
 
     Batches are built per partition with ``create_batch`` (murmur2 partitioning, as the Java
     client does, so the zones topic is co-partitioned with the rides) and sent concurrently.
     """
-    await create_topics(bootstrap, topic, zones_topic)
+    await create_topics(bootstrap, topic, zones_topic, partitions=partitions,
+                        replication=replication)
     data = Dataset(topic, zones_topic, boroughs=zone_boroughs())
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5,
                                 max_batch_size=_BATCH_BYTES, max_request_size=4 * _BATCH_BYTES)
@@ -103,7 +109,7 @@ async def produce(
     try:
         await _send_zones(producer, zones_topic)
         partitioner = DefaultPartitioner()
-        parts = list(range(PARTITIONS))
+        parts = list(range(partitions))
         batches = {p: producer.create_batch() for p in parts}
         pending: set[asyncio.Future] = set()
 
@@ -111,7 +117,7 @@ async def produce(
             batch, batches[p] = batches[p], producer.create_batch()
             batch.close()
             pending.add(await producer.send_batch(batch, topic, partition=p))
-            if len(pending) >= _IN_FLIGHT * PARTITIONS:
+            if len(pending) >= _IN_FLIGHT * partitions:
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for fut in done:
                     fut.result()

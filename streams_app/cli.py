@@ -4,7 +4,8 @@ usage: streams-app COMMAND [ARGS]    (streams-app COMMAND --help for each; --ver
 
 jobs:
   jobs                       list the jobs
-  job NAME                   run a job as a Faust worker (wraps `faust -A ... worker`)
+  job NAME                   run a job as a Faust worker (wraps `faust -A ... worker`);
+                             --processes N runs N workers of it in one consumer group
   describe JOB               print the job's topology (--format text|mermaid|dot)
   topics JOB                 the topics a job reads, writes and owns, as the broker has them
   reset JOB                  reset the job to reprocess its input (kafka-streams-application-reset)
@@ -77,23 +78,46 @@ def _produce_rides(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def _job(argv: list[str]) -> int:
     from streams_app.jobs.process import job_module, worker_argv
+    from streams_app.settings import Settings
 
     p = _parser("job", "Run a job as a Faust worker (settings: STREAMS_*). Arguments after "
                        "NAME that are not options here go to `faust worker`.")
     p.add_argument("name", metavar="NAME", help=f"one of {_job_names()}, or a module path")
     p.add_argument("-l", "--loglevel", default=None,
                    help="worker log level (default: STREAMS_LOG_LEVEL, info)")
+    p.add_argument("-p", "--processes", type=_positive_int, default=1,
+                   help="worker processes of the job on this machine, one consumer group "
+                        "(default 1); each gets <data_dir>/p<i> and web port web_port + i")
     a, extra = p.parse_known_args(argv)
-    if a.loglevel is None:  # the settings, validated (a bad one fails here, named)
-        from streams_app.settings import Settings
-
-        a.loglevel = Settings.from_env().log_level
-    loglevel = a.loglevel
+    settings = Settings.from_env()  # validated: a bad setting fails here, named
+    loglevel = a.loglevel or settings.log_level
     argv_ = worker_argv(job_module(a.name), loglevel, extra)
-    os.execv(argv_[0], argv_)
-    return EXIT_OK  # not reached
+    if a.processes == 1:
+        os.execv(argv_[0], argv_)
+        return EXIT_OK  # not reached
+    from streams_app.ops.processes import (
+        Supervisor,
+        create_data_dirs,
+        stop_timeout_s,
+        worker_envs,
+    )
+
+    envs = worker_envs(settings, a.processes, os.environ)
+    create_data_dirs(envs)
+    return Supervisor(argv_, envs, stop_timeout_s=stop_timeout_s(settings),
+                      json_logs=settings.log_format == "json").run()
 
 
 def _jobs(argv: list[str]) -> int:

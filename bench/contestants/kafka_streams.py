@@ -8,6 +8,7 @@ it writes (same ``RunResult`` format, peak RSS from its own /proc/self/status).
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,10 @@ def run(cfg: RunConfig) -> RunResult:
     """Run the JVM contestant; stdin/stdout pass through (latency mode uses both)."""
     build()
     cp = f"{TARGET / 'classes'}:{(TARGET / 'classpath.txt').read_text().strip()}"
-    cmd = ["java", "-Xmx2g", "-cp", cp, "streams_bench.Main", cfg.to_json()]
+    # BENCH_JAVA_OPTS: extra JVM flags for experiments, e.g. -Dks.commit.interval.ms=5000
+    # (Main applies every -Dks.<name> as a Kafka Streams property, over its own settings).
+    extra = shlex.split(os.environ.get("BENCH_JAVA_OPTS", ""))
+    cmd = ["java", "-Xmx2g", *extra, "-cp", cp, "streams_bench.Main", cfg.to_json()]
     proc = subprocess.run(cmd, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
                           env={**os.environ})
     if proc.returncode != 0 or not Path(cfg.out).exists():

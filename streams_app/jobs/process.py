@@ -32,6 +32,8 @@ JOB_DESCRIPTIONS = {
 }
 
 _PR_SET_PDEATHSIG = 1
+# STREAMS_LOG_LEVEL's names that `faust worker -l` spells differently (it refuses "warning").
+_FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
 
 
 def _die_with_parent() -> None:
@@ -63,7 +65,7 @@ def worker_argv(module: str, loglevel: str = "warn", extra: list[str] | None = N
     env = os.environ if env is None else env
     quiet = ["--quiet"] if env.get("STREAMS_LOG_FORMAT", "").strip().lower() == "json" else []
     return [sys.executable, "-m", "streams_app.jobs.worker", "-A", module, *quiet, "worker",
-            "-l", loglevel, *(extra or [])]
+            "-l", _FAUST_LEVELS.get(loglevel, loglevel), *(extra or [])]
 
 
 class JobProcess:

@@ -40,7 +40,7 @@ public final class Main {
   private static final long WINDOW_MS = 60_000;
   private static final long SESSION_GAP_MS = 300_000;
   private static final long GRACE_MS = 60_000;
-  private static final long IDLE_MS = 30_000;
+  private static final long IDLE_MS = Long.getLong("bench.idle.ms", 30_000);
   // The default retention (window + grace, 2 min) makes a store segment per minute of event
   // time; replaying hours of rides then spends its time opening and dropping RocksDB segments.
   // One day (the pre-3.0 default) keeps a handful of segments.
@@ -69,7 +69,7 @@ public final class Main {
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, String> rides = builder.stream(
         cfg.get("input_topic").asText(), Consumed.with(Serdes.String(), Serdes.String()));
-    rides = rides.peek((k, v) -> progress.first(latencyMode));
+    rides = rides.processValues(() -> new Input(progress, latencyMode));
     switch (pipeline) {
       case "count" -> rides
           .groupByKey()
@@ -100,6 +100,7 @@ public final class Main {
           .windowedBy(SessionWindows.ofInactivityGapAndGrace(
               Duration.ofMillis(SESSION_GAP_MS), Duration.ofMillis(GRACE_MS)))
           .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as("zone-sessions")
+              .withKeySerde(sessionKeySerde())
               .withRetention(STORE_RETENTION))
           .toStream()
           .process(() -> new Sink<Windowed<String>>(progress, latencyMode,
@@ -113,11 +114,20 @@ public final class Main {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir(cfg));
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
-    // Results leave the record cache on each commit; the default interval (30 s) would hold the
-    // last results back that long. Latency mode commits every 100 ms, throughput mode 1 s.
+    // Results leave the record cache on each commit (and Input asks for one at the end of the
+    // input). Throughput: 1 s, as streams_app; the session store 100 ms: every merge leaves
+    // the replaced session as a tombstone in the cache until the next flush, and each lookup
+    // of the key iterates over them, so a long interval makes a busy key's lookups slower.
+    // Latency mode 100 ms.
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
-        Integer.getInteger("bench.commit.ms", latencyMode ? 100 : 1000));
+        latencyMode || "session".equals(pipeline) ? 100 : 1000);
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+    // -Dks.<property>=<value> overrides any of the above (tuning experiments, BENCHMARKS.md).
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith("ks.")) {
+        props.put(name.substring(3), System.getProperty(name));
+      }
+    }
 
     double tStart = now();
     KafkaStreams streams = new KafkaStreams(builder.build(), props);
@@ -150,6 +160,12 @@ public final class Main {
 
   static double now() {
     return System.currentTimeMillis() / 1000.0;
+  }
+
+  /** Fixed-width store keys (ZoneKeySerde); -Dbench.session.stringKeys=true: the String
+   * serde of the input (the configuration before the tuning, for comparisons). */
+  private static org.apache.kafka.common.serialization.Serde<String> sessionKeySerde() {
+    return Boolean.getBoolean("bench.session.stringKeys") ? Serdes.String() : new ZoneKeySerde();
   }
 
   private static String stateDir(JsonNode cfg) {

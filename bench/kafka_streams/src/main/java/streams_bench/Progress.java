@@ -4,16 +4,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Results and timing of one run, shared by the stream thread and the main thread. */
 final class Progress {
   private final Map<String, Long> results = new HashMap<>();
   private final List<Double> latencies = new ArrayList<>();
-  private long total;
+  private volatile long total;
   private long covered;
   private double firstAt;
   private double doneAt;
   private long lastChange = System.currentTimeMillis();
+  private final AtomicLong consumed = new AtomicLong();
 
   Progress(long total) {
     this.total = total;
@@ -33,6 +35,12 @@ final class Progress {
         System.out.flush();
       }
     }
+  }
+
+  /** Count one consumed input record; true once the input total has been consumed. */
+  boolean consumed() {
+    long n = consumed.incrementAndGet();
+    return total > 0 && n >= total;
   }
 
   /** A result update: the latest count of ``key`` (null: the result was deleted). */

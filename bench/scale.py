@@ -1,0 +1,240 @@
+"""``python -m bench.scale``: the scale-out series on a 3-broker cluster.
+
+The count pipeline over one 8-partition topic (replication 3): streams_app as 1, 2, 4 worker
+processes of one job (``streams-app job bench.scale_job --processes N``, one consumer group)
+against Kafka Streams as one instance with 1, 2, 4 stream threads. records/s runs from the
+first record consumed (earliest worker) to the group's committed offsets covering the whole
+topic (both commit after flushing their caches, every 1 s), polled the same way for both.
+CPU seconds per worker process come from psutil, sampled until the end. Writes
+``bench/results/scale.json`` and ``scale.png``, then re-renders BENCHMARKS.md (bench.report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+from aiokafka.errors import KafkaError
+from tqdm import tqdm
+
+from bench import report, scale_report
+from bench.broker import BenchKafkaCluster
+from bench.common import RunConfig, RunResult
+from bench.data import produce
+from bench.runner import _die_with_parent
+from streams_app.kafka.reader import group_caught_up
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTITIONS, REPLICATION, BROKERS = 8, 3, 3
+SCALE_JSON = report.RESULTS_DIR / "scale.json"
+POLL_S = 0.2
+FIRST_RECORD_FILE = "first-record"  # written by each bench.scale_job worker
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
+    p.add_argument("--records", type=int, default=1_000_000, help="input records (1000000)")
+    p.add_argument("--workers", default="1,2,4", help="processes / stream threads (1,2,4)")
+    p.add_argument("--contestants", default="streams_app,kafka_streams")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take")
+    p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
+    p.add_argument("--markdown", default=str(report.MARKDOWN), help="BENCHMARKS.md path")
+    a = p.parse_args(argv)
+    a.workers = [int(x) for x in a.workers.split(",") if x]
+    a.contestants = [x for x in a.contestants.split(",") if x]
+    bad = set(a.contestants) - {"streams_app", "kafka_streams"}
+    if bad or not a.contestants or not a.workers or min(a.workers) < 1:
+        p.error(f"--contestants: streams_app, kafka_streams (got {sorted(bad)}); "
+                "--workers: positive numbers")
+    return a
+
+
+class CpuSampler:
+    """The last CPU times (user + system) seen of each process: a process that exits takes
+    its figure with it, so sampling runs until the end."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+
+    def sample(self, procs: list[psutil.Process]) -> None:
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                self.cpu[proc.pid] = t.user + t.system
+
+
+async def _caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    try:
+        return await group_caught_up(bootstrap, group, topic)
+    except KafkaError:  # the group's coordinator not there yet
+        return False
+
+
+async def _watch(bootstrap: str, group: str, topic: str,
+                 workers: Callable[[], list[psutil.Process]], alive: Callable[[], bool],
+                 timeout: float) -> tuple[float, CpuSampler]:
+    """Sample the workers' CPU until the group has committed the whole topic; its time."""
+    cpu, deadline = CpuSampler(), time.monotonic() + timeout
+    while True:
+        cpu.sample(workers())
+        if await _caught_up(bootstrap, group, topic):
+            t_done = time.time()
+            cpu.sample(workers())
+            return t_done, cpu
+        if not alive() and not await _caught_up(bootstrap, group, topic):
+            raise RuntimeError("the workers stopped before the end of the topic")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s")
+        await asyncio.sleep(POLL_S)
+
+
+async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+                          timeout: float, records: int) -> dict:
+    """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU."""
+    group, data = f"scale-sa-{n}-{tag}", work / f"sa-{n}"
+    env = {**os.environ, "STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": group,
+           "STREAMS_DATA_DIR": str(data), "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
+           "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
+           "STREAMS_AUTO_OFFSET_RESET": "earliest", "STREAMS_LOG_LEVEL": "warning",
+           "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT)}
+    log = work / f"sa-{n}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streams_app.cli", "job", "bench.scale_job",
+             "--processes", str(n)], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    sup = psutil.Process(proc.pid)
+    try:
+        # One process: the CLI execs the worker itself; more: the supervisor's children.
+        t_done, cpu = await _watch(bootstrap, group, topic,
+                                   lambda: [sup] if n == 1 else sup.children(),
+                                   lambda: proc.poll() is None, timeout)
+        worker_cpu = sorted(cpu.cpu.values(), reverse=True)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    dirs = [data] if n == 1 else [data / f"p{i}" for i in range(n)]  # one: no supervisor
+    firsts = [float((d / FIRST_RECORD_FILE).read_text()) for d in dirs
+              if (d / FIRST_RECORD_FILE).exists()]
+    if not firsts:
+        raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
+    return _figures(n, t_done - min(firsts), worker_cpu)
+
+
+async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+                            timeout: float, records: int) -> dict:
+    """The Kafka Streams contestant (count) with ``num.stream.threads = n``."""
+    group = f"scale-ks-{n}-{tag}"
+    # It stops itself once its results cover the topic (committing on close); its end time
+    # is still the harness's, polled as for streams_app.
+    cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"ks-{n}.json"),
+                    state_dir=str(work / f"ks-{n}"))
+    # A slow start on the loaded cluster is not a stall: give it 2 min without progress.
+    env = {**os.environ, "BENCH_JAVA_OPTS": f"-Dks.num.stream.threads={n} "
+           f"-Dks.replication.factor={REPLICATION} -Dbench.idle.ms=120000"}
+    with open(work / f"ks-{n}.log", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.child", "kafka_streams",
+                                 cfg.to_json()], env=env, cwd=ROOT, stdout=err, stderr=err,
+                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    child = psutil.Process(proc.pid)
+
+    def jvms() -> list[psutil.Process]:
+        with contextlib.suppress(psutil.Error):
+            return [p for p in child.children() if p.name() == "java"]
+        return []
+
+    try:
+        t_done, cpu = await _watch(bootstrap, group, topic, jvms, lambda: proc.poll() is None,
+                                   timeout)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    res = RunResult.read(cfg.out)
+    return _figures(n, t_done - res.t_first, list(cpu.cpu.values()), threads=n)
+
+
+def _figures(n: int, seconds: float, cpu: list[float], threads: int = 1) -> dict:
+    return {"workers": n, "seconds": seconds, "worker_cpu_s": cpu, "threads": threads,
+            "cpu_s": sum(cpu)}
+
+
+def _finish(fig: dict, records: int) -> dict:
+    fig["records_per_s"] = records / max(fig["seconds"], 1e-9)
+    fig["records_per_cpu_s"] = records / max(fig["cpu_s"], 1e-9)
+    return fig
+
+
+async def _scale(a: argparse.Namespace) -> dict:
+    if "kafka_streams" in a.contestants:
+        from bench.contestants.kafka_streams import build
+
+        build()
+    cluster = BenchKafkaCluster(brokers=BROKERS)
+    print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
+    cluster.start()
+    work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
+    try:
+        tag = uuid.uuid4().hex[:6]
+        topic = f"scale-rides-{tag}"
+        with tqdm(total=a.records, desc="generate", unit="rec", unit_scale=True) as bar:
+            await produce(cluster.bootstrap_servers, topic, f"scale-zones-{tag}", a.records,
+                          bar.update, partitions=PARTITIONS, replication=REPLICATION)
+        runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
+        series: dict[str, list[dict]] = {name: [] for name in a.contestants}
+        for n in a.workers:  # round-robin: both meet the cluster in the same state
+            for name in a.contestants:
+                try:
+                    fig = _finish(await runners[name](cluster.bootstrap_servers, topic, n, work,
+                                                      tag, a.timeout, a.records), a.records)
+                except (RuntimeError, OSError, ValueError) as exc:
+                    fig = {"workers": n, "error": str(exc)[-500:]}
+                series[name].append(fig)
+                print(f"  {name:<14} x{n}: " + (
+                    f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
+                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s  "
+                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s"
+                    if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
+        return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
+                "replication": REPLICATION, "cores": os.cpu_count(),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
+                "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
+    finally:
+        cluster.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the series, write scale.json and the chart, re-render BENCHMARKS.md."""
+    a = _parse(argv)
+    doc = asyncio.run(_scale(a))
+    results = Path(a.results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "scale.json").write_text(json.dumps(doc, indent=2) + "\n")
+    scale_report.chart(doc, results / "scale.png")
+    if (results / "latest.json").exists():
+        report.rerender(results, Path(a.markdown))
+    print(scale_report.table(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""The scale-out series' section of BENCHMARKS.md (bench.scale_report) and its options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import report, scale_report
+from bench.scale import _parse
+
+SCALE = {
+    "records": 300_000, "partitions": 8, "brokers": 3, "replication": 3, "cores": 2,
+    "date": "2026-11-30T15:00:00Z",
+    "series": {
+        "streams_app": [
+            {"workers": 1, "records_per_s": 50_000.0, "records_per_cpu_s": 60_000.0,
+             "worker_cpu_s": [5.0]},
+            {"workers": 2, "records_per_s": 90_000.0, "records_per_cpu_s": 55_000.0,
+             "worker_cpu_s": [2.8, 2.7]},
+        ],
+        "kafka_streams": [{"workers": 1, "error": "timed out after 600 s"}],
+    },
+}
+
+
+def test_the_section_gives_rates_against_one_worker_and_cpu_per_worker() -> None:
+    md = "\n".join(scale_report.section(SCALE, "bench/results/scale.png"))
+    assert "| streams_app | 2 | 90,000 | 1.80 | 55,000 | 2.8, 2.7 |" in md
+    assert "| kafka_streams | 1 | failed | - | - | - |" in md
+    assert "1.80" in scale_report.table(SCALE)
+
+
+def test_a_rerun_of_the_main_benchmark_keeps_the_scale_section(tmp_path: Path) -> None:
+    pipelines = report.shape({})
+    (tmp_path / "latest.json").write_text(json.dumps({
+        "pipelines": pipelines, "date": "2026-01-01T00:00:00+00:00",
+        "machine": {"cpu": "x", "cores": 2, "memory_gib": 1, "os": "linux"},
+        "versions": {"kafka_broker": "4.4.0"}}))
+    (tmp_path / "details.json").write_text(json.dumps({
+        "settings": {"records": 10, "runs": 1, "quick": True}, "ratios": {}, "figures": {}}))
+    md = tmp_path / "BENCHMARKS.md"
+    report.rerender(tmp_path, md)
+    assert "## Scale-out" not in md.read_text()
+    (tmp_path / "scale.json").write_text(json.dumps(SCALE))
+    report.rerender(tmp_path, md)
+    assert "| streams_app | 1 | 50,000 | 1.00 |" in md.read_text()
+
+
+def test_scale_options_are_checked() -> None:
+    with pytest.raises(SystemExit):
+        _parse(["--contestants", "faust"])
+    assert _parse([]).workers == [1, 2, 4]
