@@ -289,13 +289,16 @@ def _window_op(name: str, p: Params) -> PyBuilt:
              else dsl.SessionWindows.of_inactivity_gap_and_grace(gap, grace))
     windowed = g.windowed_by(w)
     emit = p.get("emit", "update")
+    retention = p.get("retention")  # Materialized.with_retention, when set
     if emit == "on_window_close":
         windowed = windowed.emit_strategy(dsl.EmitStrategy.on_window_close())
+    store = _materialized("store", long_serde if p.get("agg", "count") == "count" else None)
+    if retention is not None:
+        store = store.with_retention(retention)
     if p.get("agg", "count") == "count":
-        table, serde = windowed.count(_materialized("store", long_serde)), long_serde
+        table, serde = windowed.count(store), long_serde
     else:
-        table, serde = windowed.reduce(lambda a, v: int_of(a) + int_of(v),
-                                       _materialized("store")), j
+        table, serde = windowed.reduce(lambda a, v: int_of(a) + int_of(v), store), j
     if emit == "suppress":
         table = table.suppress(dsl.Suppressed.until_window_closes(
             dsl.Suppressed.BufferConfig.unbounded()))
