@@ -24,7 +24,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from conformance.families import TOPOLOGIES, TopologySpec
+from conformance.families import RAW_CONFIGS, TOPOLOGIES, TopologySpec
 from conformance.oracle import Oracle
 from conformance.scenarios import CORPUS, FOUND, Scenario, load_file
 from conformance.timing import SEGMENT_MS, boundary_times, wide_steps
@@ -90,9 +90,15 @@ def scenarios_for(spec: TopologySpec) -> list[Scenario]:
     """Every (variant, config, input set) scenario of one topology."""
     out = []
     for vi, params in enumerate(spec.variants):
-        for config in spec.configs:
-            tag = ".cache" if config.get("cache_max_bytes") else ""
-            for si in range(INPUT_SETS[spec.family]):
+        for ci, config in enumerate(spec.configs):
+            if config in RAW_CONFIGS:  # one messy set per variant, the two ways alternating
+                if RAW_CONFIGS.index(config) != vi % len(RAW_CONFIGS):
+                    continue
+                tag, sets = f".raw{ci}", [1 + vi % len(MESSY)]
+            else:
+                tag = ".cache" if config.get("cache_max_bytes") else ""
+                sets = list(range(INPUT_SETS[spec.family]))
+            for si in sets:
                 name = f"{spec.name}.v{vi}{tag}.s{si}"
                 rng = random.Random(zlib.crc32(name.encode()))
                 s: Scenario = {"name": name, "topology": spec.name, "params": params}
