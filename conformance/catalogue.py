@@ -316,7 +316,9 @@ def _join_op(name: str, p: Params) -> PyBuilt:
     s, j, _ = _serdes()
     kind = p.get("kind", "inner")
 
-    def table(topic: str) -> Any:
+    def table(topic: str, materialized: bool = True) -> Any:
+        if not materialized:  # the join materializes it (an internal store)
+            return b.table(topic, key_serde=s, value_serde=j)
         return b.table(topic, key_serde=s, value_serde=j,
                        materialized=_materialized(f"{topic}-store"))
 
@@ -335,7 +337,8 @@ def _join_op(name: str, p: Params) -> PyBuilt:
         args: tuple[Any, ...] = (pair,)
         if p.get("result_materialized", False):
             args = (pair, _materialized("store"))
-        joined(table("left"), table("right"), *args).to_stream().to("output")
+        sources = p.get("materialized", True)
+        joined(table("left", sources), table("right", sources), *args).to_stream().to("output")
     elif name == "join_stream_globaltable":
         mod = p.get("mod", 3)
         gt = b.global_table("right", key_serde=s, value_serde=j,

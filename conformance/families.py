@@ -113,8 +113,10 @@ def _specs() -> list[TopologySpec]:
             kind=["inner", "left", "outer"], diff=[5], grace=[0, 5, None])),
         TopologySpec("join_stream_table", "joins", inputs=("left", "right"),
                      variants=_grid(kind=["inner", "left"])),
+        # materialized False: plain builder.table sources the join materializes itself
         TopologySpec("join_table_table", "joins", inputs=("left", "right"), variants=_grid(
-            kind=["inner", "left", "outer"], result_materialized=[False, True])),
+            kind=["inner", "left", "outer"], result_materialized=[False, True]) + _grid(
+            kind=["inner", "left", "outer"], materialized=[False])),
         TopologySpec("join_stream_globaltable", "joins", inputs=("left", "right"),
                      variants=_grid(kind=["inner", "left"], mapper=["key", "value_mod"])),
         TopologySpec("join_foreign_key", "joins", inputs=("left", "right"), fk_topics=("left",),

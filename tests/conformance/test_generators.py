@@ -99,3 +99,9 @@ def test_session_and_window_stores_run_with_a_retention_of_their_own() -> None:
     retained = {"gap": 5, "grace": 2, "retention": 12}
     assert {12, 17} <= set(time_units(retained))  # the store's limit, and one gap past it
     assert {11, 12, 13} <= set(boundary_times(retained))
+
+
+def test_table_table_joins_run_on_plain_tables_too() -> None:
+    # builder.table without a store: the join materializes both sides itself
+    assert {v.get("materialized", True) for v in TOPOLOGIES["join_table_table"].variants} == {
+        True, False}

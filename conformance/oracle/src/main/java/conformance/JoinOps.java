@@ -24,6 +24,15 @@ final class JoinOps {
     private JoinOps() {}
 
     static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Built out) {
+        return table(b, topic, out, true);
+    }
+
+    /** Unmaterialized, the join materializes the table itself (an internal store). */
+    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Built out,
+                                          boolean materialized) {
+        if (!materialized) {
+            return b.table(topic, Catalogue.consumed());
+        }
         out.kv(topic + "-store");
         return b.table(topic, Catalogue.consumed(), Aggregations.jsonStore(topic + "-store"));
     }
@@ -55,8 +64,9 @@ final class JoinOps {
             }
             case "join_table_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left", "outer"));
-                KTable<String, JsonNode> l = table(b, "left", out);
-                KTable<String, JsonNode> r = table(b, "right", out);
+                boolean materialized = p.b("materialized", true);
+                KTable<String, JsonNode> l = table(b, "left", out, materialized);
+                KTable<String, JsonNode> r = table(b, "right", out, materialized);
                 KTable<String, JsonNode> j;
                 if (p.b("result_materialized", false)) {
                     out.kv("store");
