@@ -308,13 +308,16 @@ def _window_op(name: str, p: Params) -> PyBuilt:
              else dsl.SessionWindows.of_inactivity_gap_and_grace(gap, grace))
     windowed = g.windowed_by(w)
     emit = p.get("emit", "update")
+    retention = p.get("retention")  # Materialized.with_retention, when set
     if emit == "on_window_close":
         windowed = windowed.emit_strategy(dsl.EmitStrategy.on_window_close())
+    store = _materialized("store", long_serde if p.get("agg", "count") == "count" else None)
+    if retention is not None:
+        store = store.with_retention(retention)
     if p.get("agg", "count") == "count":
-        table, serde = windowed.count(_materialized("store", long_serde)), long_serde
+        table, serde = windowed.count(store), long_serde
     else:
-        table, serde = windowed.reduce(lambda a, v: int_of(a) + int_of(v),
-                                       _materialized("store")), j
+        table, serde = windowed.reduce(lambda a, v: int_of(a) + int_of(v), store), j
     if emit == "suppress":
         table = table.suppress(dsl.Suppressed.until_window_closes(
             dsl.Suppressed.BufferConfig.unbounded()))
@@ -332,7 +335,9 @@ def _join_op(name: str, p: Params) -> PyBuilt:
     s, j, _ = _serdes()
     kind = p.get("kind", "inner")
 
-    def table(topic: str) -> Any:
+    def table(topic: str, materialized: bool = True) -> Any:
+        if not materialized:  # the join materializes it (an internal store)
+            return b.table(topic, key_serde=s, value_serde=j)
         return b.table(topic, key_serde=s, value_serde=j,
                        materialized=_table_store(f"{topic}-store", p))
 
@@ -355,7 +360,8 @@ def _join_op(name: str, p: Params) -> PyBuilt:
         args: tuple[Any, ...] = (pair,)
         if p.get("result_materialized", False):
             args = (pair, _result_store("store", p))
-        joined(table("left"), table("right"), *args).to_stream().to("output")
+        sources = p.get("materialized", True)
+        joined(table("left", sources), table("right", sources), *args).to_stream().to("output")
     elif name == "join_stream_globaltable":
         mod = p.get("mod", 3)
         gt = b.global_table("right", key_serde=s, value_serde=j,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.catalogue import CATALOGUE, PyBuilt, window_key
-from conformance.scenarios import Scenario
+from conformance.scenarios import Scenario, cache_max_bytes
 
 # Raised by a DSL that lacks an operator, a window type or a join kind.
 ABSENT = (AttributeError, NotImplementedError, ImportError)
@@ -39,7 +39,7 @@ def _driver_config(scenario: Scenario) -> dict[str, Any]:
                                  "processing_exception_handler",
                                  "production_exception_handler"), "fail"))
     # Kafka Streams' cache is sized in bytes, ours in entries: 0 is off in both.
-    if not scenario.get("config", {}).get("cache_max_bytes", 0):
+    if not cache_max_bytes(scenario):
         config["cache_max_entries"] = 0
     return config
 

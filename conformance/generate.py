@@ -24,7 +24,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from conformance.families import TOPOLOGIES, TopologySpec
+from conformance.families import RAW_CONFIGS, TOPOLOGIES, TopologySpec
 from conformance.oracle import Oracle
 from conformance.scenarios import CORPUS, FOUND, Scenario, load_file
 from conformance.timing import SEGMENT_MS, boundary_times, wide_steps
@@ -68,12 +68,16 @@ def make_inputs(spec: TopologySpec, rng: random.Random, style: str,
     """A random input sequence for ``spec``; style "clean" (ordered, no nulls), or a style of
     conformance.timing (with null keys, tombstones for present and absent keys)."""
     clean = style == "clean"
+    # Kafka Streams 4.4 fails (a NullPointerException in its grace buffer) on a null-key
+    # stream record of a stream-table join with a grace period: no null keys there.
+    keyed = spec.name == "join_stream_table" and bool((params or {}).get("grace"))
     n = rng.randint(4, 14)
     times = _times(rng, params or {}, style, n, rng.randint(0, 20))
     events: list[dict[str, Any]] = []
     for ts in times:
         topic = rng.choice(spec.inputs)
-        key = None if not clean and rng.random() < 0.1 else rng.choice(KEYS[: rng.randint(2, 4)])
+        null_key = not clean and rng.random() < 0.1 and not keyed
+        key = None if null_key else rng.choice(KEYS[: rng.randint(2, 4)])
         value = _value(rng, topic in spec.fk_topics, tombstones=not clean)
         events.append({"topic": topic, "key": key, "value": value, "timestamp": ts})
         if spec.wall_clock and not clean and rng.random() < 0.3:
@@ -90,9 +94,15 @@ def scenarios_for(spec: TopologySpec) -> list[Scenario]:
     """Every (variant, config, input set) scenario of one topology."""
     out = []
     for vi, params in enumerate(spec.variants):
-        for config in spec.configs:
-            tag = ".cache" if config.get("cache_max_bytes") else ""
-            for si in range(INPUT_SETS[spec.family]):
+        for ci, config in enumerate(spec.configs):
+            if config in RAW_CONFIGS:  # one messy set per variant, the two ways alternating
+                if RAW_CONFIGS.index(config) != vi % len(RAW_CONFIGS):
+                    continue
+                tag, sets = f".raw{ci}", [1 + vi % len(MESSY)]
+            else:
+                tag = ".cache" if config.get("cache_max_bytes") else ""
+                sets = list(range(INPUT_SETS[spec.family]))
+            for si in sets:
                 name = f"{spec.name}.v{vi}{tag}.s{si}"
                 rng = random.Random(zlib.crc32(name.encode()))
                 s: Scenario = {"name": name, "topology": spec.name, "params": params}

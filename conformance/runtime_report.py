@@ -20,7 +20,7 @@ from conformance.compare import DIFFERENT, IDENTICAL, MISSING, Verdict, differen
 from conformance.families import TOPOLOGIES, family_of
 from conformance.report import render as render_driver_report
 from conformance.report import total_line
-from conformance.scenarios import Scenario
+from conformance.scenarios import Scenario, cache_max_bytes
 
 RUNTIME_REPORT = Path(__file__).resolve().parent / "RUNTIME-REPORT.md"
 TARGET = Path(__file__).resolve().parent / "target"
@@ -42,7 +42,7 @@ def reduced(scenarios: list[Scenario], per_topology: int = 1) -> list[Scenario]:
     taken: Counter[str] = Counter()
     out = []
     for s in scenarios:
-        if s["topology"] in TOPOLOGIES and not s.get("config", {}).get("cache_max_bytes") \
+        if s["topology"] in TOPOLOGIES and not cache_max_bytes(s) \
                 and taken[s["topology"]] < per_topology:
             taken[s["topology"]] += 1
             out.append(s)
@@ -59,7 +59,7 @@ def _reason(s: Scenario, actual: dict[str, Any]) -> str:
     run under the runtime's conditions, gives exactly what the runtime gives; else ""."""
     causes = [c for c, present in (
         (WALL_CLOCK, any("advance_wall_clock_ms" in ev for ev in s["inputs"])),
-        (CACHE, bool(s.get("config", {}).get("cache_max_bytes")))) if present]
+        (CACHE, bool(cache_max_bytes(s)))) if present]
     if not causes:
         return ""
     wanted = {k: list(v) for k, v in s["expected"].items() if k != "outputs"}

@@ -25,6 +25,38 @@ class ScenarioError(ValueError):
     """A malformed scenario file; the message names the file and the field."""
 
 
+# Kafka Streams' record cache size as a raw property; the oracle applies raw properties last.
+CACHE_PROPERTY = "statestore.cache.max.bytes"
+
+
+def cache_max_bytes(s: Scenario) -> int:
+    """The record cache size Kafka Streams runs ``s`` with: ``config.streams``'
+    ``statestore.cache.max.bytes`` when set (it overrides), else ``config.cache_max_bytes``,
+    else 0 (off). Both drivers read the cache from here, so they never disagree on it."""
+    config = s.get("config", {})
+    raw = config.get("streams", {}).get(CACHE_PROPERTY)
+    return int(raw) if raw is not None else int(config.get("cache_max_bytes", 0))
+
+
+def _validate_config(config: Any, where: str) -> None:
+    # A value the oracle would read differently from streams_app (a string or float size, a
+    # property that is not a string) is rejected rather than silently meaning two things.
+    if not isinstance(config, dict):
+        raise ScenarioError(f"{where}: 'config' must be an object")
+    size = config.get("cache_max_bytes", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ScenarioError(f"{where}: config.cache_max_bytes must be an integer >= 0 "
+                            f"(bytes; 0 = record cache off), got {size!r}")
+    raw = config.get("streams", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ScenarioError(f"{where}: config.streams must map Kafka Streams property names "
+                            "to strings")
+    value = raw.get(CACHE_PROPERTY)
+    if value is not None and not (value.strip().isdigit()):
+        raise ScenarioError(f"{where}: config.streams[{CACHE_PROPERTY!r}] must be a "
+                            f"non-negative integer string, got {value!r}")
+
+
 def scenario_folder() -> Path:
     """The corpus to run: $CONFORMANCE_SCENARIOS if set, else conformance/scenarios."""
     env = os.environ.get(ENV_FOLDER)
@@ -50,8 +82,7 @@ def validate(s: Any, where: str) -> Scenario:
             raise ScenarioError(f"{where}: '{field}' must be a string")
     if not isinstance(s.get("params", {}), dict):
         raise ScenarioError(f"{where}: 'params' must be an object")
-    if not isinstance(s.get("config", {}), dict):
-        raise ScenarioError(f"{where}: 'config' must be an object")
+    _validate_config(s.get("config", {}), where)
     inputs = s.get("inputs")
     if not isinstance(inputs, list):
         raise ScenarioError(f"{where}: 'inputs' must be a list")

@@ -36,6 +36,16 @@ GENERATORS: tuple[tuple[str, str, str], ...] = (
     ("record cache on", "every stateful topology with `cache_max_bytes` set as well as off "
      "(window, session and join stores included)",
      "with `boundary`, the session emit-order difference above"),
+    ("record cache as a raw property",
+     "every stateful topology with `config.streams` `statestore.cache.max.bytes` turning the "
+     "cache on without `cache_max_bytes`, and off over `cache_max_bytes`",
+     "issue 16's held-out classes: streams_app's driver read only `cache_max_bytes`, so it ran "
+     "cached where Kafka Streams did not: table-table joins dropped deletes of keys a side "
+     "never held (Kafka forwards a tombstone / the unmatched row) and sessions merged with a "
+     "session past the store's retention (Kafka starts a new one); both drivers now read one "
+     "resolution and non-integer sizes are rejected"),
+    ("store retention", "`Materialized.with_retention` on session (gap + grace + 5, 130 s) "
+     "and tumbling windows, with `boundary` and `wide` times at and past it", "none"),
 )
 SEGMENT_MS = 60_000  # Kafka Streams' minimum segment interval for window/session stores
 
@@ -49,6 +59,8 @@ def time_units(params: dict[str, Any]) -> list[int]:
         units |= {2 * params["diff"], 2 * params["diff"] + grace}
     if params.get("versioned"):  # a versioned table's history retention
         units.add(params["versioned"])
+    if "retention" in params:  # Materialized.with_retention: the store's own limit
+        units |= {params["retention"], params["retention"] + size}
     return sorted(u for u in units if u > 0) or [10]
 
 

@@ -24,6 +24,10 @@ SCENARIOS = corpus()
 CORE_FAMILIES = ("stream", "aggregate", "table")
 
 
+# Under CONFORMANCE_LIVE_ORACLE=1 the first scenario's setup runs the whole corpus through the
+# oracle in one batch (about 1,300 scenarios): on a loaded machine that alone passed the
+# default 300 s timeout.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(scenario: Scenario, oracle_results: dict[str, dict[str, Any]],
                   record_verdict: Callable[[Scenario, str, str], None]) -> None:
@@ -46,12 +50,17 @@ def test_scenario(scenario: Scenario, oracle_results: dict[str, dict[str, Any]],
     assert not diff, f"{scenario['name']} differs from Kafka Streams:\n{diff}"
 
 
-def test_golden_is_current(oracle_results: dict[str, dict[str, Any]]) -> None:
-    """Committed golden results ("expected") still match Kafka Streams (else regenerate)."""
+def test_golden_is_current(oracle_results: dict[str, dict[str, Any]],
+                           live_oracle_names: set[str]) -> None:
+    """Committed golden results ("expected") still match Kafka Streams (else regenerate):
+    all of them under CONFORMANCE_LIVE_ORACLE=1 (`make conformance`), one per topology in
+    `make test`."""
+    checked = [s for s in SCENARIOS if "expected" in s and s["name"] in live_oracle_names]
+    assert checked or is_external(), "no golden result was checked against Kafka Streams"
     stale = {
         s["name"]: diff
-        for s in SCENARIOS
-        if "expected" in s and (diff := explain(s["expected"], oracle_results[s["name"]]))
+        for s in checked
+        if (diff := explain(s["expected"], oracle_results[s["name"]]))
     }
     assert not stale, ("stale golden results; run `python -m conformance.generate --golden`:\n"
                        + "\n".join(f"{n}: {d}" for n, d in list(stale.items())[:10]))

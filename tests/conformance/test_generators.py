@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 
-from conformance.families import CACHE_ON, STATELESS, TOPOLOGIES
+from conformance.families import CACHE_ON, RAW_CONFIGS, STATELESS, TOPOLOGIES
 from conformance.generate import MESSY, make_inputs, scenarios_for
+from conformance.scenarios import cache_max_bytes
 from conformance.timing import SEGMENT_MS, boundary_times, time_units, wide_steps
 
 SESSION = {"gap": 5, "grace": 5}
@@ -76,3 +77,31 @@ def test_every_stateful_topology_runs_with_the_cache_on() -> None:
         assert (CACHE_ON in spec.configs) == (spec.name not in STATELESS), spec.name
     names = [s["name"] for s in scenarios_for(TOPOLOGIES["window_session"])]
     assert any(".cache." in n for n in names) and any(".cache." not in n for n in names)
+
+
+def test_every_stateful_topology_also_sets_the_cache_through_the_raw_property() -> None:
+    # on while cache_max_bytes is absent, and off while cache_max_bytes says on
+    assert [bool(cache_max_bytes({"config": c})) for c in RAW_CONFIGS] == [True, False]
+    for spec in TOPOLOGIES.values():
+        assert all((c in spec.configs) == (spec.name not in STATELESS) for c in RAW_CONFIGS)
+    for spec in TOPOLOGIES.values():
+        if spec.name in STATELESS:
+            continue
+        configs = [s.get("config") for s in scenarios_for(spec)]
+        assert any(c in RAW_CONFIGS for c in configs), spec.name
+
+
+def test_session_and_window_stores_run_with_a_retention_of_their_own() -> None:
+    for name in ("window_session", "window_tumbling"):
+        variants = TOPOLOGIES[name].variants
+        assert any(v.get("retention", 0) > v.get("gap", v.get("size", 0)) + v.get("grace", 0)
+                   for v in variants), name
+    retained = {"gap": 5, "grace": 2, "retention": 12}
+    assert {12, 17} <= set(time_units(retained))  # the store's limit, and one gap past it
+    assert {11, 12, 13} <= set(boundary_times(retained))
+
+
+def test_table_table_joins_run_on_plain_tables_too() -> None:
+    # builder.table without a store: the join materializes both sides itself
+    assert {v.get("materialized", True) for v in TOPOLOGIES["join_table_table"].variants} == {
+        True, False}

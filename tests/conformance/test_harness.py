@@ -15,7 +15,7 @@ from conformance import catalogue, engine
 from conformance.compare import DIFFERENT, IDENTICAL, MISSING, Verdict, differences
 from conformance.oracle import Oracle
 from conformance.report import render, total_line
-from conformance.scenarios import ScenarioError, load_file, load_folder
+from conformance.scenarios import ScenarioError, cache_max_bytes, load_file, load_folder
 
 from . import test_differential
 
@@ -58,12 +58,29 @@ def test_every_kind_of_difference_is_detected(mutate: Any) -> None:
      "inputs[0].key"),
     ({"name": "n", "topology": "x", "inputs": [{"topic": "t", "timestamp": "0"}]},
      "inputs[0].timestamp"),
+    # sizes the oracle would read as 0 (cache off) and streams_app as cache on
+    ({"name": "n", "topology": "x", "inputs": [], "config": {"cache_max_bytes": "1024"}},
+     "config.cache_max_bytes"),
+    ({"name": "n", "topology": "x", "inputs": [], "config": {"cache_max_bytes": 1e7}},
+     "config.cache_max_bytes"),
+    ({"name": "n", "topology": "x", "inputs": [],
+      "config": {"streams": {"statestore.cache.max.bytes": 0}}}, "config.streams"),
 ])
 def test_bad_scenarios_name_the_field(tmp_path: Path, bad: dict[str, Any], field: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     with pytest.raises(ScenarioError, match=field.replace("[", r"\[").replace("]", r"\]")):
         load_file(path)
+
+
+@pytest.mark.parametrize(("config", "size"), [
+    ({}, 0), ({"cache_max_bytes": 1024}, 1024),
+    ({"cache_max_bytes": 1024, "streams": {"statestore.cache.max.bytes": "0"}}, 0),
+    ({"streams": {"statestore.cache.max.bytes": "2048"}}, 2048),
+])
+def test_cache_size_is_read_as_the_oracle_reads_it(config: dict[str, Any], size: int) -> None:
+    # the raw property is applied last by the oracle, so it overrides cache_max_bytes
+    assert cache_max_bytes({**SCENARIO, "config": config}) == size
 
 
 def test_duplicate_names_are_rejected(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from conformance.compare import DIFFERENT, IDENTICAL
 from conformance.families import TOPOLOGIES
 from conformance.runtime_engine import rename_user_topics, segments
 from conformance.runtime_report import CACHE, WALL_CLOCK, RuntimeVerdict, runtime_conditions
-from conformance.scenarios import CORPUS, load_folder
+from conformance.scenarios import CORPUS, cache_max_bytes, load_folder
 
 CORPUS_SCENARIOS = load_folder(CORPUS)
 
@@ -43,7 +43,7 @@ def test_user_topics_are_prefixed_and_internal_ones_kept() -> None:
 def test_reduced_set_covers_every_topology_once_with_the_cache_off() -> None:
     chosen = runtime_report.reduced(CORPUS_SCENARIOS)
     assert sorted(s["topology"] for s in chosen) == sorted(TOPOLOGIES)
-    assert not any(s.get("config", {}).get("cache_max_bytes") for s in chosen)
+    assert not any(cache_max_bytes(s) for s in chosen)
 
 
 def _wanted(s: dict) -> dict:
@@ -52,14 +52,14 @@ def _wanted(s: dict) -> dict:
 
 def test_a_difference_is_explained_only_when_the_driver_agrees_under_runtime_conditions() -> None:
     clocked = _first(lambda s: any("advance_wall_clock_ms" in e for e in s["inputs"])
-                     and not s.get("config", {}).get("cache_max_bytes"))
+                     and not cache_max_bytes(s))
     same = engine.run(runtime_conditions(clocked), _wanted(clocked))
     assert runtime_report._reason(clocked, same) == WALL_CLOCK
     other = copy.deepcopy(same)
     other["outputs"]["output"].append({"key": "zz", "value": 1, "timestamp": 0})
     assert runtime_report._reason(clocked, other) == ""
 
-    cached = _first(lambda s: s.get("config", {}).get("cache_max_bytes")
+    cached = _first(lambda s: cache_max_bytes(s)
                     and not any("advance_wall_clock_ms" in e for e in s["inputs"]))
     assert runtime_report._reason(cached, engine.run(runtime_conditions(cached),
                                                      _wanted(cached))) == CACHE

@@ -14,6 +14,7 @@ import asyncio
 import shutil
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,19 @@ def truth(topology: str) -> Counter:
     return Counter(keys)
 
 
-async def produce_at_rate(bootstrap: str, topic: str) -> None:
-    """Record i: key ``KEYS[i % 7]``, value ``{"n": i}``, paced to RATE records per second."""
+async def produce_at_rate(bootstrap: str, topic: str, gate: asyncio.Event | None = None,
+                          gate_at: int = TOTAL // 10) -> None:
+    """Record i: key ``KEYS[i % 7]``, value ``{"n": i}``, paced to RATE records per second;
+    with a ``gate``, the records from ``gate_at`` on wait until it is set (the worker is up:
+    its start-up time on a loaded machine must not eat the stream)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
         started = time.monotonic()
         for i in range(TOTAL):
+            if gate is not None and i == gate_at:
+                await gate.wait()
+                started = time.monotonic() - i / RATE
             await producer.send(topic, J.serialize({"n": i}), key=S.serialize(KEYS[i % 7]))
             ahead = (i + 1) / RATE - (time.monotonic() - started)
             if ahead > 0:  # pacing the input, not waiting for a condition
@@ -109,13 +116,18 @@ async def run_with_kill(job: Job, wipe: bool) -> None:
     await ensure_topics(job.bootstrap, [TopicSpec(job.input, PARTITIONS, 1)])
     want = truth(job.env["EOS_TOPOLOGY"])
     first = job.worker().start()
-    producing = asyncio.create_task(produce_at_rate(job.bootstrap, job.input))
+    up = asyncio.Event()
+    producing = asyncio.create_task(produce_at_rate(job.bootstrap, job.input, up))
     try:
-        async def some_output() -> bool:
-            assert first.running, first.log_tail()
-            return sum(len(v) for v in (await job.updates()).values()) >= TOTAL // 10
+        def some_output(at_least: int) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                assert first.running, first.log_tail()
+                return sum(len(v) for v in (await job.updates()).values()) >= at_least
+            return check
 
-        await wait_until(some_output, 90, "the first counts to be committed")
+        await wait_until(some_output(TOTAL // 20), 90, "the first counts to be committed")
+        up.set()  # the rest of the input flows while the worker is processing
+        await wait_until(some_output(TOTAL // 10 + TOTAL // 20), 90, "counts of the stream")
         assert not producing.done(), "the kill must come mid-stream"
     finally:
         first.kill()

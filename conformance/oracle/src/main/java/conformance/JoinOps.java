@@ -26,6 +26,15 @@ final class JoinOps {
 
     /** An input table; versioned when the scenario sets "versioned" (history in ms). */
     static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Params p, Built out) {
+        return table(b, topic, p, out, true);
+    }
+
+    /** Unmaterialized, the join materializes the table itself (an internal store). */
+    static KTable<String, JsonNode> table(StreamsBuilder b, String topic, Params p, Built out,
+                                          boolean materialized) {
+        if (!materialized) {
+            return b.table(topic, Catalogue.consumed());
+        }
         return b.table(topic, Catalogue.consumed(),
                 Aggregations.tableStore(topic + "-store", p, out));
     }
@@ -65,8 +74,9 @@ final class JoinOps {
             }
             case "join_table_table" -> {
                 String kind = p.s("kind", "inner", List.of("inner", "left", "outer"));
-                KTable<String, JsonNode> l = table(b, "left", p, out);
-                KTable<String, JsonNode> r = table(b, "right", p, out);
+                boolean materialized = p.b("materialized", true);
+                KTable<String, JsonNode> l = table(b, "left", p, out, materialized);
+                KTable<String, JsonNode> r = table(b, "right", p, out, materialized);
                 KTable<String, JsonNode> j;
                 if (p.b("result_materialized", false)) {
                     var m = Aggregations.resultStore("store", p, out);

@@ -22,6 +22,7 @@ import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindowedKStream;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -84,6 +85,7 @@ final class WindowOps {
         String agg = p.s("agg", "count", List.of("count", "reduce"));
         String emit = p.s("emit", "update", List.of("update", "suppress", "on_window_close"));
         Long grace = p.opt("grace");
+        Long retention = p.opt("retention");  // Materialized.withRetention, when set
         KGroupedStream<String, JsonNode> g = Catalogue.stream(b, "input").groupByKey();
         switch (name) {
             case "window_tumbling", "window_hopping" -> {
@@ -93,13 +95,13 @@ final class WindowOps {
                 if (name.equals("window_hopping")) {
                     w = w.advanceBy(ms(p.i("advance", 5)));
                 }
-                timeWindowed(g.windowedBy(w), agg, emit, out);
+                timeWindowed(g.windowedBy(w), agg, emit, retention, out);
             }
             case "window_sliding" -> {
                 Duration diff = ms(p.i("diff", 10));
                 SlidingWindows w = grace == null ? SlidingWindows.ofTimeDifferenceWithNoGrace(diff)
                         : SlidingWindows.ofTimeDifferenceAndGrace(diff, ms(grace));
-                timeWindowed(g.windowedBy(w), agg, emit, out);
+                timeWindowed(g.windowedBy(w), agg, emit, retention, out);
             }
             default -> {
                 Duration gap = ms(p.i("gap", 10));
@@ -110,13 +112,14 @@ final class WindowOps {
                     s = s.emitStrategy(EmitStrategy.onWindowClose());
                 }
                 if (agg.equals("count")) {
-                    sink(s.count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as("store")
-                            .withValueSerde(Serdes.Long())), emit, Serdes.Long());
+                    sink(s.count(retained(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as(
+                            "store").withValueSerde(Serdes.Long()), retention)), emit, Serdes.Long());
                     out.longs("output");
                 } else {
                     sink(s.reduce(Aggregations::sum,
-                            Materialized.<String, JsonNode, SessionStore<Bytes, byte[]>>as("store")
-                                    .withValueSerde(new JsonSerde())), emit, new JsonSerde());
+                            retained(Materialized.<String, JsonNode, SessionStore<Bytes, byte[]>>as(
+                                    "store").withValueSerde(new JsonSerde()), retention)),
+                            emit, new JsonSerde());
                     out.json("output");
                 }
             }
@@ -124,19 +127,24 @@ final class WindowOps {
         return true;
     }
 
+    static <V, S extends StateStore> Materialized<String, V, S> retained(
+            Materialized<String, V, S> m, Long retention) {
+        return retention == null ? m : m.withRetention(ms(retention));
+    }
+
     static void timeWindowed(TimeWindowedKStream<String, JsonNode> w, String agg, String emit,
-                             Built out) {
+                             Long retention, Built out) {
         if (emit.equals("on_window_close")) {
             w = w.emitStrategy(EmitStrategy.onWindowClose());
         }
         if (agg.equals("count")) {
-            sink(w.count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("store")
-                    .withValueSerde(Serdes.Long())), emit, Serdes.Long());
+            sink(w.count(retained(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("store")
+                    .withValueSerde(Serdes.Long()), retention)), emit, Serdes.Long());
             out.longs("output");
         } else {
             sink(w.reduce(Aggregations::sum,
-                    Materialized.<String, JsonNode, WindowStore<Bytes, byte[]>>as("store")
-                            .withValueSerde(new JsonSerde())), emit, new JsonSerde());
+                    retained(Materialized.<String, JsonNode, WindowStore<Bytes, byte[]>>as("store")
+                            .withValueSerde(new JsonSerde()), retention)), emit, new JsonSerde());
             out.json("output");
         }
         out.windowStores.add("store");
