@@ -54,6 +54,12 @@ async def _sleep(rng: random.Random, low: float, high: float) -> None:
     await asyncio.sleep(rng.uniform(low, high))  # a random fault point, by design
 
 
+def _note(job: Deployment, slot: int, what: str) -> None:
+    """A marker line in the worker's log, so a kept log shows where the suite stepped in."""
+    with job.log_path(slot).open("a") as log:
+        log.write(f"=== chaos {time.strftime('%H:%M:%S')}: {what}\n")
+
+
 async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, int]:
     """Let the workers catch up (one that exited is started again, as an orchestrator
     would), stop them, and check the output; also returns how many were restarted."""
@@ -64,6 +70,8 @@ async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, 
         for slot, w in enumerate(workers):
             if not w.running:
                 restarts += 1
+                _note(job, slot, f"exited by itself with code {w.proc and w.proc.returncode}; "
+                                 "started again")
                 workers[slot] = job.worker(slot).start()
         return await job.complete()
 
@@ -122,9 +130,11 @@ async def broker_down(broker: LocalKafkaCluster, workdir: Path, rng: random.Rand
     producing = asyncio.create_task(job.produce(3000, 1000, rate=RATE))
     await _sleep(rng, 0.5, 2.0)
     broker.stop_node(0, kill=True)
+    _note(job, 0, "broker killed")
     producing.cancel()
     await asyncio.sleep(seconds)  # the outage is a duration
     broker.start_node(0)
+    _note(job, 0, "broker started again")
     back = time.monotonic()
     await job.produce(4000, 1000)
     verdict, restarts = await _finish(job, [worker])
@@ -191,6 +201,7 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
     await _sleep(rng, 1.0, 2.0)
     assert a.proc is not None
     a.proc.send_signal(signal.SIGSTOP)
+    _note(job, 0, "SIGSTOP")
     stopped_at = await committed_offsets(job.bootstrap, group, job.input)
 
     async def taken_over() -> bool:
@@ -200,6 +211,7 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
 
     await wait_until(taken_over, 90, "the other worker to commit every partition")
     a.proc.send_signal(signal.SIGCONT)
+    _note(job, 0, "SIGCONT")
     await producing
     verdict, restarts = await _finish(job, [a, b])
     return Result("zombie", guarantee, verdict, 1, restarts=restarts)
@@ -217,8 +229,10 @@ async def cluster_broker_loss(broker: LocalKafkaCluster, workdir: Path, rng: ran
     node = rng.randrange(3)
     lost_at = time.monotonic()
     broker.stop_node(node, kill=True, wipe=wipe)
+    _note(job, 0, f"broker {node} killed")
     await _sleep(rng, 5.0, 10.0)
     broker.start_node(node)
+    _note(job, 0, f"broker {node} started again")
     await producing
     verdict, restarts = await _finish(job, [worker])
     name = "cluster-broker-empty-disk" if wipe else "cluster-broker-loss"
