@@ -105,12 +105,17 @@ async def kill_loop(broker: LocalKafkaCluster, workdir: Path, rng: random.Random
 
 async def sigterm_midstream(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *,
                             guarantee: str = "exactly_once", stops: int = 3) -> Result:
-    """SIGTERM mid-stream: each stop exits cleanly (code 0) and the restart resumes."""
+    """SIGTERM mid-stream (the worker in its group): each stop exits cleanly (code 0) and
+    the restart resumes."""
     job = Deployment(broker.bootstrap_servers, workdir, guarantee)
     await job.create_input()
     worker = job.worker().start()
     producing = asyncio.create_task(job.produce(0, 8000, rate=RATE))
+    group = f"{job.name}-app"
     for _ in range(stops):
+        # Mid-stream: a loaded machine can take longer than the random point to import
+        # Faust, and a SIGTERM before its handlers exist ends the process as the signal does.
+        await wait_until(lambda: group_stable(job.bootstrap, group), 60, "the worker to join")
         await _sleep(rng, 1.5, 4.0)
         code = worker.stop(timeout=30)
         assert code == 0, f"SIGTERM mid-stream exited {code}:\n{worker.log_tail()}"
