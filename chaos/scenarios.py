@@ -60,6 +60,14 @@ def _note(job: Deployment, slot: int, what: str) -> None:
         log.write(f"=== chaos {time.strftime('%H:%M:%S')}: {what}\n")
 
 
+async def _joined(job: Deployment) -> None:
+    """Wait until the deployment's workers are in their group (assignment done): on a loaded
+    machine a worker can take longer to import Faust than a scenario takes to its fault, and a
+    fault before that tests start-up (tests/faults/test_startup.py), not the running worker."""
+    group = f"{job.name}-app"
+    await wait_until(lambda: group_stable(job.bootstrap, group), 90, "the workers to join")
+
+
 async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, int]:
     """Let the workers catch up (one that exited is started again, as an orchestrator
     would), stop them, and check the output; also returns how many were restarted."""
@@ -111,11 +119,10 @@ async def sigterm_midstream(broker: LocalKafkaCluster, workdir: Path, rng: rando
     await job.create_input()
     worker = job.worker().start()
     producing = asyncio.create_task(job.produce(0, 8000, rate=RATE))
-    group = f"{job.name}-app"
     for _ in range(stops):
-        # Mid-stream: a loaded machine can take longer than the random point to import
-        # Faust, and a SIGTERM before its handlers exist ends the process as the signal does.
-        await wait_until(lambda: group_stable(job.bootstrap, group), 60, "the worker to join")
+        # Mid-stream: a SIGTERM before Faust installed its handlers ends the process as the
+        # signal does (exit -15).
+        await _joined(job)
         await _sleep(rng, 1.5, 4.0)
         code = worker.stop(timeout=30)
         assert code == 0, f"SIGTERM mid-stream exited {code}:\n{worker.log_tail()}"
@@ -131,6 +138,7 @@ async def broker_down(broker: LocalKafkaCluster, workdir: Path, rng: random.Rand
     job = Deployment(broker.bootstrap_servers, workdir, guarantee)
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     await job.produce(0, 3000, rate=RATE)
     producing = asyncio.create_task(job.produce(3000, 1000, rate=RATE))
     await _sleep(rng, 0.5, 2.0)
@@ -155,6 +163,7 @@ async def sigterm_in_outage(broker: LocalKafkaCluster, workdir: Path, rng: rando
                      extra_env={"STREAMS_SHUTDOWN_TIMEOUT_MS": "5000"})
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     await job.produce(0, 2000, rate=RATE)
     producing = asyncio.create_task(job.produce(2000, 1000, rate=RATE))
     await _sleep(rng, 0.5, 2.0)
@@ -229,6 +238,7 @@ async def cluster_broker_loss(broker: LocalKafkaCluster, workdir: Path, rng: ran
     job = Deployment(broker.bootstrap_servers, workdir, guarantee, replication=3)
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     producing = asyncio.create_task(job.produce(0, 8000, rate=RATE))
     await _sleep(rng, 2.0, 5.0)
     node = rng.randrange(3)
