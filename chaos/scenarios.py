@@ -68,6 +68,16 @@ async def _joined(job: Deployment) -> None:
     await wait_until(lambda: group_stable(job.bootstrap, group), 90, "the workers to join")
 
 
+async def _dump_stacks(job: Deployment, workers: list[JobProcess]) -> None:
+    """A stuck deployment: every worker still running prints its threads' and asyncio tasks'
+    stacks into its log (mode's worker does on SIGUSR1), for the post-mortem."""
+    for slot, w in enumerate(workers):
+        if w.running and w.proc is not None:
+            _note(job, slot, "stuck: SIGUSR1 for a stack dump")
+            w.proc.send_signal(signal.SIGUSR1)
+    await asyncio.sleep(3.0)  # the dump is written by the worker's loop; no signal of done
+
+
 async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, int]:
     """Let the workers catch up (one that exited is started again, as an orchestrator
     would), stop them, and check the output; also returns how many were restarted."""
@@ -85,6 +95,9 @@ async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, 
 
     try:
         await wait_until(caught_up, SETTLE_S, "the deployment to catch up")
+    except TimeoutError:
+        await _dump_stacks(job, workers)
+        raise
     finally:
         for w in workers:
             w.stop()
