@@ -236,7 +236,11 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
         return len(now) == job.partitions and all(
             now[p] > stopped_at.get(p, -1) for p in now)
 
-    await wait_until(taken_over, 90, "the other worker to commit every partition")
+    try:
+        await wait_until(taken_over, 90, "the other worker to commit every partition")
+    except TimeoutError:
+        await _dump_stacks(job, [a, b])
+        raise
     a.proc.send_signal(signal.SIGCONT)
     _note(job, 0, "SIGCONT")
     await producing
