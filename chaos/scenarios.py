@@ -60,12 +60,13 @@ def _note(job: Deployment, slot: int, what: str) -> None:
         log.write(f"=== chaos {time.strftime('%H:%M:%S')}: {what}\n")
 
 
-async def _joined(job: Deployment) -> None:
+async def _joined(job: Deployment, workers: int = 1) -> None:
     """Wait until the deployment's workers are in their group (assignment done): on a loaded
     machine a worker can take longer to import Faust than a scenario takes to its fault, and a
     fault before that tests start-up (tests/faults/test_startup.py), not the running worker."""
     group = f"{job.name}-app"
-    await wait_until(lambda: group_stable(job.bootstrap, group), 90, "the workers to join")
+    await wait_until(lambda: group_stable(job.bootstrap, group, members=workers), 90,
+                     "the workers to join")
 
 
 async def _dump_stacks(job: Deployment, workers: list[JobProcess]) -> None:
@@ -222,7 +223,7 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
     await job.create_input()
     a, b = job.worker(0).start(), job.worker(1).start()
     group = f"{job.name}-app"
-    await wait_until(lambda: group_stable(job.bootstrap, group), 60, "two members")
+    await _joined(job, workers=2)  # Stable with one member is not the state wanted here
     await job.produce(0, 2000, rate=RATE)
     producing = asyncio.create_task(job.produce(2000, 6000, rate=RATE))
     await _sleep(rng, 1.0, 2.0)
