@@ -1,13 +1,16 @@
-"""``python -m chaos [--seed N] [--only NAME ...] [--quick]``: run the fault-injection suite.
+"""``python -m chaos [--seed N] [--only NAME ...] [--quick] [--keep DIR]``: run the fault-injection
+suite.
 
 Prints the seed first, then one line per scenario (see :mod:`chaos.scenarios`); exits 1 when
 any line misses its guarantee (exactly_once: lost=0 duplicated=0; at_least_once: lost=0).
+``--keep DIR`` keeps each scenario's work dir (worker logs, data dirs) under ``DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -50,13 +53,22 @@ SCENARIOS: dict[str, tuple[int, Run]] = {
 QUICK = ("kill-loop-count-eos", "sigterm-midstream", "zombie")
 
 
-async def run(names: list[str], seed: int, out: Callable[[str], None]) -> bool:
+def _workdirs(keep: Path | None) -> contextlib.AbstractContextManager[str]:
+    if keep is None:
+        return tempfile.TemporaryDirectory(prefix="chaos-")
+    keep.mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(str(keep))
+
+
+async def run(names: list[str], seed: int, out: Callable[[str], None],
+              keep: Path | None = None) -> bool:
     """Run ``names`` in order; a broker per scenario that stops one (-1: a private single
-    node), one shared single node and one shared 3-node cluster otherwise."""
+    node), one shared single node and one shared 3-node cluster otherwise. Work dirs go to
+    a temporary dir, or stay in ``keep``."""
     shared: dict[int, LocalKafkaCluster] = {}
     ok = True
     try:
-        with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+        with _workdirs(keep) as tmp:
             for i, name in enumerate(names):
                 brokers, scenario = SCENARIOS[name]
                 rng = random.Random(f"{seed}-{name}")
@@ -69,7 +81,7 @@ async def run(names: list[str], seed: int, out: Callable[[str], None]) -> bool:
                                            else LocalKafkaCluster(brokers=brokers)).start()
                     broker = shared[brokers]
                 workdir = Path(tmp) / f"{i}-{name}"
-                workdir.mkdir()
+                workdir.mkdir(exist_ok=keep is not None)
                 started = time.monotonic()
                 try:
                     result = await scenario(broker, workdir, rng)
@@ -93,13 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="default: from the clock")
     p.add_argument("--only", nargs="+", choices=sorted(SCENARIOS), metavar="NAME")
     p.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    p.add_argument("--keep", type=Path, metavar="DIR",
+                   help="keep the work dirs (worker logs, data dirs) under DIR")
     a = p.parse_args(argv)
     # The suite's own clients meet the outages too; the workers' logs hold what matters.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     seed = a.seed if a.seed is not None else int(time.time())
     names = a.only or (list(QUICK) if a.quick else list(SCENARIOS))
     print(f"chaos seed={seed} (python -m chaos --seed {seed} repeats it)", flush=True)
-    ok = asyncio.run(run(names, seed, lambda line: print(line, flush=True)))
+    ok = asyncio.run(run(names, seed, lambda line: print(line, flush=True), a.keep))
     return 0 if ok else 1
 
 

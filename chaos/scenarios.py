@@ -54,6 +54,31 @@ async def _sleep(rng: random.Random, low: float, high: float) -> None:
     await asyncio.sleep(rng.uniform(low, high))  # a random fault point, by design
 
 
+def _note(job: Deployment, slot: int, what: str) -> None:
+    """A marker line in the worker's log, so a kept log shows where the suite stepped in."""
+    with job.log_path(slot).open("a") as log:
+        log.write(f"=== chaos {time.strftime('%H:%M:%S')}: {what}\n")
+
+
+async def _joined(job: Deployment, workers: int = 1) -> None:
+    """Wait until the deployment's workers are in their group (assignment done): on a loaded
+    machine a worker can take longer to import Faust than a scenario takes to its fault, and a
+    fault before that tests start-up (tests/faults/test_startup.py), not the running worker."""
+    group = f"{job.name}-app"
+    await wait_until(lambda: group_stable(job.bootstrap, group, members=workers), 90,
+                     "the workers to join")
+
+
+async def _dump_stacks(job: Deployment, workers: list[JobProcess]) -> None:
+    """A stuck deployment: every worker still running prints its threads' and asyncio tasks'
+    stacks into its log (mode's worker does on SIGUSR1), for the post-mortem."""
+    for slot, w in enumerate(workers):
+        if w.running and w.proc is not None:
+            _note(job, slot, "stuck: SIGUSR1 for a stack dump")
+            w.proc.send_signal(signal.SIGUSR1)
+    await asyncio.sleep(3.0)  # the dump is written by the worker's loop; no signal of done
+
+
 async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, int]:
     """Let the workers catch up (one that exited is started again, as an orchestrator
     would), stop them, and check the output; also returns how many were restarted."""
@@ -64,11 +89,16 @@ async def _finish(job: Deployment, workers: list[JobProcess]) -> tuple[Verdict, 
         for slot, w in enumerate(workers):
             if not w.running:
                 restarts += 1
+                _note(job, slot, f"exited by itself with code {w.proc and w.proc.returncode}; "
+                                 "started again")
                 workers[slot] = job.worker(slot).start()
         return await job.complete()
 
     try:
         await wait_until(caught_up, SETTLE_S, "the deployment to catch up")
+    except TimeoutError:
+        await _dump_stacks(job, workers)
+        raise
     finally:
         for w in workers:
             w.stop()
@@ -97,12 +127,16 @@ async def kill_loop(broker: LocalKafkaCluster, workdir: Path, rng: random.Random
 
 async def sigterm_midstream(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *,
                             guarantee: str = "exactly_once", stops: int = 3) -> Result:
-    """SIGTERM mid-stream: each stop exits cleanly (code 0) and the restart resumes."""
+    """SIGTERM mid-stream (the worker in its group): each stop exits cleanly (code 0) and
+    the restart resumes."""
     job = Deployment(broker.bootstrap_servers, workdir, guarantee)
     await job.create_input()
     worker = job.worker().start()
     producing = asyncio.create_task(job.produce(0, 8000, rate=RATE))
     for _ in range(stops):
+        # Mid-stream: a SIGTERM before Faust installed its handlers ends the process as the
+        # signal does (exit -15).
+        await _joined(job)
         await _sleep(rng, 1.5, 4.0)
         code = worker.stop(timeout=30)
         assert code == 0, f"SIGTERM mid-stream exited {code}:\n{worker.log_tail()}"
@@ -118,13 +152,16 @@ async def broker_down(broker: LocalKafkaCluster, workdir: Path, rng: random.Rand
     job = Deployment(broker.bootstrap_servers, workdir, guarantee)
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     await job.produce(0, 3000, rate=RATE)
     producing = asyncio.create_task(job.produce(3000, 1000, rate=RATE))
     await _sleep(rng, 0.5, 2.0)
     broker.stop_node(0, kill=True)
+    _note(job, 0, "broker killed")
     producing.cancel()
     await asyncio.sleep(seconds)  # the outage is a duration
     broker.start_node(0)
+    _note(job, 0, "broker started again")
     back = time.monotonic()
     await job.produce(4000, 1000)
     verdict, restarts = await _finish(job, [worker])
@@ -140,6 +177,7 @@ async def sigterm_in_outage(broker: LocalKafkaCluster, workdir: Path, rng: rando
                      extra_env={"STREAMS_SHUTDOWN_TIMEOUT_MS": "5000"})
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     await job.produce(0, 2000, rate=RATE)
     producing = asyncio.create_task(job.produce(2000, 1000, rate=RATE))
     await _sleep(rng, 0.5, 2.0)
@@ -185,12 +223,13 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
     await job.create_input()
     a, b = job.worker(0).start(), job.worker(1).start()
     group = f"{job.name}-app"
-    await wait_until(lambda: group_stable(job.bootstrap, group), 60, "two members")
+    await _joined(job, workers=2)  # Stable with one member is not the state wanted here
     await job.produce(0, 2000, rate=RATE)
     producing = asyncio.create_task(job.produce(2000, 6000, rate=RATE))
     await _sleep(rng, 1.0, 2.0)
     assert a.proc is not None
     a.proc.send_signal(signal.SIGSTOP)
+    _note(job, 0, "SIGSTOP")
     stopped_at = await committed_offsets(job.bootstrap, group, job.input)
 
     async def taken_over() -> bool:
@@ -198,8 +237,13 @@ async def zombie(broker: LocalKafkaCluster, workdir: Path, rng: random.Random, *
         return len(now) == job.partitions and all(
             now[p] > stopped_at.get(p, -1) for p in now)
 
-    await wait_until(taken_over, 90, "the other worker to commit every partition")
+    try:
+        await wait_until(taken_over, 90, "the other worker to commit every partition")
+    except TimeoutError:
+        await _dump_stacks(job, [a, b])
+        raise
     a.proc.send_signal(signal.SIGCONT)
+    _note(job, 0, "SIGCONT")
     await producing
     verdict, restarts = await _finish(job, [a, b])
     return Result("zombie", guarantee, verdict, 1, restarts=restarts)
@@ -212,13 +256,16 @@ async def cluster_broker_loss(broker: LocalKafkaCluster, workdir: Path, rng: ran
     job = Deployment(broker.bootstrap_servers, workdir, guarantee, replication=3)
     await job.create_input()
     worker = job.worker().start()
+    await _joined(job)
     producing = asyncio.create_task(job.produce(0, 8000, rate=RATE))
     await _sleep(rng, 2.0, 5.0)
     node = rng.randrange(3)
     lost_at = time.monotonic()
     broker.stop_node(node, kill=True, wipe=wipe)
+    _note(job, 0, f"broker {node} killed")
     await _sleep(rng, 5.0, 10.0)
     broker.start_node(node)
+    _note(job, 0, f"broker {node} started again")
     await producing
     verdict, restarts = await _finish(job, [worker])
     name = "cluster-broker-empty-disk" if wipe else "cluster-broker-loss"

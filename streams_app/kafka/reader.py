@@ -123,8 +123,9 @@ async def group_caught_up(bootstrap_servers: str, group_id: str, topic: str, *,
 
 
 async def group_stable(bootstrap_servers: str, group_id: str, *,
-                       settings: Settings | None = None) -> bool:
-    """True once ``group_id`` has members and its assignment is done (state ``Stable``)."""
+                       settings: Settings | None = None, members: int = 1) -> bool:
+    """True once ``group_id`` has at least ``members`` members and its assignment is done
+    (state ``Stable``)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs(settings))
     await start_client(admin, settings, bootstrap_servers=bootstrap_servers)
     try:
@@ -136,4 +137,5 @@ async def group_stable(bootstrap_servers: str, group_id: str, *,
     finally:
         await admin.close()
     groups = [g for r in responses for g in r.groups]
-    return any(g[1] == group_id and g[2] == "Stable" for g in groups)
+    return any(g[1] == group_id and g[2] == "Stable" and len(g[5]) >= members
+               for g in groups)

@@ -49,6 +49,7 @@ from mode.utils.futures import maybe_async
 
 __all__ = [
     "BatchConsumerBase", "FaustCompatError", "GroupMetadata", "InLoopConsumerThreadBase",
+    "MemberFencedError",
     "RequiredName", "TxnOffsetCommitWithGroupRequest", "group_metadata",
     "install_group_metadata_commits",
     "StoreTableBase", "TableManagerBase", "assigned_partitions", "check", "fetch_position",
@@ -581,6 +582,18 @@ FENCED_ERROR_CODES = {22: "ILLEGAL_GENERATION", 25: "UNKNOWN_MEMBER_ID",
                       82: "FENCED_INSTANCE_ID"}
 
 
+class MemberFencedError(_Errors.CommitFailedError):
+    """The group coordinator rejected this member's transactional offset commit: the
+    worker's partitions were reassigned while it was unresponsive (a zombie)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 class _GroupTxnOffsetCommitHandler(_sender.TxnOffsetCommitHandler):
     """aiokafka's handler, sending v3 when the group id carries :class:`GroupMetadata`."""
 
@@ -599,7 +612,7 @@ class _GroupTxnOffsetCommitHandler(_sender.TxnOffsetCommitHandler):
             for _partition, code, _ in partitions:
                 if code in FENCED_ERROR_CODES:
                     # A zombie: abortable, so the worker aborts the transaction and stops.
-                    self._sender._txn_manager.error_transaction(_Errors.CommitFailedError(
+                    self._sender._txn_manager.error_transaction(MemberFencedError(
                         f"the group coordinator fenced this member's transactional offset "
                         f"commit ({FENCED_ERROR_CODES[code]}): its partitions were reassigned"))
                     return None

@@ -46,6 +46,7 @@ from streams_app.runtime.committed_reads import FetchProgress, ReadCommittedCons
 from streams_app.runtime.dirty_state import discard_unless_clean, mark_clean
 from streams_app.runtime.faust_compat import (
     GroupMetadata,
+    MemberFencedError,
     fetch_position,
     group_metadata,
     install_group_metadata_commits,
@@ -215,8 +216,18 @@ class TransactionalBatchConsumer(BatchConsumer):
     async def commit_partitions(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
         """The checkpoint's commit; a failure stops the worker (Kafka Streams'
         task-corrupted path: the next start restores the stores)."""
+        if self.transaction.failed:
+            # Stopping after a failed commit: a revocation's or the stop's commit would only
+            # hit the producer's error state; the stop aborts what is open.
+            return False
         try:
             return await super().commit_partitions(tps, start_new_transaction)
+        except MemberFencedError as exc:
+            self.log.error("exactly_once: %s while this worker did not answer the group; "
+                           "its transaction is aborted and it stops (started again, it rejoins "
+                           "and restores its stores from the changelogs)", exc)
+            await self.crash(exc)
+            return False
         except Exception as exc:
             self.log.exception("exactly_once: commit failed: %r", exc)
             await self.crash(exc)
