@@ -1,7 +1,6 @@
-"""A 20 s outage of the only broker (issue 14, defects 1 and 4), on a real broker.
+"""A 60 s outage of the only broker (issue 14, defects 1 and 4), on a real broker.
 
-The worker logs fewer than 50 lines during the outage (unlimited, aiokafka logs ~100 a
-second; `make chaos` has the 60 s outage); SIGTERM at its end exits within
+The worker logs fewer than 100 lines during the outage; SIGTERM at its end exits within
 STREAMS_SHUTDOWN_TIMEOUT_MS, non-zero, saying the last commit was left out; after the broker
 and the worker restart, exactly_once output is exact (no count lost, none twice).
 """
@@ -21,7 +20,7 @@ from streams_app.runtime.shutdown import EXIT_SHUTDOWN_TIMEOUT
 
 pytestmark = pytest.mark.integration
 
-OUTAGE_S = 20.0
+OUTAGE_S = 60.0
 SHUTDOWN_TIMEOUT_MS = 5000
 
 
@@ -44,7 +43,7 @@ async def _outage_then_sigterm(broker: LocalKafka, tmp_path: Path) -> None:
             assert worker.running, worker.log_tail()
             await asyncio.sleep(1.0)
         during = job.log_path().read_text().splitlines()[lines_before:]
-        assert len(during) < 50, "\n".join(during[:150])
+        assert len(during) < 100, "\n".join(during[:150])
 
         assert worker.proc is not None
         worker.proc.terminate()
