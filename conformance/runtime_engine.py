@@ -128,6 +128,8 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
                         topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0)
     config = _driver_config(scenario)
     config["cache_max_entries"] = 0
+    # as Kafka's TopologyTestDriver (the golden results): no wall-clock emit throttles
+    config["windowed_emit_interval_ms"] = config["outer_join_emit_interval_ms"] = 0
     try:
         runtime = FaustRuntime(topology, settings, config=config)
     except NotImplementedError as exc:
