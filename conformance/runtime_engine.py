@@ -108,7 +108,7 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     from aiokafka import AIOKafkaProducer
 
     from streams_app.kafka.admin import ensure_topics
-    from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
+    from streams_app.kafka.reader import end_offsets, group_caught_up, read_to_end, wait_until
     from streams_app.kafka.topics import TopicSpec
     from streams_app.runtime.faust_runtime import FaustRuntime
     from streams_app.serdes import StringSerde
@@ -140,6 +140,19 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
 
+    global_tables = [runtime.tables[s.name] for s in topology.stores.values() if s.is_global]
+
+    async def globals_caught_up() -> bool:
+        # A global store follows its topic outside the group (no committed offsets): as the
+        # driver updates it at once, await its applied position before what comes next.
+        for table in global_tables:
+            applied = {tp.partition: o for tp, o in table.positions.items()
+                       if tp.topic == table.source_topic}
+            ends = await end_offsets(bootstrap, table.source_topic)
+            if any(end and applied.get(p, -1) < end - 1 for p, end in ends.items()):
+                return False
+        return True
+
     async def done() -> bool:
         if app.should_stop or app.crashed:
             raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
@@ -147,7 +160,7 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
             for topic in sources:
                 if not await group_caught_up(bootstrap, name, topic):
                     return False
-        return True
+        return await globals_caught_up()
 
     try:
         # Each run of one topic is processed before the next is produced, so the runtime
