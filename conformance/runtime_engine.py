@@ -84,20 +84,13 @@ def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
 
 
 async def _produce(producer: Any, prefix: str, records: list[dict[str, Any]]) -> None:
+    from streams_app.kafka.writer import send_record
     from streams_app.serdes import JsonSerde, StringSerde
 
     keys, values = StringSerde(), JsonSerde()
     for ev in records:
-        key, value = keys.serialize(ev.get("key")), values.serialize(ev.get("value"))
-        if key is None and value is None:
-            # send() refuses a record with neither key nor value; Kafka accepts it, and a
-            # batch of one carries it (after the records before it, to keep the order).
-            await producer.flush()
-            batch = producer.create_batch()
-            batch.append(key=None, value=None, timestamp=ev["timestamp"])
-            await (await producer.send_batch(batch, prefix + ev["topic"], partition=0))
-            continue
-        await producer.send(prefix + ev["topic"], value, key=key, timestamp_ms=ev["timestamp"])
+        await send_record(producer, prefix + ev["topic"], keys.serialize(ev.get("key")),
+                          values.serialize(ev.get("value")), ev["timestamp"])
     await producer.flush()
 
 
