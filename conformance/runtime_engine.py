@@ -3,10 +3,12 @@ the oracle's shape ({"outputs", "stores", "window_stores"}), as conformance/engi
 
 Each scenario gets fresh topics (its user topics renamed with a unique prefix, one partition,
 kept forever so epoch-near timestamps survive), its own application id and state directory,
-and the record cache off. Inputs are produced in the scenario's order after the worker has
-its partitions, one run of records of one topic at a time: each run is processed (the group
-has committed the end of every source topic, repartition topics included) before the next is
-produced.
+and the record cache off (and no wall-clock emit throttles, as in Kafka's test driver).
+Inputs are produced in the scenario's order after the worker has its partitions, one run of
+records of one topic at a time (one record at a time where internal topics feed back, see
+:func:`feeds_back`): each run is processed (the group has committed the end of every source
+topic, repartition topics included, and global stores have applied their topics) before the
+next is produced.
 """
 
 from __future__ import annotations
@@ -69,14 +71,23 @@ def _read_stores(runtime: Any, expected_stores: dict[str, list[str]]) -> tuple[d
     return stores, windows
 
 
-def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
-    """The input records in runs of one topic, in the scenario's order (wall-clock advances
-    dropped: the worker's clock is real)."""
+def feeds_back(topology: Any) -> bool:
+    """Whether a sub-topology reads an internal topic beside another one (a foreign-key
+    join's subscription and response topics): records of one input then meet round trips
+    through the broker, which the driver completes before its next input."""
+    return any(len(sub.source_topics) > 1
+               and any(t in topology.internal_topics for t in sub.source_topics)
+               for sub in topology.subtopologies() if not sub.is_global)
+
+
+def segments(scenario: Scenario, per_record: bool = False) -> list[list[dict[str, Any]]]:
+    """The input records in runs of one topic (of one record each with ``per_record``), in
+    the scenario's order (wall-clock advances dropped: the worker's clock is real)."""
     out: list[list[dict[str, Any]]] = []
     for ev in scenario["inputs"]:
         if "topic" not in ev:
             continue
-        if out and out[-1][0]["topic"] == ev["topic"]:
+        if out and out[-1][0]["topic"] == ev["topic"] and not per_record:
             out[-1].append(ev)
         else:
             out.append([ev])
@@ -157,8 +168,9 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
 
     try:
         # Each run of one topic is processed before the next is produced, so the runtime
-        # sees the scenario's order across topics (it has no time-synchronized choice).
-        for records in segments(scenario):
+        # sees the scenario's order across topics (as the driver, which processes each
+        # record to the end, round trips included, before the next).
+        for records in segments(scenario, per_record=feeds_back(topology)):
             await _produce(producer, prefix, records)
             await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
         stores, windows = _read_stores(runtime, expected_stores)

@@ -110,8 +110,10 @@ def render(verdicts: list[RuntimeVerdict], seconds: float, full: bool) -> str:
         "Differences by class: " + (", ".join(f"{k} {n}" for k, n in sorted(reasons.items()))
                                     or "none") + ".", "",
         "Inputs are produced in the scenario's order, one run of records of one topic at a "
-        "time, each run processed before the next is produced (the runtime has no "
-        "time-synchronized choice between input topics). A difference is explained when "
+        "time (one record at a time where internal topics feed back, as in foreign-key "
+        "joins), each run processed, global stores included, before the next is produced "
+        "(so the order across topics is the scenario's, as in the driver). Wall-clock emit "
+        "throttles are off, as in Kafka's TopologyTestDriver. A difference is explained when "
         "streams_app's TopologyTestDriver, run under the runtime's conditions, gives exactly "
         "what the runtime gives:", "",
         "- wall-clock: the scenario advances the driver's wall clock; the worker's is real "
