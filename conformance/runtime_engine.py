@@ -3,12 +3,12 @@ the oracle's shape ({"outputs", "stores", "window_stores"}), as conformance/engi
 
 Each scenario gets fresh topics (its user topics renamed with a unique prefix, one partition,
 kept forever so epoch-near timestamps survive), its own application id and state directory,
-and the record cache off (and no wall-clock emit throttles, as in Kafka's test driver).
-Inputs are produced in the scenario's order after the worker has its partitions, one run of
-records of one topic at a time (one record at a time where internal topics feed back, see
-:func:`feeds_back`): each run is processed (the group has committed the end of every source
-topic, repartition topics included, and global stores have applied their topics) before the
-next is produced.
+the record cache as the scenario sets it and no wall-clock emit throttles (as Kafka's test
+driver). Inputs are produced in the scenario's order after the worker has its partitions, one
+run of records of one topic at a time (one record at a time with the cache on, or where
+internal topics feed back: :func:`feeds_back`): each run is processed (the group has committed
+the end of every source topic, repartition topics included, and global stores have applied
+their topics) before the next is produced.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     from streams_app.kafka.admin import ensure_topics
     from streams_app.kafka.reader import end_offsets, group_caught_up, read_to_end, wait_until
     from streams_app.kafka.topics import TopicSpec
+    from streams_app.runtime.config import StreamsConfig
     from streams_app.runtime.faust_runtime import FaustRuntime
     from streams_app.serdes import StringSerde
     from streams_app.settings import Settings
@@ -128,10 +129,13 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
                             if t not in topology.internal_topics}
                          | {s.source_topic for s in topology.stores.values() if s.source_topic})
     await ensure_topics(bootstrap, [TopicSpec(t, 1, 1, retention_ms=-1) for t in user_topics])
+    # The record cache as the scenario sets it (the driver's entry count): it is flushed on
+    # commit, and each record is committed before the next (below), as the driver commits.
+    cached = bool(scenario.get("config", {}).get("cache_max_bytes"))
     settings = Settings(bootstrap_servers=bootstrap, app_id=name, data_dir=data_dir,
                         topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0)
     config = _driver_config(scenario)
-    config["cache_max_entries"] = 0
+    config.setdefault("cache_max_entries", StreamsConfig().cache_max_entries)
     # as Kafka's TopologyTestDriver (the golden results): no wall-clock emit throttles
     config["windowed_emit_interval_ms"] = config["outer_join_emit_interval_ms"] = 0
     try:
@@ -170,7 +174,7 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
         # Each run of one topic is processed before the next is produced, so the runtime
         # sees the scenario's order across topics (as the driver, which processes each
         # record to the end, round trips included, before the next).
-        for records in segments(scenario, per_record=feeds_back(topology)):
+        for records in segments(scenario, per_record=cached or feeds_back(topology)):
             await _produce(producer, prefix, records)
             await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
         stores, windows = _read_stores(runtime, expected_stores)

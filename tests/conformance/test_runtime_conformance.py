@@ -4,7 +4,7 @@ Kafka Streams results (conformance/runtime_engine.py; report: conformance/RUNTIM
 `make test` runs a reduced set (conformance.runtime_report.REDUCED); with
 CONFORMANCE_RUNTIME=all (`make conformance-runtime`) the whole corpus, narrowed by
 CONFORMANCE_RUNTIME_NAMES (comma-separated regexes on scenario names) while iterating.
-Every difference must carry a known reason (wall-clock, cache): an unexplained one fails.
+Every difference must carry a known reason (wall-clock): an unexplained one fails.
 """
 
 from __future__ import annotations
