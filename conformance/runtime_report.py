@@ -118,7 +118,7 @@ def render(verdicts: list[RuntimeVerdict], seconds: float, full: bool) -> str:
         "- wall-clock: the scenario advances the driver's wall clock; the worker's is real "
         "(the advances are left out).", "",
     ]
-    return "\n".join(head) + table + "\n\n" + total_line(verdicts) + "\n"
+    return "\n".join(head) + "\n" + table + "\n\n" + total_line(verdicts) + "\n"
 
 
 def write(verdicts: list[RuntimeVerdict], seconds: float, full: bool) -> Path:
