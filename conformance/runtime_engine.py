@@ -3,10 +3,12 @@ the oracle's shape ({"outputs", "stores", "window_stores"}), as conformance/engi
 
 Each scenario gets fresh topics (its user topics renamed with a unique prefix, one partition,
 kept forever so epoch-near timestamps survive), its own application id and state directory,
-and the record cache off. Inputs are produced in the scenario's order after the worker has
-its partitions, one run of records of one topic at a time: each run is processed (the group
-has committed the end of every source topic, repartition topics included) before the next is
-produced.
+the record cache as the scenario sets it and no wall-clock emit throttles (as Kafka's test
+driver). Inputs are produced in the scenario's order after the worker has its partitions, one
+run of records of one topic at a time (one record at a time with the cache on, or where
+internal topics feed back: :func:`feeds_back`): each run is processed (the group has committed
+the end of every source topic, repartition topics included, and global stores have applied
+their topics) before the next is produced.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from conformance.catalogue import window_key
 from conformance.engine import Missing, _driver_config, _store_items, build
-from conformance.scenarios import Scenario
+from conformance.scenarios import Scenario, cache_max_bytes
 
 TIMEOUT_S = 60.0
 
@@ -78,14 +80,23 @@ def _read_stores(runtime: Any, expected_stores: dict[str, list[str]]) -> tuple[d
     return stores, windows
 
 
-def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
-    """The input records in runs of one topic, in the scenario's order (wall-clock advances
-    dropped: the worker's clock is real)."""
+def feeds_back(topology: Any) -> bool:
+    """Whether a sub-topology reads an internal topic beside another one (a foreign-key
+    join's subscription and response topics): records of one input then meet round trips
+    through the broker, which the driver completes before its next input."""
+    return any(len(sub.source_topics) > 1
+               and any(t in topology.internal_topics for t in sub.source_topics)
+               for sub in topology.subtopologies() if not sub.is_global)
+
+
+def segments(scenario: Scenario, per_record: bool = False) -> list[list[dict[str, Any]]]:
+    """The input records in runs of one topic (of one record each with ``per_record``), in
+    the scenario's order (wall-clock advances dropped: the worker's clock is real)."""
     out: list[list[dict[str, Any]]] = []
     for ev in scenario["inputs"]:
         if "topic" not in ev:
             continue
-        if out and out[-1][0]["topic"] == ev["topic"]:
+        if out and out[-1][0]["topic"] == ev["topic"] and not per_record:
             out[-1].append(ev)
         else:
             out.append([ev])
@@ -93,12 +104,13 @@ def segments(scenario: Scenario) -> list[list[dict[str, Any]]]:
 
 
 async def _produce(producer: Any, prefix: str, records: list[dict[str, Any]]) -> None:
+    from streams_app.kafka.writer import send_record
     from streams_app.serdes import JsonSerde, StringSerde
 
     keys, values = StringSerde(), JsonSerde()
     for ev in records:
-        await producer.send(prefix + ev["topic"], values.serialize(ev.get("value")),
-                            key=keys.serialize(ev.get("key")), timestamp_ms=ev["timestamp"])
+        await send_record(producer, prefix + ev["topic"], keys.serialize(ev.get("key")),
+                          values.serialize(ev.get("value")), ev["timestamp"])
     await producer.flush()
 
 
@@ -109,8 +121,9 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     from aiokafka import AIOKafkaProducer
 
     from streams_app.kafka.admin import ensure_topics
-    from streams_app.kafka.reader import group_caught_up, read_to_end, wait_until
+    from streams_app.kafka.reader import end_offsets, group_caught_up, read_to_end, wait_until
     from streams_app.kafka.topics import TopicSpec
+    from streams_app.runtime.config import StreamsConfig
     from streams_app.runtime.faust_runtime import FaustRuntime
     from streams_app.serdes import StringSerde
     from streams_app.settings import Settings
@@ -125,10 +138,15 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
                             if t not in topology.internal_topics}
                          | {s.source_topic for s in topology.stores.values() if s.source_topic})
     await ensure_topics(bootstrap, [TopicSpec(t, 1, 1, retention_ms=-1) for t in user_topics])
+    # The record cache as the scenario sets it (the driver's entry count): it is flushed on
+    # commit, and each record is committed before the next (below), as the driver commits.
+    cached = bool(cache_max_bytes(scenario))
     settings = Settings(bootstrap_servers=bootstrap, app_id=name, data_dir=data_dir,
                         topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0)
     config = _driver_config(scenario)
-    config["cache_max_entries"] = 0
+    config.setdefault("cache_max_entries", StreamsConfig().cache_max_entries)
+    # as Kafka's TopologyTestDriver (the golden results): no wall-clock emit throttles
+    config["windowed_emit_interval_ms"] = config["outer_join_emit_interval_ms"] = 0
     try:
         runtime = FaustRuntime(topology, settings, config=config)
     except NotImplementedError as exc:
@@ -139,6 +157,19 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
 
+    global_tables = [runtime.tables[s.name] for s in topology.stores.values() if s.is_global]
+
+    async def globals_caught_up() -> bool:
+        # A global store follows its topic outside the group (no committed offsets): as the
+        # driver updates it at once, await its applied position before what comes next.
+        for table in global_tables:
+            applied = {tp.partition: o for tp, o in table.positions.items()
+                       if tp.topic == table.source_topic}
+            ends = await end_offsets(bootstrap, table.source_topic)
+            if any(end and applied.get(p, -1) < end - 1 for p, end in ends.items()):
+                return False
+        return True
+
     async def done() -> bool:
         if app.should_stop or app.crashed:
             raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
@@ -146,12 +177,13 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
             for topic in sources:
                 if not await group_caught_up(bootstrap, name, topic):
                     return False
-        return True
+        return await globals_caught_up()
 
     try:
         # Each run of one topic is processed before the next is produced, so the runtime
-        # sees the scenario's order across topics (it has no time-synchronized choice).
-        for records in segments(scenario):
+        # sees the scenario's order across topics (as the driver, which processes each
+        # record to the end, round trips included, before the next).
+        for records in segments(scenario, per_record=cached or feeds_back(topology)):
             await _produce(producer, prefix, records)
             await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
         stores, windows = _read_stores(runtime, expected_stores)

@@ -39,6 +39,12 @@ class StreamsConfig:
     deserialization_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.DESERIALIZATION]
     processing_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PROCESSING]
     production_exception_handler: Any = DEFAULT_HANDLERS[ErrorKind.PRODUCTION]
+    # Kafka's internal __emit.interval.ms.kstreams.windowed.aggregation__ and
+    # __emit.interval.ms.kstreams.outer.join.spurious.results.fix__: the wall-clock throttle
+    # of emit-on-window-close and of outer-join results; None keeps the operators' 1 s
+    # (TopologyTestDriver sets both to 0).
+    windowed_emit_interval_ms: int | None = None
+    outer_join_emit_interval_ms: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -81,6 +87,11 @@ class StreamsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0, got {value!r}")
+        for name in ("windowed_emit_interval_ms", "outer_join_emit_interval_ms"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                raise ConfigError(f"{name}: must be None or an integer >= 0, got {value!r}")
         for name in HANDLER_SETTINGS.values():
             try:
                 setattr(self, name, parse_handler(getattr(self, name)))

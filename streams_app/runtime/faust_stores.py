@@ -47,6 +47,8 @@ class StoreTable(StoreTableBase):
     Restoring writes the changelog into the partition's database in the store's own layout
     (timestamped values get their timestamp back from the changelog record). A global store's
     changelog is its source topic; every partition of it is restored into one database.
+    Records with a null key are skipped, as Kafka Streams' restore and table source do
+    (only a global store's source topic, written by others, can hold one).
     """
 
     spec: StoreSpec
@@ -67,6 +69,7 @@ class StoreTable(StoreTableBase):
         self.spec, self.key_serde, self.value_serde = spec, key_serde, value_serde
         self.memory_stores = {}
         self._bulk_restored: dict[TP, int] = {}  # per changelog partition, last offset written
+        self.positions: dict[TP, int] = {}  # per changelog partition, last offset applied
         return self
 
     def changelog_topic_name(self) -> str:
@@ -147,6 +150,8 @@ class StoreTable(StoreTableBase):
         for tp, offset, key, value, ts in items:
             partition = 0 if self.is_global else tp.partition
             offsets[tp] = max(offset, offsets.get(tp, -1))
+            if key is None:
+                continue
             if kind != KEY_VALUE:
                 store = windowed.get(partition)
                 if store is None:
@@ -167,10 +172,22 @@ class StoreTable(StoreTableBase):
             self._db(partition).write(wb)
         for tp, offset in offsets.items():
             self.data.set_persisted_offset(tp, offset)
+        self._advance(offsets)
+
+    def _advance(self, offsets: dict[TP, int]) -> None:
+        """Note how far each changelog partition is applied (``positions``: what a reader
+        of a global store awaits to see its topic's latest records)."""
+        positions = self.positions
+        for tp, offset in offsets.items():
+            positions[tp] = max(offset, positions.get(tp, -1))
 
     def _restore_memory(self, items: Iterable[tuple[TP, int, bytes, bytes | None, int]]) -> None:
         timestamped = self.spec.timestamped
-        for tp, _offset, raw_key, raw_value, ts in items:
+        offsets: dict[TP, int] = {}
+        for tp, offset, raw_key, raw_value, ts in items:
+            offsets[tp] = max(offset, offsets.get(tp, -1))
+            if raw_key is None:
+                continue
             store = self.store_for(tp.partition)
             key = self.key_serde.deserialize(raw_key)
             if raw_value is None:
@@ -178,6 +195,7 @@ class StoreTable(StoreTableBase):
                 continue
             value = self.value_serde.deserialize(raw_value)
             store.put(key, ValueAndTimestamp(value, ts) if timestamped else value)
+        self._advance(offsets)
 
 
 class GlobalRocksStore(RocksDictKeyValueStore):

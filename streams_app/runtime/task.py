@@ -133,6 +133,10 @@ class StreamTask(ProcessorContext):
         self.subtopology = subtopology
         self.config = config
         self.application_id = config.application_id
+        # the emit throttles the processors read from their context (when configured)
+        for name in ("windowed_emit_interval_ms", "outer_join_emit_interval_ms"):
+            if getattr(config, name) is not None:
+                setattr(self, name, getattr(config, name))
         self.task_id = f"{subtopology.id}_{partition}"
         self.record_collector = RecordCollector(partition)
         # Sinks append to the collector's output list (ProcessorContext.sink_buffer).

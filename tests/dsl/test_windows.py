@@ -164,13 +164,14 @@ def test_suppress_until_time_limit_and_buffer_full() -> None:
     d.close()
 
 
-def _throttled_task(clock: list[int]) -> Any:
+def _throttled_task(clock: list[int], **config: Any) -> Any:
     from streams_app.runtime.config import StreamsConfig
     from streams_app.runtime.task import StreamTask
 
     topo = _count(TimeWindows.of_size_with_no_grace(10),
                   emit=EmitStrategy.on_window_close()).build()
-    cfg = StreamsConfig.from_mapping({"application_id": "app", "cache_max_entries": 0})
+    cfg = StreamsConfig.from_mapping({"application_id": "app", "cache_max_entries": 0,
+                                      **config})
     return StreamTask(topo, topo.subtopologies()[0], cfg, wall_clock=lambda: clock[0])
 
 
@@ -192,6 +193,22 @@ def test_emit_on_window_close_is_throttled_by_wall_clock() -> None:
     clock[0] = 2000
     assert pipe("c", 26) == [("a@10/20", 1, 13), ("b@10/20", 1, 12)]
     task.close()
+
+
+def test_emit_interval_setting_turns_the_throttle_off() -> None:
+    # Kafka's internal __emit.interval.ms.kstreams.windowed.aggregation__ (0 in its driver)
+    from streams_app.runtime.config import ConfigError, StreamsConfig
+
+    task = _throttled_task([0], windowed_emit_interval_ms=0)  # the wall clock stands still
+    out = []
+    for key, ts in [("a", 5), ("b", 12), ("a", 25)]:
+        task.process("input", key.encode(), b"1", ts)
+        task.commit()
+        out += [(S.deserialize(k), L.deserialize(v), t) for _, k, v, t, _ in task.drain_output()]
+    assert out == [("a@0/10", 1, 5), ("b@10/20", 1, 12)]
+    task.close()
+    with pytest.raises(ConfigError, match="windowed_emit_interval_ms"):
+        StreamsConfig.from_mapping({"windowed_emit_interval_ms": -1})
 
 
 def test_emit_on_window_close_in_driver_is_not_throttled() -> None:

@@ -12,11 +12,11 @@ from streams_app.settings import Settings
 from tests.runtime.topologies import CASES
 
 
-def _record(topic: str, offset: int, key: bytes, value: bytes) -> ConsumerRecord:
+def _record(topic: str, offset: int, key: bytes | None, value: bytes | None) -> ConsumerRecord:
     return ConsumerRecord(topic=topic, partition=0, offset=offset, timestamp=1_000,
                           timestamp_type=0, key=key, value=value, checksum=None,
-                          serialized_key_size=len(key), serialized_value_size=len(value),
-                          headers=())
+                          serialized_key_size=len(key or b""),
+                          serialized_value_size=len(value or b""), headers=())
 
 
 def test_a_record_faust_applies_late_does_not_overwrite_a_newer_bulk_write(tmp_path) -> None:
@@ -39,3 +39,18 @@ def test_a_record_faust_applies_late_does_not_overwrite_a_newer_bulk_write(tmp_p
     table.apply_changelog_batch([late])
     value = table.store_for(0).get("k")
     assert getattr(value, "value", value) == 2
+
+
+def test_a_global_store_skips_null_keys_and_notes_its_position(tmp_path) -> None:
+    # the memory layout (the RocksDB one: tests/runtime/test_global_store_reads.py)
+    settings = Settings.from_env(env={}, bootstrap_servers="127.0.0.1:9", app_id="restore-nulls",
+                                 data_dir=str(tmp_path), topic_partitions=1, store="memory")
+    runtime = FaustRuntime(CASES["global_join"].build("t-"), settings)
+    (table,) = runtime.tables.values()
+    topic, serde = table.changelog_topic_name(), table.value_serde
+    table.restore_records([_record(topic, 0, None, serde.serialize({"n": 9})),
+                           _record(topic, 1, b"k1", serde.serialize({"n": 1})),
+                           _record(topic, 2, None, None)])
+    store = table.store_for(0)
+    assert [(kv[0], getattr(kv[1], "value", kv[1])) for kv in store.all()] == [("k1", {"n": 1})]
+    assert table.positions == {TP(topic, 0): 2}
