@@ -2,8 +2,9 @@
 
 - ``<!-- settings-table -->`` becomes the table of ``STREAMS_*`` settings, from
   :func:`streams_app.settings.describe_settings` (the code is the source of truth);
-- the benchmark chart (``bench/results/chart.png``, written by ``make bench``, not in git) is
-  served next to the included BENCHMARKS.md when it exists, and replaced by a note otherwise.
+- the benchmark charts (``bench/results/chart.png`` and ``scale.png``, written by ``make
+  bench``) are served next to the included BENCHMARKS.md when they exist, and replaced by a
+  note otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART = "bench/results/chart.png"
+CHARTS = {"chart": "bench/results/chart.png", "scale-out": "bench/results/scale.png"}
 
 
 def _settings_table() -> str:
@@ -28,8 +29,10 @@ def _settings_table() -> str:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    if (ROOT / CHART).is_file():
-        files.append(File(CHART, str(ROOT), config["site_dir"], config["use_directory_urls"]))
+    for chart in CHARTS.values():
+        if (ROOT / chart).is_file():
+            files.append(File(chart, str(ROOT), config["site_dir"],
+                              config["use_directory_urls"]))
     return files
 
 
@@ -37,8 +40,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     markdown = markdown.replace("<!-- settings-table -->", _settings_table())
     if page.file.src_uri == "benchmarks.md":
         text = (ROOT / "BENCHMARKS.md").read_text()
-        if not (ROOT / CHART).is_file():
-            text = text.replace(f"![chart]({CHART})",
-                                "*(The chart is written by `make bench`; none in this checkout.)*")
+        for alt, chart in CHARTS.items():
+            if not (ROOT / chart).is_file():
+                text = text.replace(f"![{alt}]({chart})", "*(The chart is written by `make "
+                                    "bench`; none in this checkout.)*")
         markdown = markdown.replace("<!-- BENCHMARKS.md -->", text)
     return markdown

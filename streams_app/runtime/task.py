@@ -196,7 +196,9 @@ class StreamTask(ProcessorContext):
                 value_serde = self._serde(spec.value_serde, cfg.default_value_serde)
                 # lazy_values: values no child reads (counts) are not decoded, the bytes
                 # stand in (a malformed one is then counted, not sent to the handler)
-                blind = cfg.lazy_values and node.children and not any(
+                extractor = spec.timestamp_extractor or cfg.default_timestamp_extractor
+                # (an extractor may read the value: then it is decoded)
+                blind = cfg.lazy_values and extractor is None and node.children and not any(
                     getattr(c.processor, "reads_value", True)  # duck-typed ones too
                     for c in node.children)
                 entry = (
@@ -204,7 +206,7 @@ class StreamTask(ProcessorContext):
                     self._serde(spec.key_serde, cfg.default_key_serde).deserialize,
                     getattr(value_serde, "presence", value_serde.deserialize) if blind
                     else value_serde.deserialize,
-                    spec.timestamp_extractor or cfg.default_timestamp_extractor,
+                    extractor,
                 )
                 for topic in spec.topics:
                     self._sources[topo.topic_name(topic, cfg.application_id)] = entry
@@ -393,10 +395,9 @@ class StreamTask(ProcessorContext):
         without one: the records' own timestamps hold). For choosing between input
         partitions (runtime.time_sync) before processing; a record that cannot be read keeps
         its own timestamp here and fails when processed."""
-        node, key_serde, value_serde, extractor = self._sources[topic]
+        node, key_of, value_of, extractor = self._sources[topic]  # the decoders
         if extractor is None:
             return None
-        key_of, value_of = key_serde.deserialize, value_serde.deserialize
         stamps = []
         for raw in records:
             try:

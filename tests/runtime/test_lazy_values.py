@@ -109,3 +109,18 @@ def test_by_default_every_value_is_decoded_and_a_malformed_one_is_an_error() -> 
     assert serde.decoded == 3
     assert task.stores["c"].outer.get("k").value == 2  # the bad one dead-lettered
     assert task.errors.dead_lettered  # by the default deserialization handler
+
+
+def test_a_timestamp_extractor_gets_the_decoded_value() -> None:
+    serde, seen = CountingJson(), []
+
+    def extract(record: Any, _previous: int) -> int:
+        seen.append(record.value)
+        return record.value["t"]
+
+    b = StreamsBuilder()
+    b.stream("in", key_serde=StringSerde(), value_serde=serde,
+             timestamp_extractor=extract).group_by_key().count("c")
+    task = _task(b.build())
+    _feed(task, [b'{"t": 5}'])
+    assert seen == [{"t": 5}] and task.stores["c"].outer.get("k").value == 1
