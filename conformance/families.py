@@ -154,3 +154,9 @@ def family_of(topology: str) -> str:
     """The family a topology belongs to ("other" for names outside the catalogue)."""
     spec = TOPOLOGIES.get(topology)
     return spec.family if spec else "other"
+
+
+def null_keys_allowed(topology: str, params: dict[str, Any]) -> bool:
+    """False where Kafka Streams 4.4 fails on a null-key record instead of dropping it: a
+    stream-table join with a grace period (a NullPointerException in its grace buffer)."""
+    return not (topology == "join_stream_table" and params.get("grace"))

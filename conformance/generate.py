@@ -24,7 +24,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from conformance.families import RAW_CONFIGS, TOPOLOGIES, TopologySpec
+from conformance.families import RAW_CONFIGS, TOPOLOGIES, TopologySpec, null_keys_allowed
 from conformance.oracle import Oracle
 from conformance.scenarios import CORPUS, FOUND, Scenario, load_file
 from conformance.timing import SEGMENT_MS, boundary_times, wide_steps
@@ -68,9 +68,7 @@ def make_inputs(spec: TopologySpec, rng: random.Random, style: str,
     """A random input sequence for ``spec``; style "clean" (ordered, no nulls), or a style of
     conformance.timing (with null keys, tombstones for present and absent keys)."""
     clean = style == "clean"
-    # Kafka Streams 4.4 fails (a NullPointerException in its grace buffer) on a null-key
-    # stream record of a stream-table join with a grace period: no null keys there.
-    keyed = spec.name == "join_stream_table" and bool((params or {}).get("grace"))
+    keyed = not null_keys_allowed(spec.name, params or {})
     n = rng.randint(4, 14)
     times = _times(rng, params or {}, style, n, rng.randint(0, 20))
     events: list[dict[str, Any]] = []

@@ -26,7 +26,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance import engine
 from conformance.compare import explain
-from conformance.families import FAMILIES, TopologySpec, by_family
+from conformance.families import FAMILIES, TopologySpec, by_family, null_keys_allowed
 from conformance.oracle import Oracle
 from conformance.scenarios import FOUND, Scenario
 from conformance.timing import STYLES, boundary_times, wide_steps
@@ -49,14 +49,15 @@ def _value(spec: TopologySpec, topic: str) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def _event(draw: st.DrawFn, spec: TopologySpec) -> dict[str, Any]:
+def _event(draw: st.DrawFn, spec: TopologySpec, null_keys: bool = True) -> dict[str, Any]:
     """A record without its timestamp (added by ``_timestamps``), or a wall-clock advance."""
     if spec.wall_clock and draw(st.integers(0, 5)) == 0:
         return {"advance_wall_clock_ms": draw(st.sampled_from((100, 1000, 5000)))}
     topic = draw(st.sampled_from(spec.inputs))
     return {
         "topic": topic,
-        "key": draw(st.one_of(st.sampled_from(KEYS), st.none())),
+        "key": draw(st.one_of(st.sampled_from(KEYS), st.none()) if null_keys
+                    else st.sampled_from(KEYS)),
         "value": draw(_value(spec, topic)),
     }
 
@@ -87,7 +88,7 @@ def scenarios(draw: st.DrawFn, family: str) -> Scenario:
     """A random scenario for one topology of ``family``."""
     spec = draw(st.sampled_from(by_family(family)))
     params = draw(st.sampled_from(spec.variants))
-    events = draw(st.lists(_event(spec), max_size=12))
+    events = draw(st.lists(_event(spec, null_keys_allowed(spec.name, params)), max_size=12))
     records = [e for e in events if "topic" in e]
     for e, ts in zip(records, draw(_timestamps(params, len(records))), strict=True):
         e["timestamp"] = ts
