@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiokafka.partitioner import murmur2
+from aiokafka.partitioner import DefaultPartitioner
 from yarl import URL
 
 from streams_app.query.stores import QueryableStores, RuntimeStores
@@ -39,8 +39,10 @@ class KeyQueryMetadata:
 
 
 def partition_for_key(key_bytes: bytes, partitions: int) -> int:
-    """The default partitioner's partition (Kafka's ``Utils.toPositive(murmur2(key)) % n``)."""
-    return (murmur2(key_bytes) & 0x7FFFFFFF) % partitions
+    """The default partitioner's partition (Kafka's ``Utils.toPositive(murmur2(key)) % n``):
+    aiokafka's, the one the runtime's producer partitions keyed records with."""
+    every = range(partitions)
+    return DefaultPartitioner()(key_bytes, every, every)
 
 
 def host_of(url: str) -> str:
