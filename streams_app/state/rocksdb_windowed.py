@@ -136,10 +136,13 @@ class _Retained:
 
     def _advance(self, time: int) -> int:
         """Advance stream time; drop entries of expired segments; return the live segment."""
+        purged = self._purged_segment
+        if time <= self.observed and purged is not None:
+            return purged  # stream time unchanged: so is the live segment (every write of a flush)
         if time > self.observed:
             self.observed = time
         live = self._min_live_segment()
-        if self._purged_segment is None or live > self._purged_segment:
+        if purged is None or live > purged:
             self._purge_before(live * self._interval)
             self._purged_segment = live
         return live
@@ -159,7 +162,8 @@ class _Retained:
         """Write (``None``: delete) one entry and its index; a write to an expired segment
         is dropped."""
         live = self._advance(time)
-        if value is not None and java_div(time, self._interval) < live:
+        if value is not None and (time // self._interval if time >= 0
+                                  else java_div(time, self._interval)) < live:
             return
         index_key = _INDEX + _Q.pack(time) + store_key
         if value is None:
