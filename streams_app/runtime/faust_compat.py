@@ -110,6 +110,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(Collection, "_changelog_topic_name", "method"),
     RequiredName(RocksDBStore, "_db_for_partition", "method", ("partition",)),
     RequiredName(TableManager, "_recovery", "attribute"),
+    RequiredName(TableManager, "_update_channels", "method"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
@@ -436,9 +437,20 @@ def host_partitions(app: faust.App) -> dict[str, dict[str, list[int]]]:
 
 
 class TableManagerBase(TableManager):
-    """Faust's table manager with a choosable :attr:`Recovery` class."""
+    """Faust's table manager with a choosable :attr:`Recovery` class, started at once.
+
+    Faust's ``on_start`` sleeps 1 s first (for tables added while the app starts); the
+    consumer subscribes, and so restore and processing begin, only after it. Every table of
+    a streams_app app exists before the start, so that second only delayed them.
+    """
 
     Recovery: type = Recovery
+
+    async def on_start(self) -> None:
+        """Register the changelog channels (the consumer subscribes then), start recovery."""
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
 
     @property
     def recovery(self) -> Any:
