@@ -1,5 +1,5 @@
 """A worker with an empty data dir restores its store from the changelog, exactly, and the
-counts go on from the restored values (a worker in this process, as bench.restore runs it).
+counts go on from the restored values (a worker in this process).
 
 The changelog holds overwrites, a tombstone and keys on every partition; the cyclic garbage
 collector is paused while restoring (streams_app.runtime.table_manager) and runs again once
