@@ -11,6 +11,15 @@ def _ok(series: list[dict]) -> list[dict]:
     return [f for f in series if "error" not in f]
 
 
+def _cpu(f: dict) -> str:
+    """CPU s per worker during the run, the whole process's in brackets (older results: the
+    whole process's only)."""
+    if "run_cpu_s" not in f:
+        return ", ".join(f"{c:.1f}" for c in f["worker_cpu_s"])
+    return ", ".join(f"{r:.1f} ({c:.1f})" for r, c in zip(f["run_cpu_s"], f["worker_cpu_s"],
+                                                          strict=True))
+
+
 def table(doc: dict) -> str:
     """Plain-text table of ``scale.json``."""
     lines = [f"{'contestant':<15}{'workers':>8}{'rec/s':>12}{'x one':>7}{'rec/cpu-s':>11}"
@@ -23,8 +32,7 @@ def table(doc: dict) -> str:
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             lines.append(f"{name:<15}{f['workers']:>8}{f['records_per_s']:>12,.0f}{ratio:>7}"
-                         f"{f['records_per_cpu_s']:>11,.0f}  "
-                         + " ".join(f"{c:.1f}" for c in f["worker_cpu_s"]))
+                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f))
     return "\n".join(lines)
 
 
@@ -40,13 +48,14 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "Streams as one instance with N stream threads. records/s: first record consumed to "
         "the group's committed offsets covering the topic (polled the same way for both). "
         "CPU s: user + system seconds of each worker process (Kafka Streams: the one JVM, all "
-        "its threads); rec/cpu-s: records per CPU second the workers used, the per-core figure. "
-        "x one: records/s against the same contestant with one worker.",
+        "its threads) from the run's first record to its end, sampled every 0.2 s, and in "
+        "brackets the whole process's, start-up included; rec/cpu-s: records per CPU second "
+        "the workers used during the run, the per-core figure. x one: records/s against the "
+        "same contestant with one worker.",
         "",
         f"With {doc['cores']} cores the curve flattens past {doc['cores']} workers: 4 "
         "processes or threads share the cores with each other and with the brokers, so the "
-        "per-core figure (rec/cpu-s) is the one to compare; a streams_app process's CPU "
-        "seconds include its start-up (imports alone: ~1.1 s measured), which weighs on short runs."
+        "per-core figure (rec/cpu-s) is the one to compare."
         + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
@@ -63,9 +72,8 @@ def section(doc: dict, chart_path: str) -> list[str]:
                 out.append(f"| {name} | {f['workers']} | failed | - | - | - |")
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
-            cpu = ", ".join(f"{c:.1f}" for c in f["worker_cpu_s"])
             out.append(f"| {name} | {f['workers']} | {f['records_per_s']:,.0f} | {ratio} "
-                       f"| {f['records_per_cpu_s']:,.0f} | {cpu} |")
+                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} |")
     out += [""]
     return out
 
