@@ -32,7 +32,7 @@ from tqdm import tqdm
 from bench import report, scale_report
 from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
-from bench.data import produce
+from bench.data import ZIPF_S, produce
 from bench.runner import _die_with_parent
 from streams_app.kafka.reader import group_caught_up
 
@@ -46,6 +46,11 @@ FIRST_RECORD_FILE = "first-record"  # written by each bench.scale_job worker
 # rebalance, so workers started together join one generation instead of the first consuming
 # alone until a second rebalance pauses it. The test brokers keep 0 for a fast start.
 BROKER_CONFIG = {"group.initial.rebalance.delay.ms": "3000"}
+# Zones drawn uniformly: assignors balance partitions, not records, so with the main bench's
+# skew (the busiest zone is 30% of the rides, partition 3 holds 37%) two workers would get
+# ~72% / 28% of the records and the data alone would cap the speedup at ~1.4x. Uniform, the 8
+# partitions hold 11-16% each: any 4 + 4 split is within 55% / 45%.
+SCALE_ZIPF_S = 0.0
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -56,6 +61,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
     p.add_argument("--markdown", default=str(report.MARKDOWN), help="BENCHMARKS.md path")
+    p.add_argument("--zipf", type=float, default=SCALE_ZIPF_S,
+                   help=f"zone popularity exponent ({SCALE_ZIPF_S}: uniform; the main bench's "
+                        f"{ZIPF_S} puts 37%% of the rides in one of the 8 partitions)")
     p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
                    help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
@@ -230,7 +238,8 @@ async def _scale(a: argparse.Namespace) -> dict:
         topic = f"scale-rides-{tag}"
         with tqdm(total=a.records, desc="generate", unit="rec", unit_scale=True) as bar:
             await produce(cluster.bootstrap_servers, topic, f"scale-zones-{tag}", a.records,
-                          bar.update, partitions=PARTITIONS, replication=REPLICATION)
+                          bar.update, partitions=PARTITIONS, replication=REPLICATION,
+                          zipf_s=a.zipf)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
         for n in a.workers:  # round-robin: both meet the cluster in the same state
@@ -248,7 +257,7 @@ async def _scale(a: argparse.Namespace) -> dict:
                     f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s"
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
-                "replication": REPLICATION, "cores": os.cpu_count(),
+                "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bench import report, scale_report
+from bench.data import ZIPF_S, ride_events
 from bench.scale import CpuSampler, _parse
 
 SCALE = {
@@ -68,3 +70,12 @@ def test_scale_options_take_broker_settings() -> None:
     assert a.broker_config == {"group.initial.rebalance.delay.ms": "0"}
     with pytest.raises(SystemExit):
         _parse(["--broker-config", "no-value"])
+
+
+def test_the_scale_topic_draws_zones_uniformly_unless_told() -> None:
+    def top_share(zipf_s: float) -> float:
+        zones = Counter(z for z, _, _, _ in ride_events(5000, zipf_s=zipf_s))
+        return zones.most_common(1)[0][1] / 5000
+
+    assert _parse([]).zipf == 0.0
+    assert top_share(0.0) < 0.02 < 0.2 < top_share(ZIPF_S)
