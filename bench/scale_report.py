@@ -53,6 +53,20 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "the workers used during the run, the per-core figure. x one: records/s against the "
         "same contestant with one worker.",
         "",
+        "Set-up: the brokers run with Kafka's default `group.initial.rebalance.delay.ms` of "
+        "3 s, which Kafka's sample `config/server.properties` recommends for production (it sets "
+        "0 there for development only, as the project's test brokers do): the workers started "
+        "together join one generation instead of the first one consuming alone until the "
+        "second's join pauses both. "
+        + ("The zones are drawn uniformly (`--zipf 0`): consumer-group assignors balance "
+           "partitions, not records, and with the main benchmark's popularity skew the busiest "
+           "zone is 30% of the rides and one partition holds 37%, so two workers would get "
+           "~72% / 28% of the records and the data alone would cap 2 workers at ~1.4x; "
+           "uniform, each partition holds 11-16%. " if doc.get("zipf_s") == 0 else
+           f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
+        + "Each worker commits as soon as it has processed its partitions to their end, as "
+        "Kafka Streams' contestant requests a commit at the end of its input.",
+        "",
         f"With {doc['cores']} cores the curve flattens past {doc['cores']} workers: 4 "
         "processes or threads share the cores with each other and with the brokers, so the "
         "per-core figure (rec/cpu-s) is the one to compare."
