@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
@@ -34,7 +35,7 @@ from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
 from bench.data import ZIPF_S, produce
 from bench.runner import _die_with_parent
-from streams_app.kafka.reader import group_caught_up
+from streams_app.kafka.reader import end_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS, REPLICATION, BROKERS = 8, 3, 3
@@ -106,34 +107,59 @@ class CpuSampler:
         return {pid: c - before.get(pid, 0.0) for pid, c in self.cpu.items()}
 
 
-async def _caught_up(bootstrap: str, group: str, topic: str) -> bool:
-    try:
-        return await group_caught_up(bootstrap, group, topic)
-    except KafkaError:  # the group's coordinator not there yet
-        return False
+class GroupWatch:
+    """A group's committed offsets against the end of the topic, through one admin client
+    kept open (a new client per poll, five times a second, costs the harness and the brokers
+    CPU that the workers share). The topic is complete before the runs: its end is read once.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap, self.topic = bootstrap, topic
+        self.ends: dict[int, int] = {}
+        self.admin: AIOKafkaAdminClient | None = None
+
+    async def start(self) -> None:
+        self.ends = await end_offsets(self.bootstrap, self.topic)
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self.admin.start()
+
+    async def close(self) -> None:
+        if self.admin is not None:
+            await self.admin.close()
+
+    async def caught_up(self, group: str) -> bool:
+        """Whether ``group`` has committed the end of every partition of the topic."""
+        assert self.admin is not None, "start() first"
+        try:
+            offsets = await self.admin.list_consumer_group_offsets(group)
+        except KafkaError:  # the group's coordinator not there yet
+            return False
+        done = {tp.partition: m.offset for tp, m in offsets.items() if tp.topic == self.topic}
+        return all(done.get(p, -1) >= end for p, end in self.ends.items())
 
 
-async def _watch(bootstrap: str, group: str, topic: str,
+async def _watch(watch: GroupWatch, group: str,
                  workers: Callable[[], list[psutil.Process]], alive: Callable[[], bool],
                  timeout: float) -> tuple[float, CpuSampler]:
     """Sample the workers' CPU until the group has committed the whole topic; its time."""
     cpu, deadline = CpuSampler(), time.monotonic() + timeout
     while True:
         cpu.sample(workers())
-        if await _caught_up(bootstrap, group, topic):
+        if await watch.caught_up(group):
             t_done = time.time()
             cpu.sample(workers())
             return t_done, cpu
-        if not alive() and not await _caught_up(bootstrap, group, topic):
+        if not alive() and not await watch.caught_up(group):
             raise RuntimeError("the workers stopped before the end of the topic")
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout:.0f} s")
         await asyncio.sleep(POLL_S)
 
 
-async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
                           timeout: float, records: int) -> dict:
     """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU."""
+    bootstrap, topic = watch.bootstrap, watch.topic
     group, data = f"scale-sa-{n}-{tag}", work / f"sa-{n}"
     # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
     # STREAMS_* in the harness's environment override it and the other settings' defaults.
@@ -152,8 +178,7 @@ async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: s
     sup = psutil.Process(proc.pid)
     try:
         # One process: the CLI execs the worker itself; more: the supervisor's children.
-        t_done, cpu = await _watch(bootstrap, group, topic,
-                                   lambda: [sup] if n == 1 else sup.children(),
+        t_done, cpu = await _watch(watch, group, lambda: [sup] if n == 1 else sup.children(),
                                    lambda: proc.poll() is None, timeout)
     finally:
         if proc.poll() is None:
@@ -171,9 +196,10 @@ async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: s
     return _figures(n, t_done, min(firsts), cpu)
 
 
-async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
                             timeout: float, records: int) -> dict:
     """The Kafka Streams contestant (count) with ``num.stream.threads = n``."""
+    bootstrap, topic = watch.bootstrap, watch.topic
     group = f"scale-ks-{n}-{tag}"
     # It stops itself once its results cover the topic (committing on close); its end time
     # is still the harness's, polled as for streams_app.
@@ -194,8 +220,7 @@ async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag:
         return []
 
     try:
-        t_done, cpu = await _watch(bootstrap, group, topic, jvms, lambda: proc.poll() is None,
-                                   timeout)
+        t_done, cpu = await _watch(watch, group, jvms, lambda: proc.poll() is None, timeout)
         proc.wait(60)
     finally:
         if proc.poll() is None:
@@ -233,6 +258,7 @@ async def _scale(a: argparse.Namespace) -> dict:
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
+    watch: GroupWatch | None = None
     try:
         tag = uuid.uuid4().hex[:6]
         topic = f"scale-rides-{tag}"
@@ -241,12 +267,14 @@ async def _scale(a: argparse.Namespace) -> dict:
                           bar.update, partitions=PARTITIONS, replication=REPLICATION,
                           zipf_s=a.zipf)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
+        watch = GroupWatch(cluster.bootstrap_servers, topic)
+        await watch.start()
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
         for n in a.workers:  # round-robin: both meet the cluster in the same state
             for name in a.contestants:
                 try:
-                    fig = _finish(await runners[name](cluster.bootstrap_servers, topic, n, work,
-                                                      tag, a.timeout, a.records), a.records)
+                    fig = _finish(await runners[name](watch, n, work, tag, a.timeout, a.records),
+                                  a.records)
                 except (RuntimeError, OSError, ValueError) as exc:
                     fig = {"workers": n, "error": str(exc)[-500:]}
                 series[name].append(fig)
@@ -261,6 +289,8 @@ async def _scale(a: argparse.Namespace) -> dict:
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:
+        if watch is not None:
+            await watch.close()
         cluster.stop()
 
 
