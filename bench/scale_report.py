@@ -68,8 +68,13 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "Kafka Streams' contestant requests a commit at the end of its input.",
         "",
         f"With {doc['cores']} cores the curve flattens past {doc['cores']} workers: 4 "
-        "processes or threads share the cores with each other and with the brokers, so the "
-        "per-core figure (rec/cpu-s) is the one to compare."
+        "processes or threads share the cores with each other and with the 3 brokers, so the "
+        "per-core figure (rec/cpu-s) is the one to compare: where it holds as workers are "
+        "added, they split the work without overhead, and records/s is what the cores the "
+        "brokers leave allow. One worker does not fill a core: it waits in its event loop for "
+        "fetch responses (aiokafka keeps one fetch in flight per broker and fetches a "
+        "partition again only once its buffered records are consumed), and those round trips "
+        "stretch when the brokers wait for a core."
         + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
