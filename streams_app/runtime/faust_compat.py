@@ -208,6 +208,14 @@ class BatchConsumerBase(faust_aiokafka.Consumer):
     #: The class running aiokafka for this consumer (Faust's thread interface).
     ConsumerThread: type[faust_aiokafka.AIOKafkaConsumerThread] = _Thread
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Kafka Streams commits on commit.interval.ms (and on request) only. Faust also
+        # commits every broker_commit_every (10,000) records: with a repartition topic that
+        # is a commit (cache flush, producer flush awaiting every ack, offset commit) every
+        # ~5,000 input records, each stalling the fetch loop.
+        self._commit_every = None
+
     # Faust's private steps, delegated.
     async def _drain_messages(self, fetcher: Any) -> None:
         await self.drain(fetcher._stopped.is_set)
