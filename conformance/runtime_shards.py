@@ -70,7 +70,11 @@ async def run_parallel(scenarios: list[Scenario], *, bootstrap: str, name: str,
             raise RuntimeError(f"runtime shard {k} exited with {rc}; see {log.name}")
         return [RuntimeVerdict(**v) for v in json.loads(out.read_text(encoding="utf-8"))]
 
-    results = await asyncio.gather(*(child(k) for k in range(shards)))
+    # every child is awaited, failed or not: no shard process outlives the run
+    results = await asyncio.gather(*(child(k) for k in range(shards)), return_exceptions=True)
+    for part in results:  # the first failure in shard order
+        if isinstance(part, BaseException):
+            raise part
     by_name = {v.name: v for part in results for v in part}
     return [by_name[s["name"]] for s in scenarios]
 
