@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol
 
 import aiokafka
 import faust
@@ -35,6 +35,7 @@ from aiokafka.protocol.types import Int32 as _Int32
 from aiokafka.protocol.types import Int64 as _Int64
 from aiokafka.protocol.types import Schema as _Schema
 from aiokafka.protocol.types import TaggedFields as _TaggedFields
+from aiokafka.record.default_records import DefaultRecordBatch as _DefaultRecordBatch
 from aiokafka.structs import TopicPartition
 from faust.assignor import PartitionAssignor
 from faust.stores.rocksdb import Store as RocksDBStore
@@ -55,7 +56,8 @@ __all__ = [
     "install_group_metadata_commits",
     "StoreTableBase", "TableManagerBase", "assigned_partitions", "check", "fetch_position",
     "host_partitions",
-    "has_partition_dbs", "install_lean_records", "producer_settings", "refresh_metadata",
+    "has_partition_dbs", "install_lean_records", "TakesRecords", "producer_settings",
+    "refresh_metadata",
     "set_fetch_max_wait",
     "set_read_committed", "table_db", "versions", "wait_on_metadata",
 ]
@@ -124,8 +126,21 @@ REQUIRED: list[RequiredName] = [
     RequiredName(_sender.TxnOffsetCommitHandler, "_sender", "attribute"),
     RequiredName(SubscriptionState, "subscription", "attribute"),
     RequiredName(AIOKafkaClient, "_wait_on_metadata", "method", ("topic",)),
-    RequiredName(_fetcher.PartitionRecords, "_consumer_record", "method", ("tp", "record")),
+    RequiredName(_fetcher.PartitionRecords, "_unpack_records", "method"),
     RequiredName(_fetcher.PartitionRecords, "_records_iterator", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_tp", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_records", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_check_crcs", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_isolation_level", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_aborted_producers", "attribute"),
+    RequiredName(_fetcher.PartitionRecords, "_consume_aborted_up_to", "method",
+                 ("batch_offset",)),
+    RequiredName(_fetcher.PartitionRecords, "_contains_abort_marker", "method",
+                 ("next_batch",)),
+    RequiredName(_fetcher.FetchResult, "getall", "method", ("max_records",)),
+    RequiredName(_fetcher.FetchResult, "_partition_records", "attribute"),
+    RequiredName(_fetcher.FetchResult, "_topic_partition", "attribute"),
+    RequiredName(_fetcher.FetchResult, "_update_position", "method"),
     RequiredName(_fetcher.PartitionRecords, "_key_deserializer", "attribute"),
     RequiredName(_fetcher.PartitionRecords, "_value_deserializer", "attribute"),
     # the assignor's view of the group (interactive queries' routing), public in Faust
@@ -499,34 +514,98 @@ class TableManagerBase(TableManager):
 # -- fetched records --------------------------------------------------------------------
 
 
-def install_lean_records(record_class: type[tuple]) -> None:
-    """Make aiokafka's fetcher build records as ``record_class`` tuples (process-wide).
+class TakesRecords(Protocol):
+    """What :func:`install_lean_records` puts in a ``PartitionRecords``: built with it and a
+    generator of ``(records, batch_end)`` (one list per record batch, then the offset after
+    the batch); :meth:`take` returns up to ``limit`` (None: all) further records and moves
+    the owner's ``next_fetch_offset`` as aiokafka's record-by-record generator does."""
+
+    def __init__(self, owner: Any, batches: Iterator[tuple[list[Any], int]]) -> None: ...
+
+    def __next__(self) -> Any: ...
+
+    def take(self, limit: int | None) -> list[Any]: ...
+
+
+def install_lean_records(record_class: type[tuple], takes: type[TakesRecords]) -> None:
+    """Make aiokafka's fetcher build records as ``record_class`` tuples (process-wide), a
+    record batch at a time.
 
     ``record_class(topic, partition, offset, timestamp, timestamp_type, key, value,
     checksum, headers)``; records with aiokafka-side deserializers keep ConsumerRecord.
+    Each fetched partition's records come from a ``takes`` object, and
+    ``FetchResult.getall`` takes them from it in bulk (no Python call per record).
     """
     cls = _fetcher.PartitionRecords
-    original = _ORIGINAL_CONSUMER_RECORD
-    new = tuple.__new__
+    original_unpack = _ORIGINAL_UNPACK
+    original_getall = _ORIGINAL_GETALL
 
-    def _consumer_record(self: Any, tp: Any, record: Any) -> Any:
+    def _unpack_records(self: Any) -> Any:
         if self._key_deserializer is not None or self._value_deserializer is not None:
-            return original(self, tp, record)
-        return new(record_class, (
-            tp.topic, tp.partition, record.offset, record.timestamp, record.timestamp_type,
-            record.key, record.value, record.checksum, tuple(record.headers)))
+            return original_unpack(self)
+        return takes(self, _lean_batches(self, record_class))
 
     def _iter(self: Any) -> Iterator[Any]:
-        # ``for`` loops (FetchResult.getall) run the generator itself, not ``__next__``
-        # around it; ``next(records)`` (getone) still goes through ``__next__``.
+        # ``for`` loops (FetchResult.getall) iterate the records iterator itself, not
+        # ``__next__`` around it; ``next(records)`` (getone) still goes through ``__next__``.
         records = self._records_iterator
         return self if records is None else records
 
-    cls._consumer_record = _consumer_record
+    def getall(self: Any, max_records: int | None = None) -> list[Any]:
+        records = self._partition_records
+        lean = None if records is None else records._records_iterator
+        if type(lean) is not takes:
+            return original_getall(self, max_records)
+        if not self.check_assignment(self._topic_partition):
+            return []
+        got = lean.take(max_records)
+        self._update_position()
+        if max_records is None or len(got) < max_records:
+            self._partition_records = None  # drained: aiokafka fetches this partition again
+        return got
+
+    cls._unpack_records = _unpack_records
     cls.__iter__ = _iter
+    _fetcher.FetchResult.getall = getall
 
 
-_ORIGINAL_CONSUMER_RECORD = _fetcher.PartitionRecords._consumer_record
+def _lean_batches(self: Any, record_class: type[tuple]) -> Iterator[tuple[list[Any], int]]:
+    """aiokafka's ``PartitionRecords._unpack_records`` (the same checks: CRCs, aborted
+    transactions under read_committed, control batches, records before the fetch offset),
+    one list of ``record_class`` tuples per record batch (built by calling the class:
+    cheaper than ``tuple.__new__`` for a tuple subclass without ``__new__``)."""
+    tp, records = self._tp, self._records
+    topic, partition = tp.topic, tp.partition
+    read_committed = self._isolation_level == _READ_COMMITTED
+    while records.has_next():
+        batch = records.next_batch()
+        if self._check_crcs and not batch.validate_crc():
+            raise _Errors.CorruptRecordException(f"Invalid CRC - {tp}")
+        if read_committed and batch.producer_id is not None:
+            self._consume_aborted_up_to(batch.base_offset)
+            if batch.is_control_batch and self._contains_abort_marker(batch):
+                self._aborted_producers.discard(batch.producer_id)
+            if batch.is_transactional and batch.producer_id in self._aborted_producers:
+                self.next_fetch_offset = batch.next_offset
+                continue
+        if batch.is_control_batch:  # skipped at any isolation level
+            self.next_fetch_offset = batch.next_offset
+            continue
+        first = self.next_fetch_offset
+        if type(batch) is _DefaultRecordBatch and batch.base_offset >= first:
+            lean = [record_class((topic, partition, r.offset, r.timestamp, r.timestamp_type,
+                                  r.key, r.value, None, tuple(r.headers))) for r in batch]
+        else:  # a batch the fetch offset lies in, or a legacy (v0/v1) message set
+            lean = [record_class((topic, partition, r.offset, r.timestamp, r.timestamp_type,
+                                  r.key, r.value, r.checksum, tuple(r.headers)))
+                    for r in batch if r.offset >= first]
+        yield lean, batch.next_offset
+
+
+#: The fetch request's isolation_level for read_committed (Kafka protocol), as aiokafka keeps it.
+_READ_COMMITTED = 1
+_ORIGINAL_UNPACK = _fetcher.PartitionRecords._unpack_records
+_ORIGINAL_GETALL = _fetcher.FetchResult.getall
 
 check()
 
