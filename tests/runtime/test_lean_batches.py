@@ -130,3 +130,34 @@ def test_deserializers_keep_aiokafka_records() -> None:
                                     False, 0)
     assert type(part._records_iterator) is not BatchedRecords
     assert [r.value for r in part][:2] == ["v10", "v11"]
+
+
+def _txn_buffer() -> bytes:
+    """A transaction of producer 7 (offsets 0-2), its abort marker (3), then plain 4-5."""
+    out = bytearray()
+    for base, pid, control, n in ((0, 7, False, 3), (3, 7, True, 1), (4, -1, False, 2)):
+        builder = DefaultRecordBatchBuilder(2, 0, int(pid >= 0), pid, 0 if pid >= 0 else -1,
+                                            -1, 1 << 20)
+        for d in range(n):
+            key = struct.pack(">hh", 0, 0) if control else b"k%d" % (base + d)  # 0: abort
+            builder.append(d, 1_000 + base + d, key, b"v", [])
+        raw = builder.build()
+        raw[0:8] = struct.pack(">q", base)
+        if control:
+            raw[22] |= 0x20  # the attributes' control bit (CRCs are not checked here)
+        out += raw
+    return bytes(out)
+
+
+@pytest.mark.parametrize("aborted", [[(7, 0)], []])
+def test_read_committed_skips_aborted_transactions_as_aiokafka(aborted: list) -> None:
+    def records() -> Any:
+        return fetcher.PartitionRecords(TP, MemoryRecords(_txn_buffer()), list(aborted), 0,
+                                        None, None, False, 1)
+
+    reference = records()
+    want = [r.offset for r in faust_compat._ORIGINAL_UNPACK(reference)]
+    part = records()
+    got = [r.offset for r in part._records_iterator.take(None)]
+    assert got == want == ([4, 5] if aborted else [0, 1, 2, 4, 5])
+    assert part.next_fetch_offset == reference.next_fetch_offset == 6
