@@ -27,7 +27,7 @@ BUCKETS: list[tuple[str, str]] = [
     ("processor calls", r"\(streams_app/(?:processors|dsl)/|^<lambda> \(<string>"),
     ("task loop", r"\(streams_app/runtime/task\.py"),
     ("aiokafka record decoding",
-     r"\(aiokafka/record/|\(streams_app/runtime/lean_records\.py|_consumer_record |_lean_batches |"
+     r"\(aiokafka/record/|\(streams_app/runtime/lean_records\.py|_consumer_record |_lean_batches\b|"
      r"PartitionRecords|FetchResult|\(aiokafka/protocol/"),
     ("commit (offsets, checkpoint)",
      r"\._?commit_tps |\(streams_app/runtime/(?:checkpoint|transactions)\.py|"

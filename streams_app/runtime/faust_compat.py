@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import struct
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -49,6 +50,11 @@ from mode import Service
 from mode.threads import ServiceThread
 from mode.utils.futures import maybe_async
 
+try:  # optional (extra "fast"): hardware CRC-32C for fetched record batches
+    from crc32c import crc32c as _crc32c
+except ImportError:  # aiokafka's own check
+    _crc32c = None
+
 __all__ = [
     "BatchConsumerBase", "FaustCompatError", "GroupMetadata", "InLoopConsumerThreadBase",
     "MemberFencedError",
@@ -74,7 +80,7 @@ class RequiredName:
     """A private name of ``owner``: a ``method`` (callable on the class) or an ``attribute``
     (a class attribute, an annotation, or assigned as ``self.<name>`` in the class source)."""
 
-    owner: type
+    owner: Any  # a class, or a module (a module-level name)
     name: str
     kind: str  # "method" | "attribute"
     params: tuple[str, ...] = ()  # a method's leading parameters after self, when checked
@@ -141,6 +147,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(_fetcher.FetchResult, "_partition_records", "attribute"),
     RequiredName(_fetcher.FetchResult, "_topic_partition", "attribute"),
     RequiredName(_fetcher.FetchResult, "_update_position", "method"),
+    RequiredName(_fetcher, "MemoryRecords", "attribute"),
     RequiredName(_fetcher.PartitionRecords, "_key_deserializer", "attribute"),
     RequiredName(_fetcher.PartitionRecords, "_value_deserializer", "attribute"),
     # the assignor's view of the group (interactive queries' routing), public in Faust
@@ -180,7 +187,9 @@ def _assigned_in_source(owner: type, name: str) -> bool:
 
 
 def _problem(req: RequiredName) -> str | None:
-    where = f"{req.owner.__module__}.{req.owner.__qualname__}.{req.name}"
+    owner = (req.owner.__name__ if inspect.ismodule(req.owner)
+             else f"{req.owner.__module__}.{req.owner.__qualname__}")
+    where = f"{owner}.{req.name}"
     if req.kind == "method":
         fun = getattr(req.owner, req.name, None)
         if not callable(fun):
@@ -193,7 +202,8 @@ def _problem(req: RequiredName) -> str | None:
             if tuple(params[:len(req.params)]) != req.params:
                 return f"method {where} takes {params}, expected {list(req.params)} first"
         return None
-    if hasattr(req.owner, req.name) or _assigned_in_source(req.owner, req.name):
+    if hasattr(req.owner, req.name) or (not inspect.ismodule(req.owner)
+                                        and _assigned_in_source(req.owner, req.name)):
         return None
     return f"attribute {where} is missing"
 
@@ -567,6 +577,27 @@ def install_lean_records(record_class: type[tuple], takes: type[TakesRecords]) -
     cls._unpack_records = _unpack_records
     cls.__iter__ = _iter
     _fetcher.FetchResult.getall = getall
+    if _crc32c is not None:  # the fetcher's record sets keep their bytes for the CRC check
+        _fetcher.MemoryRecords = _KeptMemoryRecords
+
+
+class _KeptMemoryRecords:
+    """aiokafka's ``MemoryRecords`` that keeps the fetched bytes (see :func:`_lean_batches`)."""
+
+    __slots__ = ("data", "_records")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._records = _ORIGINAL_MEMORY_RECORDS(data)
+
+    def has_next(self) -> bool:
+        return self._records.has_next()  # type: ignore[no-any-return]
+
+    def next_batch(self) -> Any:
+        return self._records.next_batch()
+
+    def size_in_bytes(self) -> int:
+        return self._records.size_in_bytes()  # type: ignore[no-any-return]
 
 
 def _lean_batches(self: Any, record_class: type[tuple]) -> Iterator[tuple[list[Any], int]]:
@@ -577,9 +608,21 @@ def _lean_batches(self: Any, record_class: type[tuple]) -> Iterator[tuple[list[A
     tp, records = self._tp, self._records
     topic, partition = tp.topic, tp.partition
     read_committed = self._isolation_level == _READ_COMMITTED
+    check_crcs = self._check_crcs
+    # v2 batches' CRC-32C computed by the crc32c package (SSE 4.2) over the kept bytes, 7x
+    # faster than aiokafka's own; batches follow one another in the bytes
+    view = (memoryview(records.data) if check_crcs and type(records) is _KeptMemoryRecords
+            else None)
+    pos = 0
     while records.has_next():
         batch = records.next_batch()
-        if self._check_crcs and not batch.validate_crc():
+        if view is not None:
+            end = pos + _BATCH_OVERHEAD + _INT32.unpack_from(view, pos + _LENGTH_AT)[0]
+            if (batch.crc != _crc32c(view[pos + _CRC_FROM:end])
+                    if type(batch) is _DefaultRecordBatch else not batch.validate_crc()):
+                raise _Errors.CorruptRecordException(f"Invalid CRC - {tp}")
+            pos = end
+        elif check_crcs and not batch.validate_crc():
             raise _Errors.CorruptRecordException(f"Invalid CRC - {tp}")
         if read_committed and batch.producer_id is not None:
             self._consume_aborted_up_to(batch.base_offset)
@@ -604,6 +647,11 @@ def _lean_batches(self: Any, record_class: type[tuple]) -> Iterator[tuple[list[A
 
 #: The fetch request's isolation_level for read_committed (Kafka protocol), as aiokafka keeps it.
 _READ_COMMITTED = 1
+# A record batch: base offset (8 bytes), length (4, of what follows), ...; a v2 batch's
+# CRC-32C covers everything from its attributes (byte 21) on (Kafka's DefaultRecordBatch)
+_LENGTH_AT, _BATCH_OVERHEAD, _CRC_FROM = 8, 12, 21
+_INT32 = struct.Struct(">i")
+_ORIGINAL_MEMORY_RECORDS = _fetcher.MemoryRecords
 _ORIGINAL_UNPACK = _fetcher.PartitionRecords._unpack_records
 _ORIGINAL_GETALL = _fetcher.FetchResult.getall
 

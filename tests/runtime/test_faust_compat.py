@@ -52,6 +52,15 @@ def test_check_names_a_missing_attribute_and_a_changed_signature() -> None:
     assert msg.count("_Consumer.") == 2
 
 
+def test_check_names_a_missing_module_level_name() -> None:
+    from aiokafka.consumer import fetcher
+
+    check([RequiredName(fetcher, "MemoryRecords", "attribute")])
+    with pytest.raises(FaustCompatError, match=r"attribute aiokafka\.consumer\.fetcher\."
+                                                r"NoSuchRecords is missing"):
+        check([RequiredName(fetcher, "NoSuchRecords", "attribute")])
+
+
 def test_the_module_table_is_what_check_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(faust_compat, "REQUIRED",
                         [*faust_compat.REQUIRED, RequiredName(_Consumer, "_gone", "method")])

@@ -161,3 +161,32 @@ def test_read_committed_skips_aborted_transactions_as_aiokafka(aborted: list) ->
     got = [r.offset for r in part._records_iterator.take(None)]
     assert got == want == ([4, 5] if aborted else [0, 1, 2, 4, 5])
     assert part.next_fetch_offset == reference.next_fetch_offset == 6
+
+
+def _kept(data: bytes) -> Any:
+    """The record set the patched fetcher builds (``MemoryRecords`` keeping its bytes)."""
+    return fetcher.MemoryRecords(data)
+
+
+@pytest.mark.parametrize("corrupt_at", [None, 0, 1, 2])
+def test_crcs_are_checked_per_batch(corrupt_at: int | None) -> None:
+    data = bytearray()
+    for base, deltas, *_ in BATCHES:  # valid CRCs: no offsets patched after building
+        builder = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, 1 << 20)
+        for d in deltas:
+            builder.append(d, 1_000 + d, b"k", b"v%d" % d, [])
+        raw = builder.build()
+        raw[0:8] = struct.pack(">q", base)  # outside the CRC
+        if corrupt_at == len([b for b in BATCHES if b[0] < base]):
+            at = raw.index(b"v1")
+            raw[at] = ord("w")  # a value byte: the batch still parses, its CRC is wrong
+        data += raw
+    assert faust_compat._crc32c is not None  # the "fast" extra, as the bench installs it
+    assert type(_kept(b"")) is faust_compat._KeptMemoryRecords
+    for records in (_kept(bytes(data)), faust_compat._ORIGINAL_MEMORY_RECORDS(bytes(data))):
+        part = fetcher.PartitionRecords(TP, records, [], 10, None, None, True, 0)
+        if corrupt_at is None:
+            assert len(part._records_iterator.take(None)) == 11
+        else:
+            with pytest.raises(fetcher.Errors.CorruptRecordException):
+                part._records_iterator.take(None)
