@@ -78,6 +78,12 @@ def test_one_by_one_matches_aiokafka(fetch_offset: int) -> None:
                                        if o >= fetch_offset]
 
 
+def test_take_nothing() -> None:
+    part = _records(10)
+    assert part._records_iterator.take(0) == [] and part.next_fetch_offset == 10
+    assert len(part._records_iterator.take(None)) == 11
+
+
 @pytest.mark.parametrize("limit", [None, 1, 3, 4, 8, 100])
 def test_take_matches_aiokafka(limit: int | None) -> None:
     fields, positions, end = _reference(12)
