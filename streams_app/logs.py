@@ -16,8 +16,10 @@ from typing import Any
 
 import faust
 import orjson
+from faust.utils.terminal import SpinnerHandler
 
-__all__ = ["CONTEXT_FIELDS", "JsonFormatter", "StreamsWorker", "configure_logging"]
+__all__ = ["CONTEXT_FIELDS", "JsonFormatter", "StreamsWorker", "configure_logging",
+           "drop_startup_spinner"]
 
 #: ``extra=`` fields copied into a JSON line when a log call gives them.
 CONTEXT_FIELDS = ("task", "topic", "partition", "offset", "store", "application_id")
@@ -60,6 +62,23 @@ def configure_logging(level: str | None, fmt: str, root: logging.Logger | None =
         handler.setFormatter(JsonFormatter())
 
 
+def drop_startup_spinner(root: logging.Logger | None = None) -> None:
+    """Remove Faust's start-up spinner handler and the DEBUG root level it needs.
+
+    At a level of WARNING or above Faust's worker turns the root logger to DEBUG so every
+    log call advances its start-up spinner, and leaves it so: every debug call of aiokafka
+    (several per produce and fetch request) then builds a log record that no handler
+    writes, 1-4% of a worker's CPU. The root goes back to its handlers' lowest level.
+    """
+    root = root or logging.getLogger()
+    spinners = [h for h in root.handlers if isinstance(h, SpinnerHandler)]
+    if not spinners:
+        return
+    for handler in spinners:
+        root.removeHandler(handler)
+    root.setLevel(min((h.level for h in root.handlers), default=logging.WARNING))
+
+
 def _explicit_level() -> bool:
     import os
 
@@ -88,6 +107,10 @@ class StreamsWorker(faust.Worker):
             return
         configure_logging(settings.log_level if _explicit_level() else None,
                           settings.log_format, logger)
+
+    async def on_startup_finished(self) -> None:
+        await super().on_startup_finished()  # the spinner is finished here
+        drop_startup_spinner()
 
     def _json(self) -> bool:
         settings = getattr(self.app, "settings", None)

@@ -74,3 +74,24 @@ def test_worker_command_is_quiet_only_for_json_logs() -> None:
     assert "--quiet" in worker_argv("m", env={"STREAMS_LOG_FORMAT": "json"})
     assert "--quiet" not in worker_argv("m", env={})
     assert "--without-web" not in worker_argv("m", env={})  # the plain `faust worker`
+
+
+def test_the_start_up_spinner_is_dropped_with_its_debug_root_level(
+        logger: logging.Logger) -> None:
+    # Faust's worker at WARNING: a spinner handler and a DEBUG root so it spins per log call
+    from faust.utils.terminal import Spinner, SpinnerHandler
+
+    from streams_app.logs import drop_startup_spinner
+
+    out = logging.StreamHandler(io.StringIO())
+    out.setLevel(logging.WARNING)
+    logger.addHandler(out)
+    logger.addHandler(SpinnerHandler(Spinner(file=io.StringIO()), level=logging.DEBUG))
+    logger.setLevel(logging.DEBUG)
+    logger.handlers[:] = [h for h in logger.handlers if h is out or isinstance(h, SpinnerHandler)]
+    drop_startup_spinner(logger)
+    assert logger.handlers == [out]
+    assert logger.level == logging.WARNING
+    assert not logger.isEnabledFor(logging.DEBUG)  # debug calls build no records
+    drop_startup_spinner(logger)  # nothing to drop: the level stays
+    assert logger.level == logging.WARNING

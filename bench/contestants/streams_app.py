@@ -20,8 +20,6 @@ import logging
 import time
 from typing import Any
 
-import faust
-
 from bench.common import (
     GRACE_MS,
     SESSION_GAP_MS,
@@ -43,6 +41,7 @@ from streams_app import (
     TimeWindows,
     Topology,
 )
+from streams_app.logs import StreamsWorker
 from streams_app.runtime.faust_runtime import FaustRuntime
 from streams_app.settings import Settings
 from streams_app.state.api import ValueAndTimestamp, Windowed
@@ -186,7 +185,8 @@ def run(cfg: RunConfig, metrics_enabled: bool = True, **settings: Any) -> RunRes
             progress["t_done"] = time.time()
         await worker.stop()
 
-    worker = faust.Worker(app, quiet=True, loglevel=logging.WARNING)
+    # the worker class `streams-app job` runs (it drops Faust's start-up spinner logging)
+    worker = StreamsWorker(app, quiet=True, loglevel=logging.WARNING)
     t_start = time.time()
     try:
         worker.execute_from_commandline()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from streams_app.processors.api import Processor, Record
+from streams_app.processors.api import Processor, ProcessorContext, Record
 from streams_app.processors.forwarding import TableUpdateProcessor
 from streams_app.processors.suppliers import (
     KTableProcessorSupplier,
@@ -20,6 +21,9 @@ from streams_app.state.spec import StoreSpec
 __all__ = ["KStreamAggregate", "KStreamReduce", "AggregateSupplier"]
 
 log = logging.getLogger(__name__)
+
+# ValueAndTimestamp((value, ts)) without NamedTuple's Python-level __new__
+_value_and_timestamp = partial(tuple.__new__, ValueAndTimestamp)
 
 
 class AggregateSupplier(KTableProcessorSupplier):
@@ -84,6 +88,30 @@ class KStreamAggregate(_StreamAggregation):
         self.initializer = initializer
         self.aggregator = aggregator
         self.reads_value = reads_value
+
+    def init(self, context: ProcessorContext) -> None:
+        """With a cached, unversioned store (the cache forwards on flush) every record
+        takes :meth:`_process_cached`, one call with the store's methods bound."""
+        super().init(context)
+        if not self.versioned and self.forwarder.caching:
+            self._get, self._put = self.store.get, self.store.put
+            self.process = self._process_cached  # type: ignore[method-assign]
+
+    def _process_cached(self, record: Record) -> None:
+        """:meth:`process` when the cache forwards: nothing to forward here."""
+        key, value = record.key, record.value
+        if key is None or value is None:
+            self.skip()
+            return
+        old = self._get(key)
+        ts = record.timestamp
+        if old is None:
+            new_agg = self.aggregator(key, value, self.initializer())
+        else:  # ValueAndTimestamp (value, timestamp)
+            new_agg = self.aggregator(key, value, old[0])
+            if old[1] > ts:
+                ts = old[1]
+        self._put(key, _value_and_timestamp((new_agg, ts)))
 
     def process(self, record: Record) -> None:
         """Update the aggregate of the record's key."""

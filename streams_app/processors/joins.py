@@ -133,6 +133,34 @@ class KStreamKTableJoin(Processor):
                          else context.config.default_key_serde)  # type: ignore[attr-defined]
             self.buffer = StreamJoinBuffer(context.get_state_store(self.buffer_store),
                                            self.grace_ms, key_serde)
+        elif not self.versioned:  # every record joins at once (a hot path: no buffer)
+            getter = self.getter
+            # a store's rows are read from the store directly, without the getter's call
+            self._get = (getter.store.get if isinstance(getter, StoreValueGetter)
+                         else getter.get)
+            self._forward = context.forward
+            self.process = self._process_now  # type: ignore[method-assign]
+
+    def _process_now(self, record: Record) -> None:
+        """:meth:`process` and :meth:`_join` in one call, for a table that is neither
+        versioned nor joined with a grace period."""
+        key, value = record.key, record.value
+        table_key = self.key_mapper(key, value)
+        if table_key is None or value is None:
+            if not (self.left and key is None and value is not None):
+                log.warning("Skipping record due to null join key or value. topic=[%s] "
+                            "offset=[%s]", self.context.topic, self.context.offset)
+                return
+            # a left join's null-keyed record (no table key): joined with no partner
+            self._forward(Record(key, self.joiner(key, value, None), record.timestamp,
+                                 record.headers))
+            return
+        other = self._get(table_key)
+        if other is not None:
+            other = other.value
+        if other is not None or self.left:
+            self._forward(Record(key, self.joiner(key, value, other), record.timestamp,
+                                 record.headers))
 
     def process(self, record: Record) -> None:
         """Join and forward (or drop)."""

@@ -40,7 +40,9 @@ class KStreamSelectKey(Processor):
 
     def process(self, record: Record) -> None:
         """Forward the record under its new key."""
-        self.context.forward(record.with_key(self.selector(record.key, record.value)))
+        value = record.value
+        self.context.forward(Record(self.selector(record.key, value), value, record.timestamp,
+                                    record.headers))
 
 
 class KStreamMapValues(Processor):

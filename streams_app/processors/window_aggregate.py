@@ -173,10 +173,27 @@ class KStreamWindowAggregate(WindowAggregateBase):
             skip_record(self.context, "due to null key")
             return
         ts = record.timestamp
-        if ts > self.observed_stream_time:
-            self.observed_stream_time = ts
-        close_time = self.observed_stream_time - self.grace_ms
+        observed = self.observed_stream_time
+        if ts > observed:
+            self.observed_stream_time = observed = ts
+        close_time = observed - self.grace_ms
         size = self._tumbling_size
+        if size and ts >= 0 and not self._forwards:
+            # tumbling, forwarded by the cache on flush (a hot path): the one window inline
+            start = ts - ts % size
+            if start + size <= close_time:
+                skip_record(self.context, f"for expired window [{start},{start + size})")
+                return
+            old = self._fetch(key, start)
+            if old is None or old[0] is None:  # ValueAndTimestamp (value, timestamp)
+                new_agg = self.aggregator(key, record.value, self.initializer())
+                new_ts = ts
+            else:
+                new_agg = self.aggregator(key, record.value, old[0])
+                new_ts = ts if ts > old[1] else old[1]
+            self._put(key, None if new_agg is None
+                      else _value_and_timestamp((new_agg, new_ts)), start)
+            return
         if size and ts >= 0:  # the one window, without windows_for's dict
             start = ts - ts % size
             windows: Any = ((start, start + size),)

@@ -26,6 +26,7 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.consumer import fetcher as _fetcher
 from aiokafka.consumer.subscription_state import SubscriptionState
 from aiokafka.producer import sender as _sender
+from aiokafka.producer.message_accumulator import BatchBuilder as _BatchBuilder
 from aiokafka.protocol.api import Request as _Request
 from aiokafka.protocol.api import RequestStruct as _RequestStruct
 from aiokafka.protocol.api import Response as _Response
@@ -452,6 +453,32 @@ async def refresh_metadata(consumer: aiokafka.AIOKafkaConsumer) -> None:
 async def wait_on_metadata(client: AIOKafkaClient, topic: str) -> None:
     """Fetch metadata until ``topic`` has partitions (raises if it does not exist)."""
     await client._wait_on_metadata(topic)
+
+
+# aiokafka's BatchBuilder.append costs ~0.3 µs per record over its record builder's own
+# append (keyword arguments, a serializer hook, a closed check): the bulk producer appends to
+# the record builder and tells the batch its record count once, when it hands it over.
+__all__ += ["RecordAppend", "batch_record_append", "seal_batch"]
+REQUIRED.extend([
+    RequiredName(_BatchBuilder, "_builder", "attribute"),
+    RequiredName(_BatchBuilder, "_relative_offset", "attribute"),
+])
+
+#: ``append(offset_in_batch, timestamp_ms, key, value, headers)``: the record's metadata, or
+#: None when the batch is full.
+RecordAppend = Callable[[int, int, bytes | None, bytes | None, list[Any]], Any]
+
+
+def batch_record_append(batch: _BatchBuilder) -> RecordAppend:
+    """The append of ``batch``'s record builder (offsets counted by the caller from 0)."""
+    return batch._builder.append  # type: ignore[no-any-return]
+
+
+def seal_batch(batch: _BatchBuilder, records: int) -> None:
+    """Record the count of records appended through :func:`batch_record_append` (the
+    idempotent producer's sequence numbers advance by it); no further appends."""
+    batch._relative_offset = records
+    batch.close()
 
 
 # -- tables -----------------------------------------------------------------------------

@@ -20,16 +20,32 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from streams_app.runtime.faust_compat import wait_on_metadata
+from streams_app.runtime.faust_compat import batch_record_append, seal_batch, wait_on_metadata
 
 OutputRecord = tuple[str, bytes | None, bytes | None, int, Any]  # topic, key, value, ts, headers
 TopicPartitionKey = tuple[str, int]
 
-#: Keys whose partition is remembered (all forgotten when full).
+#: Keys per topic whose partition is remembered (all forgotten when full).
 PARTITION_CACHE_SIZE = 100_000
 
 #: Full batches waiting for the pump beyond which :meth:`BulkProducer.send` waits for it.
 MAX_QUEUED_BATCHES = 64
+
+
+class _OpenBatch:
+    """A batch being filled: records go straight to its record builder, counted here."""
+
+    __slots__ = ("batch", "append", "count")
+
+    def __init__(self, batch: BatchBuilder) -> None:
+        self.batch = batch
+        self.append = batch_record_append(batch)
+        self.count = 0
+
+    def seal(self) -> BatchBuilder:
+        """The batch, closed, with its record count, ready for ``send_batch``."""
+        seal_batch(self.batch, self.count)
+        return self.batch
 
 
 class BulkProducer:
@@ -44,8 +60,8 @@ class BulkProducer:
         self.producer = producer
         self._partitioner = DefaultPartitioner()
         self._parts: dict[str, list[int]] = {}
-        self._partition_of: dict[tuple[str, bytes], int] = {}
-        self._open: dict[TopicPartitionKey, BatchBuilder] = {}
+        self._partition_of: dict[str, dict[bytes, int]] = {}  # topic -> key -> partition
+        self._open: dict[TopicPartitionKey, _OpenBatch] = {}
         # Full batches in the order they must go out.
         self._queue: deque[tuple[TopicPartitionKey, BatchBuilder]] = deque()
         self._progress = asyncio.Event()  # the pump handed a batch over
@@ -69,9 +85,10 @@ class BulkProducer:
         # distinct ones per topic in most jobs), so remember them, within a bound.
         parts = await self._partitions(topic)
         p = self._partitioner(key, parts, parts)
-        if len(self._partition_of) >= PARTITION_CACHE_SIZE:
-            self._partition_of.clear()
-        self._partition_of[(topic, key)] = p
+        known = self._partition_of.setdefault(topic, {})
+        if len(known) >= PARTITION_CACHE_SIZE:
+            known.clear()
+        known[key] = p
         return p
 
     async def send(self, records: Iterable[OutputRecord], partition: int | None = None) -> int:
@@ -81,7 +98,9 @@ class BulkProducer:
         """
         self._raise_failed()
         n = 0
-        open_, queue, by_key = self._open, self._queue, self._partition_of
+        open_, queue = self._open, self._queue
+        topic_parts: dict[bytes, int] | None = None
+        last_topic = None
         for rec in records:
             topic, key, value, ts, headers = rec  # key and value may both be None
             if partition is not None:
@@ -90,19 +109,25 @@ class BulkProducer:
                 parts = self._parts.get(topic) or await self._partitions(topic)
                 p = parts[n % len(parts)]
             else:
-                p = by_key.get((topic, key))
+                if topic is not last_topic:  # runs of one topic: one dict lookup per run
+                    topic_parts = self._partition_of.get(topic)
+                    if topic_parts is None:
+                        topic_parts = self._partition_of[topic] = {}
+                    last_topic = topic
+                p = topic_parts.get(key)  # type: ignore[union-attr]
                 if p is None:
                     p = await self._partition_for(topic, key)
             n += 1
             tp = (topic, p)
             batch = open_.get(tp)
             if batch is None:
-                batch = open_[tp] = self.producer.create_batch()
+                batch = open_[tp] = _OpenBatch(self.producer.create_batch())
             hdrs = list(headers) if headers else []
-            if batch.append(key=key, value=value, timestamp=ts, headers=hdrs) is None:  # full
-                queue.append((tp, batch))
-                batch = open_[tp] = self.producer.create_batch()
-                batch.append(key=key, value=value, timestamp=ts, headers=hdrs)
+            if batch.append(batch.count, ts, key, value, hdrs) is None:  # full
+                queue.append((tp, batch.seal()))
+                batch = open_[tp] = _OpenBatch(self.producer.create_batch())
+                batch.append(0, ts, key, value, hdrs)
+            batch.count += 1
         if n:
             self._kick()
             while len(queue) > MAX_QUEUED_BATCHES and self._error is None:
@@ -120,7 +145,7 @@ class BulkProducer:
         try:
             while queue or open_:
                 if not queue:  # the open batches: each grew while the previous one was out
-                    queue.extend(open_.items())
+                    queue.extend((tp, batch.seal()) for tp, batch in open_.items())
                     open_.clear()
                 (topic, p), batch = queue.popleft()
                 pending.append(await producer.send_batch(batch, topic, partition=p))

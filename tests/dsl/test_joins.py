@@ -184,6 +184,26 @@ def test_stream_global_table_join_with_key_mapper(harness: Any) -> None:
     assert h.driver.get_key_value_store("g").get("r1") == "one"
 
 
+def test_stream_global_table_left_join_drops_null_table_keys_and_values(harness: Any) -> None:
+    # Kafka's KStreamKTableJoinProcessor: a null table key or null value drops the record,
+    # except a left join's null-keyed record, which joins with no partner
+    b = StreamsBuilder()
+    s = b.stream("left", key_serde=S, value_serde=J)
+    g = b.global_table("right", key_serde=S, value_serde=J,
+                       materialized=Materialized(store_name="g"))
+    s.left_join(g, lambda k, v: None if v is None else v.get("ref"),
+                lambda k, v, gv: pair(k, gv)).to("output")
+    h = harness(b)
+    h.input("right").pipe_input("r1", "one", 1)
+    h.input("left").pipe_input("a", {"ref": "r1"}, 2)
+    h.input("left").pipe_input("b", {"ref": "r2"}, 3)  # no row: a left join keeps it
+    h.input("left").pipe_input("c", {}, 4)  # null table key: dropped
+    h.input("left").pipe_input("d", None, 5)  # null value: dropped
+    h.input("left").pipe_input(None, {}, 6)  # null key and table key: joins with nothing
+    assert h.out() == [("a", pair("a", "one"), 2), ("b", pair("b", None), 3),
+                       (None, pair(None, None), 6)]
+
+
 # -- table-table ----------------------------------------------------------------------------
 
 

@@ -22,12 +22,17 @@ async def _producer(bootstrap: str, **kw: object) -> AIOKafkaProducer:
     return producer
 
 
+# idempotent: each batch's sequence numbers follow from the record counts of the batches
+# before it, so a wrong count loses or rejects records
+@pytest.mark.parametrize("idempotent", [False, True])
 async def test_many_sends_keep_order_per_partition_and_flush_waits_for_acks(
-        kafka_bootstrap: str, unique_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        kafka_bootstrap: str, unique_name: str, monkeypatch: pytest.MonkeyPatch,
+        idempotent: bool) -> None:
     topic = unique_name
     await ensure_topics(kafka_bootstrap, [TopicSpec(topic, 3, 1)])
     monkeypatch.setattr(producing, "MAX_QUEUED_BATCHES", 2)  # exercise back-pressure
-    producer = await _producer(kafka_bootstrap, max_batch_size=1024)  # many small batches
+    producer = await _producer(kafka_bootstrap, max_batch_size=1024,  # many small batches
+                               enable_idempotence=idempotent)
     bulk = BulkProducer(producer)
     try:
         sent = []
