@@ -43,10 +43,11 @@ def entry_size(key_bytes: int, value_bytes: int, context_bytes: int = 0) -> int:
 class CacheEntry:
     """A cached value (``None`` = a cached delete) with the context it was written in."""
 
-    __slots__ = ("value", "dirty", "timestamp", "headers", "size")
+    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "topic")
 
     def __init__(self, value: Any, dirty: bool, timestamp: int, headers: Any,
-                 size: int) -> None:
+                 size: int, topic: str | None = None) -> None:
+        self.topic = topic
         self.value = value
         self.dirty = dirty
         self.timestamp = timestamp

@@ -1,0 +1,157 @@
+"""Key-value record cache on the thread's byte-sized :class:`ThreadCache` (Kafka Streams'
+CachingKeyValueStore): reads move an entry to most recent, a read miss caches the inner
+store's value as a clean entry, writes are dirty entries sized by their serialized bytes and
+record context; eviction and commits flush through :meth:`_apply`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from streams_app.state.api import KeyValueStore
+from streams_app.state.caching import CachingKeyValueStore
+from streams_app.state.memory import _in_range, sort_keys
+from streams_app.state.thread_cache import (
+    CacheEntry,
+    NamedCache,
+    ThreadCache,
+    context_size,
+    entry_size,
+)
+
+__all__ = ["ByteCachingKeyValueStore", "serialized_size"]
+
+
+def serialized_size(serde: Any) -> Callable[[Any], int]:
+    """Bytes of a value under ``serde``; fixed-size serdes answer without serializing."""
+    fixed = getattr(serde, "fixed_size", None)
+    if isinstance(fixed, int):
+        return lambda _value: fixed
+    serialize = serde.serialize
+
+    def size(value: Any) -> int:
+        raw = serialize(value)
+        return 0 if raw is None else len(raw)
+
+    return size
+
+
+class ByteCachingKeyValueStore(CachingKeyValueStore):
+    """A key-value store's NamedCache inside the thread's cache."""
+
+    def __init__(self, wrapped: KeyValueStore, thread_cache: ThreadCache,
+                 timestamped: bool) -> None:
+        self.wrapped = wrapped
+        self.name = wrapped.name
+        self.thread_cache = thread_cache
+        self.timestamped = timestamped
+        self._listener = None
+        self._send_old_values = False
+        self._context: Any = None
+        self._key_size: Callable[[Any], int] = lambda _k: 0
+        self._value_size: Callable[[Any], int] = lambda _v: 0
+        self.cache: NamedCache = NamedCache(self.name, thread_cache, self._apply)
+
+    def init(self, context: Any) -> None:
+        """Size keys and values with the store's serdes (the bytes Kafka would cache)."""
+        self._context = context
+        # one cache per task and store, as Kafka's "<task id>-<store>" namespace
+        task_id = getattr(context, "task_id", None)
+        self.cache = self.thread_cache.named(f"{task_id}-{self.name}", self._apply)
+        serdes = getattr(context, "store_serdes", None)
+        if serdes is not None:
+            key_serde, value_serde = serdes(self.name)
+            self._key_size = serialized_size(key_serde)
+            plain = serialized_size(value_serde)
+            # timestamped stores cache timestamp (8 bytes) + value
+            self._value_size = (lambda v: 8 + plain(v.value)) if self.timestamped else plain
+        self.wrapped.init(context)
+
+    @property  # type: ignore[override]
+    def hits(self) -> int:
+        return self.cache.hits
+
+    @property  # type: ignore[override]
+    def misses(self) -> int:
+        return self.cache.misses
+
+    def count_reads(self) -> None:
+        """Hits and misses are always counted here (two integer additions)."""
+
+    def get(self, key: Any) -> Any:
+        """Cached value, else the inner store's, which is then cached clean."""
+        entry = self.cache.get(key)
+        if entry is not None:
+            return entry.value
+        value = self.wrapped.get(key)
+        if value is not None:
+            size = entry_size(self._key_size(key), self._value_size(value))
+            self.cache.put(key, CacheEntry(value, False, -1, None, size))
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        """A dirty entry stamped with the current record's context."""
+        ctx = self._context
+        if ctx is not None:
+            ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
+        else:
+            ts, headers, topic = 0, (), None
+        size = entry_size(self._key_size(key),
+                          0 if value is None else self._value_size(value),
+                          context_size(topic, headers or ()))
+        self.cache.put(key, CacheEntry(value, True, ts, headers, size, topic))
+
+    def delete(self, key: Any) -> Any:
+        """Read (caching the old value), then cache the delete."""
+        old = self.get(key)
+        self.put(key, None)
+        return old
+
+    def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
+        """The inner store's range overlaid with every cached entry, in key order."""
+        merged = dict(self.wrapped.range(start, end))
+        for key, entry in self.cache.entries.items():
+            if _in_range(key, start, end):
+                if entry.value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = entry.value
+        return iter([(k, merged[k]) for k in sort_keys(merged)])
+
+    def approximate_num_entries(self) -> int:
+        """Inner count plus cached keys (an estimate, as in Kafka)."""
+        return self.wrapped.approximate_num_entries() + len(self.cache.entries)
+
+    def flush(self) -> None:
+        """Flush the dirty entries, then the inner store."""
+        self.cache.flush()
+        self.wrapped.flush()
+
+    def _apply(self, batch: list[tuple[Any, CacheEntry]]) -> None:
+        wrapped = self.wrapped
+        put = getattr(wrapped, "put_at", None) or (lambda k, v, _ts: wrapped.put(k, v))
+        listener = self._listener
+        swap = getattr(self._context, "swap_record_topic", None)
+        for key, entry in batch:
+            new, ts = entry.value, entry.timestamp
+            if listener is None:
+                put(key, new, ts)
+                continue
+            # old value only where needed (Kafka's rule); an absent key deleted is dropped
+            old = wrapped.get(key) if new is None or self._send_old_values else None
+            if new is None and old is None:
+                continue
+            put(key, new, ts)
+            # downstream caches see the flushed record's context, topic included
+            prev = swap(entry.topic) if swap is not None else None
+            try:
+                listener(key, new, old if self._send_old_values else None, ts, entry.headers)
+            finally:
+                if swap is not None:
+                    swap(prev)
+
+    def close(self) -> None:
+        """Drop this store's cache, close the inner store."""
+        self.thread_cache.remove(self.cache.name)
+        self.wrapped.close()
+
