@@ -119,7 +119,7 @@ def build_store_stack(
     outer: StateStore = inner
     logging_layer = None
     if isinstance(inner, WindowStore | SessionStore) and not spec.is_global:
-        return _windowed_stack(spec, inner, cache_max_entries)
+        return _windowed_stack(spec, inner, cache_max_entries, thread_cache)
     if isinstance(inner, VersionedKeyValueStore):
         # never cached, as in Kafka Streams
         if spec.logging:
@@ -139,7 +139,8 @@ def build_store_stack(
 
 
 def _windowed_stack(spec: StoreSpec, inner: WindowStore | SessionStore,
-                    cache_max_entries: int) -> StoreStack:
+                    cache_max_entries: int, thread_cache: ThreadCache | None = None
+                    ) -> StoreStack:
     """Window and session stores get their own logging and caching layers."""
     outer: StateStore = inner
     logging_layer: Any = None
@@ -149,7 +150,7 @@ def _windowed_stack(spec: StoreSpec, inner: WindowStore | SessionStore,
         else:
             logging_layer = ChangeLoggingSessionStore(inner)
         outer = logging_layer
-    if spec.caching and cache_max_entries > 0:
+    if spec.caching and (thread_cache is not None or cache_max_entries > 0):
         cache = CachingWindowStore if isinstance(inner, WindowStore) else CachingSessionStore
-        outer = cache(outer, cache_max_entries)
+        outer = cache(outer, cache_max_entries, thread_cache)
     return StoreStack(spec, outer, inner, logging_layer)
