@@ -22,8 +22,8 @@ class StreamsConfig:
 
     ``cache_max_entries`` is the per-store record cache size in entries; 0 turns caching
     off so every update is forwarded (Kafka Streams' ``statestore.cache.max.bytes`` = 0).
-    ``cache_max_bytes`` (when not None) replaces it for key-value stores with Kafka Streams'
-    byte-sized cache, one per thread over all its tasks' stores; 0 turns caching off.
+    ``cache_max_bytes`` (when not None) replaces it with Kafka Streams' byte-sized cache,
+    one per thread over all its tasks' stores; 0 turns caching off.
     The ``*_exception_handler`` entries are ``fail``, ``continue``, ``dead_letter`` or a
     callable ``(ErrorContext, exception) -> action`` (see :mod:`streams_app.errors`).
     """
@@ -96,6 +96,8 @@ class StreamsConfig:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 0):
                 raise ConfigError(f"{name}: must be None or an integer >= 0, got {value!r}")
+        if self.cache_max_bytes == 0:
+            self.cache_max_entries = 0  # bytes 0: caching off, not the entry default
         for name in HANDLER_SETTINGS.values():
             try:
                 setattr(self, name, parse_handler(getattr(self, name)))

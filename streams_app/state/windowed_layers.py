@@ -310,6 +310,11 @@ class _Cache(_Layer):
         self._named.flush()
         self.inner.flush()
 
+    def close(self) -> None:
+        """Leave the thread cache, close the inner store."""
+        self.thread_cache.remove(self._named.name)
+        self.inner.close()
+
     def _write_through(self, batch: list[tuple[Any, CacheEntry]]) -> None:
         batched = getattr(self.inner, "batched", None)  # RocksDB: one write batch
         with batched() if batched is not None else nullcontext():
