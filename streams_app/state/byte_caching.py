@@ -27,6 +27,9 @@ def serialized_size(serde: Any) -> Callable[[Any], int]:
     fixed = getattr(serde, "fixed_size", None)
     if isinstance(fixed, int):
         return lambda _value: fixed
+    size_of = getattr(serde, "size_of", None)
+    if size_of is not None:
+        return size_of  # type: ignore[no-any-return]
     serialize = serde.serialize
 
     def size(value: Any) -> int:
@@ -50,6 +53,7 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         self._context: Any = None
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
+        self._topic_sizes: dict[str | None, int] = {}
         self.cache: NamedCache = NamedCache(self.name, thread_cache, self._apply)
 
     def init(self, context: Any) -> None:
@@ -80,9 +84,13 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
 
     def get(self, key: Any) -> Any:
         """Cached value, else the inner store's, which is then cached clean."""
-        entry = self.cache.get(key)
+        cache = self.cache
+        entry = cache.entries.get(key)
         if entry is not None:
+            cache.hits += 1
+            cache.entries.move_to_end(key)
             return entry.value
+        cache.misses += 1
         value = self.wrapped.get(key)
         if value is not None:
             size = entry_size(self._key_size(key), self._value_size(value))
@@ -96,10 +104,25 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
             ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
         else:
             ts, headers, topic = 0, (), None
-        size = entry_size(self._key_size(key),
-                          0 if value is None else self._value_size(value),
-                          context_size(topic, headers or ()))
-        self.cache.put(key, CacheEntry(value, True, ts, headers, size, topic))
+        if headers:
+            ctx_bytes = context_size(topic, headers)
+        else:  # the common case: the topic's size, computed once
+            ctx_bytes = self._topic_sizes.get(topic)
+            if ctx_bytes is None:
+                ctx_bytes = self._topic_sizes[topic] = context_size(topic, ())
+        cache = self.cache
+        old = cache.entries.get(key)
+        if old is not None and old.dirty:  # same key bytes: only value and context change
+            size = old.size - old.value_size - old.context_size + ctx_bytes
+            vsize = 0 if value is None else self._value_size(value)
+            cache.overwrite(key, old, value, ts, headers, size + vsize, topic)
+            old.value_size, old.context_size = vsize, ctx_bytes
+            return
+        vsize = 0 if value is None else self._value_size(value)
+        entry = CacheEntry(value, True, ts, headers,
+                           entry_size(self._key_size(key), vsize, ctx_bytes), topic)
+        entry.value_size, entry.context_size = vsize, ctx_bytes
+        cache.put(key, entry)
 
     def delete(self, key: Any) -> Any:
         """Read (caching the old value), then cache the delete."""

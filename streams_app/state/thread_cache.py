@@ -43,11 +43,13 @@ def entry_size(key_bytes: int, value_bytes: int, context_bytes: int = 0) -> int:
 class CacheEntry:
     """A cached value (``None`` = a cached delete) with the context it was written in."""
 
-    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "topic")
+    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "topic", "value_size",
+                 "context_size")
 
     def __init__(self, value: Any, dirty: bool, timestamp: int, headers: Any,
                  size: int, topic: str | None = None) -> None:
         self.topic = topic
+        self.value_size = self.context_size = 0  # parts of size, kept by key-value caches
         self.value = value
         self.dirty = dirty
         self.timestamp = timestamp
@@ -84,6 +86,20 @@ class NamedCache:
     def peek(self, key: Any) -> CacheEntry | None:
         """The entry without touching the LRU order (range overlays)."""
         return self.entries.get(key)
+
+    def overwrite(self, key: Any, old: CacheEntry, value: Any, timestamp: int, headers: Any,
+                  size: int, topic: str | None) -> None:
+        """Replace a dirty entry's contents in place (the hot path of repeated updates)."""
+        owner = self.owner
+        owner.size_bytes += size - old.size
+        old.value, old.timestamp, old.headers, old.size, old.topic = (
+            value, timestamp, headers, size, topic)
+        self.entries.move_to_end(key)
+        dirty = self.dirty
+        del dirty[key]
+        dirty[key] = None
+        while owner.size_bytes > owner.max_bytes and self.entries:
+            self._evict()
 
     def put(self, key: Any, entry: CacheEntry) -> None:
         """Insert or replace ``key`` as most recent, then evict while the thread is over."""
