@@ -227,6 +227,7 @@ class _Cache(_Layer):
         self._send_old_values = False
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
+        self._topic_sizes: dict[str | None, int] = {}
 
     def init(self, context: Any) -> None:
         """Join the thread cache as ``<task id>-<store>``; size entries with the serdes."""
@@ -257,16 +258,30 @@ class _Cache(_Layer):
     def _cache(self, ckey: Any, value: Any) -> None:
         ctx = self._context
         headers = ctx.headers if ctx is not None else ()
-        if self._sized:
-            topic = ctx.topic if ctx is not None else None
-            size = entry_size(self._key_size(self._record_key(ckey)) + self.KEY_OVERHEAD,
-                              0 if value is None else self._value_size(value),
-                              context_size(topic, headers or ()))
-        else:
-            size = 1
         if value is not None:
             self._live_by_key.setdefault(self._record_key(ckey), {})[ckey] = None
-        self._named.put(ckey, CacheEntry(value, True, self._ts(), headers, size))
+        named = self._named
+        if not self._sized:
+            named.put(ckey, CacheEntry(value, True, self._ts(), headers, 1))
+            return
+        topic = ctx.topic if ctx is not None else None
+        if headers:
+            ctx_bytes = context_size(topic, headers)
+        else:  # the common case: the topic's size, computed once
+            ctx_bytes = self._topic_sizes.get(topic)
+            if ctx_bytes is None:
+                ctx_bytes = self._topic_sizes[topic] = context_size(topic, ())
+        vsize = 0 if value is None else self._value_size(value)
+        old = named.entries.get(ckey)
+        if old is not None and old.dirty:  # same cache key: only value and context change
+            size = old.size - old.value_size - old.context_size + ctx_bytes + vsize
+            named.overwrite(ckey, old, value, self._ts(), headers, size, topic)
+            old.value_size, old.context_size = vsize, ctx_bytes
+            return
+        entry = CacheEntry(value, True, self._ts(), headers, entry_size(
+            self._key_size(self._record_key(ckey)) + self.KEY_OVERHEAD, vsize, ctx_bytes), topic)
+        entry.value_size, entry.context_size = vsize, ctx_bytes
+        named.put(ckey, entry)
 
     def _record_key(self, ckey: Any) -> Any:
         return ckey[0]
