@@ -71,16 +71,21 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
             self._value_size = (lambda v: 8 + plain(v.value)) if self.timestamped else plain
         self.wrapped.init(context)
 
+    _counting = False
+
     @property  # type: ignore[override]
     def hits(self) -> int:
-        return self.cache.hits
+        return self.cache.hits if self._counting else 0
 
     @property  # type: ignore[override]
     def misses(self) -> int:
-        return self.cache.misses
+        return self.cache.misses if self._counting else 0
 
     def count_reads(self) -> None:
-        """Hits and misses are always counted here (two integer additions)."""
+        """Report hits and misses (always counted: an integer addition) from now on; the
+        metric exists only at the debug recording level, as in Kafka Streams."""
+        self._counting = True
+        self.cache.hits = self.cache.misses = 0
 
     def get(self, key: Any) -> Any:
         """Cached value, else the inner store's, which is then cached clean."""
