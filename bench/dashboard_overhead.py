@@ -24,18 +24,13 @@ import socket
 import statistics
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import aiohttp
 
 from bench import report
-from bench.broker import BenchKafka
+from bench.ab import ab_input, alternating
 from bench.common import RunConfig
-from bench.data import produce
-from bench.pipelines import expected
-from bench.run import _warm_up, verify
-from bench.runner import throughput
 
 POLL_S = 1.0
 
@@ -75,55 +70,34 @@ async def _client(port: int, seen: dict[str, int]) -> None:
 
 
 async def _bench(args: argparse.Namespace) -> dict:
-    broker = BenchKafka()
-    broker.start()
-    work = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    try:
-        tag = uuid.uuid4().hex[:6]
-        topic, zones = f"bench-rides-{tag}", f"bench-zones-{tag}"
-        data = await produce(broker.bootstrap_servers, topic, zones, args.records,
-                             lambda _n: None)
-        want = expected("count", data.events, data.boroughs)
-        await _warm_up(broker.bootstrap_servers, topic, zones, args, work, tag)
+    async with ab_input(args, "dashboard") as ab:
         rates: dict[str, list[float]] = {"open": [], "none": []}
         updates: list[dict[str, int]] = []
         for i in range(args.runs):
-            for variant in ("open", "none") if i % 2 == 0 else ("none", "open"):
+            for variant in alternating(("open", "none"), i):
                 port = _free_port()
                 os.environ["BENCH_WEB_PORT"] = str(port)  # read by the contestant's process
-                cfg = RunConfig(broker.bootstrap_servers, topic, zones, "count", args.records,
-                                f"bench-dashboard-{variant}-{tag}-{i}",
-                                str(work / f"{variant}-{i}.json"),
-                                state_dir=str(work / f"state-{variant}-{i}"))
                 seen = {"events": 0, "polls": 0}
                 client = asyncio.create_task(_client(port, seen)) if variant == "open" else None
                 try:
-                    res = await throughput("streams_app_web", cfg,
-                                           f"dashboard {variant} / run {i + 1}", args.timeout)
+                    rate = await ab.rate("streams_app_web", variant, i)
                 finally:
                     if client is not None:
                         client.cancel()
                         with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
                             await client
-                problem = verify(res, want) if res.status == "ok" else res.detail
-                if problem:
-                    raise RuntimeError(f"dashboard {variant} run {i + 1}: {problem[-500:]}")
-                seconds = max(res.t_done - res.t_first, 1e-9)
                 if client is not None:
                     if not seen["events"]:
                         raise RuntimeError(f"run {i + 1}: the client saw no dashboard update")
                     updates.append(seen)
-                rate = args.records / seconds
                 rates[variant].append(rate)
                 print(f"  dashboard {variant:<4} run {i + 1}: {rate:>10,.0f} rec/s"
                       + (f"  ({seen['events']} events, {seen['polls']} polls)"
                          if client is not None else ""), file=sys.stderr)
-        with_client, without = (statistics.median(rates[v]) for v in ("open", "none"))
-        return {"records": args.records, "runs": rates, "client_updates": updates,
-                "median_open": with_client, "median_none": without,
-                "ratio_open_none": with_client / without}
-    finally:
-        broker.stop()
+    with_client, without = (statistics.median(rates[v]) for v in ("open", "none"))
+    return {"records": args.records, "runs": rates, "client_updates": updates,
+            "median_open": with_client, "median_none": without,
+            "ratio_open_none": with_client / without}
 
 
 def _micro(args: argparse.Namespace) -> dict:

@@ -1,9 +1,11 @@
 """Input data: scale ``rides.csv`` to N rides in a 4-partition topic, plus the zones topic.
 
 Rides keep their CSV fields; PULocationID is drawn with Zipf-like popularity over the 265 zones
-(busy Manhattan zones, rare outer ones, so sessions differ per zone), pickup times advance by
-Poisson arrivals at ``rate_per_s`` from the CSV's first pickup, and ``LATE_FRACTION`` of rides
-arrive up to ``MAX_LATE_MS`` late (out of order). The Kafka record timestamp is the pickup time.
+(exponent ``ZIPF_S``: busy Manhattan zones, rare outer ones, so sessions differ per zone; the
+busiest zone alone is 30% of the rides; ``zipf_s=0`` draws the zones uniformly), pickup times
+advance by Poisson arrivals at ``rate_per_s`` from the CSV's first pickup, and
+``LATE_FRACTION`` of rides arrive up to ``MAX_LATE_MS`` late (out of order). The Kafka
+record timestamp is the pickup time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from streams_app.kafka.admin import ensure_topics
 from streams_app.kafka.topics import TopicSpec
 
 PARTITIONS = 4
+ZIPF_S = 1.3
 LATE_FRACTION = 0.05
 MAX_LATE_MS = 30_000
 _BATCH_BYTES = 512 * 1024
@@ -44,14 +47,14 @@ def zone_boroughs() -> dict[int, str]:
     return {z["locationid"]: z["borough"] for z in read_zones()}
 
 
-def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0):
+def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0, zipf_s: float = ZIPF_S):
     """Yield ``(zone, ts_ms, key, value)`` for ``n`` rides (deterministic for a seed)."""
     rng = random.Random(seed)
     templates = list(read_rides())
     zones = sorted(zone_boroughs())
     ranks = zones[:]
     rng.shuffle(ranks)  # popularity rank is independent of the zone id
-    weights = [1.0 / (i + 1) ** 1.3 for i in range(len(ranks))]
+    weights = [1.0 / (i + 1) ** zipf_s for i in range(len(ranks))]
     cum = list(_accumulate(weights))
     first = datetime.strptime(templates[0]["tpep_pickup_datetime"], "%Y-%m-%d %H:%M:%S")
     clock_ms = int(first.replace(tzinfo=UTC).timestamp() * 1000)
@@ -94,6 +97,7 @@ async def produce(
     *,
     partitions: int = PARTITIONS,
     replication: int = 1,
+    zipf_s: float = ZIPF_S,
 ) -> Dataset:
     """Write ``n`` rides to ``topic`` and the 265 zones to ``zones_topic``; return the events.
 
@@ -124,7 +128,7 @@ async def produce(
                 pending.difference_update(done)
 
         sent = 0
-        for zone, ts, key, value in ride_events(n):
+        for zone, ts, key, value in ride_events(n, zipf_s=zipf_s):
             p = partitioner(key, parts, parts)
             if batches[p].append(key=key, value=value, timestamp=ts) is None:
                 await flush(p)

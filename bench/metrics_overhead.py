@@ -17,16 +17,11 @@ import json
 import statistics
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 from bench import report
-from bench.broker import BenchKafka
+from bench.ab import ab_input, alternating
 from bench.common import RunConfig
-from bench.data import produce
-from bench.pipelines import expected
-from bench.run import _warm_up, verify
-from bench.runner import throughput
 
 VARIANTS = {"on": "streams_app", "off": "streams_app_nometrics"}
 MICRO_BATCH = 500  # records per fetch of one partition, as the bench's runs see them
@@ -80,38 +75,17 @@ def _micro(args: argparse.Namespace) -> dict:
 
 
 async def _bench(args: argparse.Namespace) -> dict:
-    broker = BenchKafka()
-    broker.start()
-    work = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
-    try:
-        tag = uuid.uuid4().hex[:6]
-        topic, zones = f"bench-rides-{tag}", f"bench-zones-{tag}"
-        data = await produce(broker.bootstrap_servers, topic, zones, args.records,
-                             lambda _n: None)
-        want = expected("count", data.events, data.boroughs)
-        await _warm_up(broker.bootstrap_servers, topic, zones, args, work, tag)
+    async with ab_input(args, "metrics") as ab:
         rates: dict[str, list[float]] = {"on": [], "off": []}
         for i in range(args.runs):
-            order = list(VARIANTS.items())
-            for variant, name in order if i % 2 == 0 else order[::-1]:  # neither always first
-                cfg = RunConfig(broker.bootstrap_servers, topic, zones, "count", args.records,
-                                f"bench-metrics-{variant}-{tag}-{i}",
-                                str(work / f"{variant}-{i}.json"),
-                                state_dir=str(work / f"state-{variant}-{i}"))
-                res = await throughput(name, cfg, f"metrics {variant} / run {i + 1}",
-                                       args.timeout)
-                problem = verify(res, want) if res.status == "ok" else res.detail
-                if problem:
-                    raise RuntimeError(f"metrics {variant} run {i + 1}: {problem[-500:]}")
-                rate = args.records / max(res.t_done - res.t_first, 1e-9)
+            for variant in alternating(("on", "off"), i):
+                rate = await ab.rate(VARIANTS[variant], variant, i)
                 rates[variant].append(rate)
                 print(f"  metrics {variant:<3} run {i + 1}: {rate:>10,.0f} rec/s",
                       file=sys.stderr)
-        on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-        return {"records": args.records, "runs": rates, "median_on": on, "median_off": off,
-                "ratio_on_off": on / off}
-    finally:
-        broker.stop()
+    on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
+    return {"records": args.records, "runs": rates, "median_on": on, "median_off": off,
+            "ratio_on_off": on / off}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,21 +26,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
 from bench import report, scale_report
 from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
-from bench.data import produce
+from bench.data import ZIPF_S, produce
 from bench.runner import _die_with_parent
-from streams_app.kafka.reader import group_caught_up
+from streams_app.kafka.reader import end_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS, REPLICATION, BROKERS = 8, 3, 3
 SCALE_JSON = report.RESULTS_DIR / "scale.json"
 POLL_S = 0.2
 FIRST_RECORD_FILE = "first-record"  # written by each bench.scale_job worker
+# Kafka's default and its advice for production (config/server.properties sets 0 for
+# development only): the coordinator waits 3 s for more members before a new group's first
+# rebalance, so workers started together join one generation instead of the first consuming
+# alone until a second rebalance pauses it. The test brokers keep 0 for a fast start.
+BROKER_CONFIG = {"group.initial.rebalance.delay.ms": "3000"}
+# Zones drawn uniformly: assignors balance partitions, not records, so with the main bench's
+# skew (the busiest zone is 30% of the rides, partition 3 holds 37%) two workers would get
+# ~72% / 28% of the records and the data alone would cap the speedup at ~1.4x. Uniform, the 8
+# partitions hold 11-16% each: any 4 + 4 split is within 55% / 45%.
+SCALE_ZIPF_S = 0.0
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -51,7 +62,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
     p.add_argument("--markdown", default=str(report.MARKDOWN), help="BENCHMARKS.md path")
+    p.add_argument("--zipf", type=float, default=SCALE_ZIPF_S,
+                   help=f"zone popularity exponent ({SCALE_ZIPF_S}: uniform; the main bench's "
+                        f"{ZIPF_S} puts 37%% of the rides in one of the 8 partitions)")
+    p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
+                   help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
+    if any("=" not in kv for kv in a.broker_config):
+        p.error(f"--broker-config: KEY=VALUE (got {a.broker_config})")
+    a.broker_config = dict(kv.split("=", 1) for kv in a.broker_config)
     a.workers = [int(x) for x in a.workers.split(",") if x]
     a.contestants = [x for x in a.contestants.split(",") if x]
     bad = set(a.contestants) - {"streams_app", "kafka_streams"}
@@ -62,49 +81,90 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 class CpuSampler:
-    """The last CPU times (user + system) seen of each process: a process that exits takes
-    its figure with it, so sampling runs until the end."""
+    """CPU times (user + system) of each process, sampled over the run. The last sample of a
+    process is its figure (one that exits takes it with it, so sampling runs until the end);
+    :meth:`since` subtracts what a process had used by a moment (its start-up, up to the
+    run's first record), to the sampling period."""
 
     def __init__(self) -> None:
         self.cpu: dict[int, float] = {}
+        self.history: list[tuple[float, dict[int, float]]] = []
 
     def sample(self, procs: list[psutil.Process]) -> None:
         for proc in procs:
             with contextlib.suppress(psutil.Error):
                 t = proc.cpu_times()
                 self.cpu[proc.pid] = t.user + t.system
+        self.history.append((time.time(), dict(self.cpu)))
+
+    def since(self, t: float) -> dict[int, float]:
+        """CPU seconds each process used after wall-clock time ``t`` (by the last sample)."""
+        before: dict[int, float] = {}
+        for at, cpu in self.history:
+            if at > t:
+                break
+            before = cpu
+        return {pid: c - before.get(pid, 0.0) for pid, c in self.cpu.items()}
 
 
-async def _caught_up(bootstrap: str, group: str, topic: str) -> bool:
-    try:
-        return await group_caught_up(bootstrap, group, topic)
-    except KafkaError:  # the group's coordinator not there yet
-        return False
+class GroupWatch:
+    """A group's committed offsets against the end of the topic, through one admin client
+    kept open (a new client per poll, five times a second, costs the harness and the brokers
+    CPU that the workers share). The topic is complete before the runs: its end is read once.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap, self.topic = bootstrap, topic
+        self.ends: dict[int, int] = {}
+        self.admin: AIOKafkaAdminClient | None = None
+
+    async def start(self) -> None:
+        self.ends = await end_offsets(self.bootstrap, self.topic)
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self.admin.start()
+
+    async def close(self) -> None:
+        if self.admin is not None:
+            await self.admin.close()
+
+    async def caught_up(self, group: str) -> bool:
+        """Whether ``group`` has committed the end of every partition of the topic."""
+        assert self.admin is not None, "start() first"
+        try:
+            offsets = await self.admin.list_consumer_group_offsets(group)
+        except KafkaError:  # the group's coordinator not there yet
+            return False
+        done = {tp.partition: m.offset for tp, m in offsets.items() if tp.topic == self.topic}
+        return all(done.get(p, -1) >= end for p, end in self.ends.items())
 
 
-async def _watch(bootstrap: str, group: str, topic: str,
+async def _watch(watch: GroupWatch, group: str,
                  workers: Callable[[], list[psutil.Process]], alive: Callable[[], bool],
                  timeout: float) -> tuple[float, CpuSampler]:
     """Sample the workers' CPU until the group has committed the whole topic; its time."""
     cpu, deadline = CpuSampler(), time.monotonic() + timeout
     while True:
         cpu.sample(workers())
-        if await _caught_up(bootstrap, group, topic):
+        if await watch.caught_up(group):
             t_done = time.time()
             cpu.sample(workers())
             return t_done, cpu
-        if not alive() and not await _caught_up(bootstrap, group, topic):
+        if not alive() and not await watch.caught_up(group):
             raise RuntimeError("the workers stopped before the end of the topic")
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout:.0f} s")
         await asyncio.sleep(POLL_S)
 
 
-async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
                           timeout: float, records: int) -> dict:
     """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU."""
+    bootstrap, topic = watch.bootstrap, watch.topic
     group, data = f"scale-sa-{n}-{tag}", work / f"sa-{n}"
-    env = {**os.environ, "STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": group,
+    # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
+    # STREAMS_* in the harness's environment override it and the other settings' defaults.
+    env = {"STREAMS_LAZY_VALUES": "true", **os.environ,
+           "STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": group,
            "STREAMS_DATA_DIR": str(data), "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
            "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
            "STREAMS_AUTO_OFFSET_RESET": "earliest", "STREAMS_LOG_LEVEL": "warning",
@@ -118,10 +178,8 @@ async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: s
     sup = psutil.Process(proc.pid)
     try:
         # One process: the CLI execs the worker itself; more: the supervisor's children.
-        t_done, cpu = await _watch(bootstrap, group, topic,
-                                   lambda: [sup] if n == 1 else sup.children(),
+        t_done, cpu = await _watch(watch, group, lambda: [sup] if n == 1 else sup.children(),
                                    lambda: proc.poll() is None, timeout)
-        worker_cpu = sorted(cpu.cpu.values(), reverse=True)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -135,12 +193,13 @@ async def run_streams_app(bootstrap: str, topic: str, n: int, work: Path, tag: s
               if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
-    return _figures(n, t_done - min(firsts), worker_cpu)
+    return _figures(n, t_done, min(firsts), cpu)
 
 
-async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag: str,
+async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
                             timeout: float, records: int) -> dict:
     """The Kafka Streams contestant (count) with ``num.stream.threads = n``."""
+    bootstrap, topic = watch.bootstrap, watch.topic
     group = f"scale-ks-{n}-{tag}"
     # It stops itself once its results cover the topic (committing on close); its end time
     # is still the harness's, polled as for streams_app.
@@ -161,25 +220,30 @@ async def run_kafka_streams(bootstrap: str, topic: str, n: int, work: Path, tag:
         return []
 
     try:
-        t_done, cpu = await _watch(bootstrap, group, topic, jvms, lambda: proc.poll() is None,
-                                   timeout)
+        t_done, cpu = await _watch(watch, group, jvms, lambda: proc.poll() is None, timeout)
         proc.wait(60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     res = RunResult.read(cfg.out)
-    return _figures(n, t_done - res.t_first, list(cpu.cpu.values()), threads=n)
+    return _figures(n, t_done, res.t_first, cpu, threads=n)
 
 
-def _figures(n: int, seconds: float, cpu: list[float], threads: int = 1) -> dict:
-    return {"workers": n, "seconds": seconds, "worker_cpu_s": cpu, "threads": threads,
-            "cpu_s": sum(cpu)}
+def _figures(n: int, t_done: float, t_first: float, cpu: CpuSampler, threads: int = 1) -> dict:
+    """The run's figures; per worker, CPU seconds of the whole process and of the run alone
+    (from the first record: start-up and the group's join are not the pipeline's cost)."""
+    run = cpu.since(t_first)
+    pids = sorted(cpu.cpu, key=lambda pid: -cpu.cpu[pid])
+    return {"workers": n, "seconds": t_done - t_first, "threads": threads,
+            "worker_cpu_s": [cpu.cpu[p] for p in pids], "cpu_s": sum(cpu.cpu.values()),
+            "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values())}
 
 
 def _finish(fig: dict, records: int) -> dict:
     fig["records_per_s"] = records / max(fig["seconds"], 1e-9)
-    fig["records_per_cpu_s"] = records / max(fig["cpu_s"], 1e-9)
+    fig["records_per_cpu_s"] = records / max(fig["run_cpu_total_s"], 1e-9)
+    fig["records_per_process_cpu_s"] = records / max(fig["cpu_s"], 1e-9)
     return fig
 
 
@@ -188,37 +252,45 @@ async def _scale(a: argparse.Namespace) -> dict:
         from bench.contestants.kafka_streams import build
 
         build()
-    cluster = BenchKafkaCluster(brokers=BROKERS)
+    cluster = BenchKafkaCluster(brokers=BROKERS,
+                                broker_config={**BROKER_CONFIG, **a.broker_config})
     print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
+    watch: GroupWatch | None = None
     try:
         tag = uuid.uuid4().hex[:6]
         topic = f"scale-rides-{tag}"
         with tqdm(total=a.records, desc="generate", unit="rec", unit_scale=True) as bar:
             await produce(cluster.bootstrap_servers, topic, f"scale-zones-{tag}", a.records,
-                          bar.update, partitions=PARTITIONS, replication=REPLICATION)
+                          bar.update, partitions=PARTITIONS, replication=REPLICATION,
+                          zipf_s=a.zipf)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
+        watch = GroupWatch(cluster.bootstrap_servers, topic)
+        await watch.start()
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
         for n in a.workers:  # round-robin: both meet the cluster in the same state
             for name in a.contestants:
                 try:
-                    fig = _finish(await runners[name](cluster.bootstrap_servers, topic, n, work,
-                                                      tag, a.timeout, a.records), a.records)
+                    fig = _finish(await runners[name](watch, n, work, tag, a.timeout, a.records),
+                                  a.records)
                 except (RuntimeError, OSError, ValueError) as exc:
                     fig = {"workers": n, "error": str(exc)[-500:]}
                 series[name].append(fig)
                 print(f"  {name:<14} x{n}: " + (
                     f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
-                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s  "
+                    + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
+                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s)  "
                     f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s"
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
-                "replication": REPLICATION, "cores": os.cpu_count(),
+                "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:
+        if watch is not None:
+            await watch.close()
         cluster.stop()
 
 

@@ -11,6 +11,15 @@ def _ok(series: list[dict]) -> list[dict]:
     return [f for f in series if "error" not in f]
 
 
+def _cpu(f: dict) -> str:
+    """CPU s per worker during the run, the whole process's in brackets (older results: the
+    whole process's only)."""
+    if "run_cpu_s" not in f:
+        return ", ".join(f"{c:.1f}" for c in f["worker_cpu_s"])
+    return ", ".join(f"{r:.1f} ({c:.1f})" for r, c in zip(f["run_cpu_s"], f["worker_cpu_s"],
+                                                          strict=True))
+
+
 def table(doc: dict) -> str:
     """Plain-text table of ``scale.json``."""
     lines = [f"{'contestant':<15}{'workers':>8}{'rec/s':>12}{'x one':>7}{'rec/cpu-s':>11}"
@@ -23,8 +32,7 @@ def table(doc: dict) -> str:
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             lines.append(f"{name:<15}{f['workers']:>8}{f['records_per_s']:>12,.0f}{ratio:>7}"
-                         f"{f['records_per_cpu_s']:>11,.0f}  "
-                         + " ".join(f"{c:.1f}" for c in f["worker_cpu_s"]))
+                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f))
     return "\n".join(lines)
 
 
@@ -40,13 +48,33 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "Streams as one instance with N stream threads. records/s: first record consumed to "
         "the group's committed offsets covering the topic (polled the same way for both). "
         "CPU s: user + system seconds of each worker process (Kafka Streams: the one JVM, all "
-        "its threads); rec/cpu-s: records per CPU second the workers used, the per-core figure. "
-        "x one: records/s against the same contestant with one worker.",
+        "its threads) from the run's first record to its end, sampled every 0.2 s, and in "
+        "brackets the whole process's, start-up included; rec/cpu-s: records per CPU second "
+        "the workers used during the run, the per-core figure. x one: records/s against the "
+        "same contestant with one worker.",
+        "",
+        "Set-up: the brokers run with Kafka's default `group.initial.rebalance.delay.ms` of "
+        "3 s, which Kafka's sample `config/server.properties` recommends for production (it sets "
+        "0 there for development only, as the project's test brokers do): the workers started "
+        "together join one generation instead of the first one consuming alone until the "
+        "second's join pauses both. "
+        + ("The zones are drawn uniformly (`--zipf 0`): consumer-group assignors balance "
+           "partitions, not records, and with the main benchmark's popularity skew the busiest "
+           "zone is 30% of the rides and one partition holds 37%, so two workers would get "
+           "~72% / 28% of the records and the data alone would cap 2 workers at ~1.4x; "
+           "uniform, each partition holds 11-16%. " if doc.get("zipf_s") == 0 else
+           f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
+        + "Each worker commits as soon as it has processed its partitions to their end, as "
+        "Kafka Streams' contestant requests a commit at the end of its input.",
         "",
         f"With {doc['cores']} cores the curve flattens past {doc['cores']} workers: 4 "
-        "processes or threads share the cores with each other and with the brokers, so the "
-        "per-core figure (rec/cpu-s) is the one to compare; a streams_app process's CPU "
-        "seconds include its start-up (imports alone: ~1.1 s measured), which weighs on short runs."
+        "processes or threads share the cores with each other and with the 3 brokers, so the "
+        "per-core figure (rec/cpu-s) is the one to compare: where it holds as workers are "
+        "added, they split the work without overhead, and records/s is what the cores the "
+        "brokers leave allow. One worker does not fill a core: it waits in its event loop for "
+        "fetch responses (aiokafka keeps one fetch in flight per broker and fetches a "
+        "partition again only once its buffered records are consumed), and those round trips "
+        "stretch when the brokers wait for a core."
         + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
@@ -63,9 +91,8 @@ def section(doc: dict, chart_path: str) -> list[str]:
                 out.append(f"| {name} | {f['workers']} | failed | - | - | - |")
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
-            cpu = ", ".join(f"{c:.1f}" for c in f["worker_cpu_s"])
             out.append(f"| {name} | {f['workers']} | {f['records_per_s']:,.0f} | {ratio} "
-                       f"| {f['records_per_cpu_s']:,.0f} | {cpu} |")
+                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} |")
     out += [""]
     return out
 

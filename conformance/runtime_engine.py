@@ -18,6 +18,7 @@ from typing import Any
 
 from conformance.catalogue import window_key
 from conformance.engine import Missing, _driver_config, _store_items, build
+from conformance.runtime_progress import Progress
 from conformance.scenarios import Scenario, cache_max_bytes
 
 TIMEOUT_S = 60.0
@@ -121,7 +122,7 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     from aiokafka import AIOKafkaProducer
 
     from streams_app.kafka.admin import ensure_topics
-    from streams_app.kafka.reader import end_offsets, group_caught_up, read_to_end, wait_until
+    from streams_app.kafka.reader import read_to_end, wait_until
     from streams_app.kafka.topics import TopicSpec
     from streams_app.runtime.config import StreamsConfig
     from streams_app.runtime.faust_runtime import FaustRuntime
@@ -159,33 +160,34 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
 
     global_tables = [runtime.tables[s.name] for s in topology.stores.values() if s.is_global]
 
-    async def globals_caught_up() -> bool:
+    async def globals_caught_up(progress: Progress) -> bool:
         # A global store follows its topic outside the group (no committed offsets): as the
         # driver updates it at once, await its applied position before what comes next.
         for table in global_tables:
             applied = {tp.partition: o for tp, o in table.positions.items()
                        if tp.topic == table.source_topic}
-            ends = await end_offsets(bootstrap, table.source_topic)
-            if any(end and applied.get(p, -1) < end - 1 for p, end in ends.items()):
+            ends = await progress.end_offsets([table.source_topic])
+            if any(end and applied.get(tp.partition, -1) < end - 1 for tp, end in ends.items()):
                 return False
         return True
 
-    async def done() -> bool:
+    async def done(progress: Progress) -> bool:
         if app.should_stop or app.crashed:
             raise RuntimeError(f"worker stopped: {app.crash_reason or 'failed'}")
         for _ in range(2):  # twice: a repartition topic may still be growing
-            for topic in sources:
-                if not await group_caught_up(bootstrap, name, topic):
-                    return False
-        return await globals_caught_up()
+            if not await progress.caught_up(sources):
+                return False
+        return await globals_caught_up(progress)
 
     try:
         # Each run of one topic is processed before the next is produced, so the runtime
         # sees the scenario's order across topics (as the driver, which processes each
         # record to the end, round trips included, before the next).
-        for records in segments(scenario, per_record=cached or feeds_back(topology)):
-            await _produce(producer, prefix, records)
-            await wait_until(done, TIMEOUT_S, f"{name} to process its inputs", interval=0.05)
+        async with Progress(bootstrap, name) as progress:
+            for records in segments(scenario, per_record=cached or feeds_back(topology)):
+                await _produce(producer, prefix, records)
+                await wait_until(lambda: done(progress), TIMEOUT_S,
+                                 f"{name} to process its inputs", interval=0.05)
         stores, windows = _read_stores(runtime, expected_stores)
     finally:
         await producer.stop()

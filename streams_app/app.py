@@ -17,9 +17,10 @@ from streams_app.runtime.shutdown import ShutdownDeadline
 from streams_app.settings import Settings
 
 # Rebalance tuning. Measured on the local 4.3 KRaft broker (group.initial.rebalance.delay.ms=0):
-# a lone worker with one table has partitions assigned ~1.3-1.5 s after app.start() and is fully
-# recovered ~0.1 s later (tests/test_app.py asserts < 5 s). About 1 s of that is a fixed sleep in
-# Faust's TableManager.on_start; the group join/sync itself takes ~0.1 s.
+# a lone worker with one table had partitions assigned ~1.3-1.5 s after app.start() and was fully
+# recovered ~0.1 s later (tests/test_app.py asserts < 5 s). About 1 s of that was a fixed sleep in
+# Faust's TableManager.on_start, which StreamsTableManager skips; the group join/sync itself
+# takes ~0.1 s.
 # - stream_recovery_delay: Faust may sleep this long after each rebalance before recovery;
 #   0 in faust-streaming 0.15 already, pinned so a changed default cannot slow readiness.
 # - broker_rebalance_timeout: how long the coordinator waits for members to rejoin. Tied to the
@@ -134,6 +135,8 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "broker_heartbeat_interval": settings.heartbeat_interval_ms / 1000.0,
         "broker_rebalance_timeout": session_s,
         "stream_recovery_delay": STREAM_RECOVERY_DELAY_S,
+        # Faust's table manager sleeps 1 s before the consumer subscribes; ours does not.
+        "TableManager": "streams_app.runtime.table_manager:StreamsTableManager",
         "table_standby_replicas": settings.standby_replicas,
         # STREAMS_WEB_* drive streams_app.runtime.web; Faust's web server is never started.
         "web_enabled": False,

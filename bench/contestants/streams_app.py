@@ -3,8 +3,9 @@
 * ``count``: ``stream(rides).group_by_key().count()``: the input is keyed by PULocationID, so no
   repartition is needed (Kafka Streams' plan for the same job).
 * ``windowed_count``: ``windowed_by(TimeWindows.of_size_and_grace(1 min, grace)).count()``.
-* ``zone_join``: rides joined with the zones ``GlobalKTable`` (key mapper: PULocationID), the
-  borough re-keys them (repartition) and ``count()`` counts per borough.
+* ``zone_join``: rides joined with the zones ``GlobalKTable`` (key mapper: the record key, the
+  PULocationID), the borough re-keys them (repartition) and ``count()`` counts per borough;
+  serdes as the Kafka Streams contestant's (rides and the repartitioned borough as strings).
 * ``session``: ``windowed_by(SessionWindows.of_inactivity_gap_and_grace(5 min, grace)).count()``.
 
 The worker runs in this process. Once the input is consumed, the run forces commits (cache
@@ -73,14 +74,17 @@ def _windowed(cfg: RunConfig) -> Topology:
 
 
 def _zone_join(cfg: RunConfig) -> Topology:
+    # As the Kafka Streams contestant: the key mapper takes the record key (the topic is keyed
+    # by PULocationID), the rides are read as strings (nothing parses them) and the borough
+    # crosses the repartition topic as a string.
     builder = StreamsBuilder()
     zones = builder.global_table(cfg.zones_topic, key_serde=Serdes.string(),
                                  value_serde=Serdes.json())
-    (_rides(builder, cfg)
-     .join(zones, lambda _zone, ride: str(ride["PULocationID"]),
-           lambda _ride, zone: zone["borough"])
+    (builder.stream(cfg.input_topic, key_serde=Serdes.string(), value_serde=Serdes.string())
+     .join(zones, lambda zone, _ride: zone, lambda _ride, zone: zone["borough"])
      .group_by(lambda _zone, borough: borough, Grouped(name="by-borough",
-                                                      key_serde=Serdes.string()))
+                                                      key_serde=Serdes.string(),
+                                                      value_serde=Serdes.string()))
      .count(Materialized.as_(STORE)))
     return builder.build()
 
@@ -163,17 +167,23 @@ def run(cfg: RunConfig, metrics_enabled: bool = True, **settings: Any) -> RunRes
         last_total, since = -1, time.monotonic()
         while True:  # a repartitioned pipeline is done when its store covers the input
             await app.consumer.commit()
+            # done when this commit's results cover the input: reading the whole store back
+            # to check is the harness's work, not the pipeline's (Kafka Streams' contestant
+            # is timed to its last result, not to a read of its store)
+            committed = time.time()
             results.clear()
             results.update(_results(runtime, cfg.pipeline))
             total = sum(results.values())
             if total >= progress["processed"]:
+                progress["t_done"] = committed
                 break
             if total != last_total:
                 last_total, since = total, time.monotonic()
             elif time.monotonic() - since > STALLED_S:
                 break  # stopped short of the input: the harness's verification shows the gap
             await asyncio.sleep(0.05)
-        progress["t_done"] = time.time()
+        if not progress["t_done"]:  # stalled: timed to now, the verification shows the gap
+            progress["t_done"] = time.time()
         await worker.stop()
 
     worker = faust.Worker(app, quiet=True, loglevel=logging.WARNING)

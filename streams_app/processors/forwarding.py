@@ -51,6 +51,9 @@ class TupleForwarder:
             Record(key, Change(new, old if self.send_old_values else None), timestamp, headers))
 
     def _on_flush(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        node = self.node
+        if node is not None and not node.children:
+            return  # a store with nothing downstream (a queried aggregate): build nothing
         ctx = self.context
         if not self.timestamped:
             record = Record(key, Change(new, old), key.end, headers)

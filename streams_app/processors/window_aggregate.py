@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from streams_app.processors.aggregate import AggregateSupplier
@@ -32,6 +33,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 NO_TIMESTAMP = -1
+# ValueAndTimestamp((value, ts)) without NamedTuple's Python-level __new__ (half the cost)
+_value_and_timestamp = partial(tuple.__new__, ValueAndTimestamp)
 DEFAULT_EMIT_INTERVAL_MS = 1000  # Kafka's emit.interval.ms.kstreams.windowed.aggregation
 
 
@@ -152,6 +155,17 @@ class KStreamWindowAggregate(WindowAggregateBase):
     Records with a null key are dropped; null values reach the aggregator.
     """
 
+    def init(self, context: ProcessorContext) -> None:
+        """Bind the per-record calls once (this is a hot path)."""
+        super().init(context)
+        w = self.windows
+        self._tumbling_size = w.size_ms if w.advance_ms == w.size_ms else 0
+        self._fetch = self.store.fetch
+        self._put = self.store.put
+        # with the cache on (and not emitting final results) the cache forwards on flush:
+        # no Windowed key is built per record
+        self._forwards = self.emit_final or not self.forwarder.caching
+
     def process(self, record: Record) -> None:
         """Fold the record into each of its windows that is still open."""
         key = record.key
@@ -159,23 +173,33 @@ class KStreamWindowAggregate(WindowAggregateBase):
             skip_record(self.context, "due to null key")
             return
         ts = record.timestamp
-        close_time = self.observe(ts)
-        store = self.store
-        for start, end in self.windows.windows_for(ts).items():
+        if ts > self.observed_stream_time:
+            self.observed_stream_time = ts
+        close_time = self.observed_stream_time - self.grace_ms
+        size = self._tumbling_size
+        if size and ts >= 0:  # the one window, without windows_for's dict
+            start = ts - ts % size
+            windows: Any = ((start, start + size),)
+        else:
+            windows = self.windows.windows_for(ts).items()
+        for start, end in windows:
             if end <= close_time:
                 skip_record(self.context, f"for expired window [{start},{end})")
                 continue
-            old = store.fetch(key, start)
-            if old is None or old.value is None:
+            old = self._fetch(key, start)
+            if old is None or old[0] is None:  # ValueAndTimestamp (value, timestamp)
                 old_agg = self.initializer()
                 new_ts = ts
             else:
-                old_agg = old.value
-                new_ts = max(ts, old.timestamp)
+                old_agg = old[0]
+                new_ts = ts if ts > old[1] else old[1]
             new_agg = self.aggregator(key, record.value, old_agg)
-            store.put(key, None if new_agg is None else ValueAndTimestamp(new_agg, new_ts), start)
-            self.forward_update(record, Windowed(key, start, end), old_agg, new_agg, new_ts)
-        self.maybe_forward_final(record, close_time)
+            self._put(key, None if new_agg is None
+                      else _value_and_timestamp((new_agg, new_ts)), start)
+            if self._forwards:
+                self.forward_update(record, Windowed(key, start, end), old_agg, new_agg, new_ts)
+        if self.emit_final:
+            self.maybe_forward_final(record, close_time)
 
     def emit_lower_bound(self, close_time: int) -> int:
         """Window starts already emitted are below this (end is exclusive, hence +1)."""

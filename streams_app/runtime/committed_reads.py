@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiokafka
-from faust.tables.recovery import Recovery
 from faust.types import TP
 
-from streams_app.runtime.faust_compat import TableManagerBase, fetch_position, set_read_committed
+from streams_app.runtime.faust_compat import fetch_position, set_read_committed
 from streams_app.runtime.faust_consumer_loop import InLoopConsumerThread
+from streams_app.runtime.table_manager import StreamsRecovery, StreamsTableManager
 
 __all__ = ["CommittedRecovery", "CommittedTableManager", "FetchProgress",
            "ReadCommittedConsumerThread"]
@@ -85,7 +85,7 @@ class FetchProgress:
         return done
 
 
-class CommittedRecovery(Recovery):
+class CommittedRecovery(StreamsRecovery):
     """Recovery that ends at a transactional changelog's end (see the module docstring)."""
 
     def active_remaining(self) -> Counter[TP]:
@@ -103,7 +103,7 @@ class CommittedRecovery(Recovery):
         return remaining
 
 
-class CommittedTableManager(TableManagerBase):
+class CommittedTableManager(StreamsTableManager):
     """Faust's table manager with :class:`CommittedRecovery`."""
 
     Recovery = CommittedRecovery

@@ -10,6 +10,7 @@ installed versions, instead of breaking a commit or a fetch silently.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -91,6 +92,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(_Consumer, "_to_message", "method", ("tp", "record")),
     RequiredName(_Consumer, "_new_consumer_thread", "method"),
     RequiredName(_faust_consumer.Consumer, "_filter_tps_with_pending_acks", "method"),
+    RequiredName(_faust_consumer.Consumer, "_get_active_partitions", "method"),
     RequiredName(_faust_consumer.Consumer, "_read_offset", "attribute"),
     RequiredName(_faust_consumer.Consumer, "_acked", "attribute"),
     RequiredName(_faust_consumer.Consumer, "_n_acked", "attribute"),
@@ -110,6 +112,7 @@ REQUIRED: list[RequiredName] = [
     RequiredName(Collection, "_changelog_topic_name", "method"),
     RequiredName(RocksDBStore, "_db_for_partition", "method", ("partition",)),
     RequiredName(TableManager, "_recovery", "attribute"),
+    RequiredName(TableManager, "_update_channels", "method"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_fetch_max_wait_ms", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_isolation_level", "attribute"),
     RequiredName(aiokafka.AIOKafkaConsumer, "_subscription", "attribute"),
@@ -205,6 +208,14 @@ class BatchConsumerBase(faust_aiokafka.Consumer):
     #: The class running aiokafka for this consumer (Faust's thread interface).
     ConsumerThread: type[faust_aiokafka.AIOKafkaConsumerThread] = _Thread
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Kafka Streams commits on commit.interval.ms (and on request) only. Faust also
+        # commits every broker_commit_every (10,000) records: with a repartition topic that
+        # is a commit (cache flush, producer flush awaiting every ack, offset commit) every
+        # ~5,000 input records, each stalling the fetch loop.
+        self._commit_every = None
+
     # Faust's private steps, delegated.
     async def _drain_messages(self, fetcher: Any) -> None:
         await self.drain(fetcher._stopped.is_set)
@@ -249,8 +260,34 @@ class BatchConsumerBase(faust_aiokafka.Consumer):
         return self._stopped.is_set()
 
     async def next_records(self, timeout: float) -> tuple[Any, Any]:
-        """The next fetch: ``({tp: records}, active partitions or None)``."""
+        """The next fetch: ``({tp: records}, active partitions or None)``.
+
+        With every partition paused (a rebalance, until recovery resumes the changelogs)
+        Faust sleeps 1 s before it looks again, and a restore started up to 1 s late; here
+        the wait ends as soon as a partition is resumed, or after ``timeout``.
+        """
+        if self.flow_active and not self.app.client_only:
+            resumed = self._resumed_event()
+            resumed.clear()  # before the check: a resume after it sets the event again
+            if not self._get_active_partitions():
+                try:
+                    await asyncio.wait_for(resumed.wait(), timeout)
+                except TimeoutError:
+                    pass
+                return {}, set()
         return await self._wait_next_records(timeout)
+
+    _partitions_resumed: asyncio.Event | None = None
+
+    def _resumed_event(self) -> asyncio.Event:
+        if self._partitions_resumed is None:
+            self._partitions_resumed = asyncio.Event()
+        return self._partitions_resumed
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        """Resume fetching ``tps`` (Faust's), and wake :meth:`next_records`."""
+        super().resume_partitions(tps)
+        self._resumed_event().set()
 
     @property
     def read_offsets(self) -> dict[TP, int | None]:
@@ -436,9 +473,20 @@ def host_partitions(app: faust.App) -> dict[str, dict[str, list[int]]]:
 
 
 class TableManagerBase(TableManager):
-    """Faust's table manager with a choosable :attr:`Recovery` class."""
+    """Faust's table manager with a choosable :attr:`Recovery` class, started at once.
+
+    Faust's ``on_start`` sleeps 1 s first (for tables added while the app starts); the
+    consumer subscribes, and so restore and processing begin, only after it. Every table of
+    a streams_app app exists before the start, so that second only delayed them.
+    """
 
     Recovery: type = Recovery
+
+    async def on_start(self) -> None:
+        """Register the changelog channels (the consumer subscribes then), start recovery."""
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
 
     @property
     def recovery(self) -> Any:

@@ -18,7 +18,7 @@ from faust.types import TP
 from streams_app.runtime.faust_compat import StoreTableBase, has_partition_dbs, table_db
 from streams_app.state.api import KeyValueStore, StateStore, ValueAndTimestamp
 from streams_app.state.memory import InMemoryKeyValueStore
-from streams_app.state.rocksdb import RocksDictKeyValueStore, stored_value
+from streams_app.state.rocksdb import TIMESTAMP, RocksDictKeyValueStore, stored_value
 from streams_app.state.rocksdb_versioned import RocksDictVersionedKeyValueStore
 from streams_app.state.rocksdb_windowed import RocksDictSessionStore, RocksDictWindowStore
 from streams_app.state.spec import _FOREVER as FOREVER
@@ -128,14 +128,47 @@ class StoreTable(StoreTableBase):
                      if e.message.offset > done.get(e.message.tp, -1))
 
     def restore_records(self, records: list[ConsumerRecord]) -> None:
-        """Write fetched changelog records (the batch consumer's bulk restore path)."""
+        """Write fetched changelog records of one partition (the batch consumer's bulk
+        restore path: one call per partition and fetch)."""
         if not records:
             return
-        self.restore((TP(r.topic, r.partition), r.offset, r.key, r.value, r.timestamp or 0)
-                     for r in records)
         last = records[-1]
         tp = TP(last.topic, last.partition)
+        if self.spec.kind == KEY_VALUE and self.on_rocksdb:
+            self._restore_key_values(tp, records)
+        else:
+            self.restore((tp, r.offset, r.key, r.value, r.timestamp or 0) for r in records)
         self._bulk_restored[tp] = max(last.offset, self._bulk_restored.get(tp, -1))
+
+    def _restore_key_values(self, tp: TP, records: list[ConsumerRecord]) -> None:
+        """:meth:`restore` of one partition's records into a key-value store, in one write
+        batch: the loop a 1M-key restore spends its time in, so nothing else is in it."""
+        self.writes += 1
+        wb = rocksdict.WriteBatch(raw_mode=True)
+        put, delete = wb.put, wb.delete
+        if self.spec.timestamped:
+            pack = TIMESTAMP.pack
+            for r in records:
+                key, value = r.key, r.value
+                if key is None:
+                    continue
+                if value is None:
+                    delete(key)
+                else:
+                    put(key, pack(r.timestamp or 0) + value)
+        else:
+            for r in records:
+                key, value = r.key, r.value
+                if key is None:
+                    continue
+                if value is None:
+                    delete(key)
+                else:
+                    put(key, value)
+        self._db(tp.partition).write(wb)
+        offset = records[-1].offset
+        self.data.set_persisted_offset(tp, offset)
+        self._advance({tp: offset})
 
     def restore(self, items: Iterable[tuple[TP, int, bytes, bytes | None, int]]) -> None:
         """Apply ``(tp, offset, key, value, timestamp ms)`` changelog records in order."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from streams_app.runtime.faust_compat import install_lean_records
+from streams_app.runtime.task import register_record_layout
 
 __all__ = ["LeanConsumerRecord", "install"]
 
@@ -56,3 +57,7 @@ class LeanConsumerRecord(tuple):
 def install() -> None:
     """Make aiokafka's fetcher produce lean records (idempotent; process-wide)."""
     install_lean_records(LeanConsumerRecord)
+
+
+# StreamTask reads (key, value, timestamp, headers, offset) of a fetched batch in one C call
+register_record_layout(LeanConsumerRecord, itemgetter(5, 6, 3, 8, 2))

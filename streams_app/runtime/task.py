@@ -13,6 +13,7 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from streams_app.dsl.topology import ProcessorNode, SinkNode, SourceNode, SubTopology, Topology
@@ -34,7 +35,19 @@ from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
 from streams_app.state.thread_cache import ThreadCache
 
-__all__ = ["StreamTask", "RuntimeNode", "InputRecord", "bind_serde"]
+__all__ = ["StreamTask", "RuntimeNode", "InputRecord", "bind_serde", "register_record_layout"]
+
+#: ``raw -> (key, value, timestamp, headers, offset)`` per raw record class: one C call per
+#: record instead of five attribute lookups (properties, on the worker's lean tuples).
+_FieldsOf = Callable[[Any], tuple[Any, Any, int, Any, Any]]
+_FIELDS_BY_TYPE: dict[type, _FieldsOf] = {}
+_FIELDS_BY_NAME: _FieldsOf = attrgetter("key", "value", "timestamp", "headers", "offset")
+
+
+def register_record_layout(record_type: type, fields: _FieldsOf) -> None:
+    """Let :meth:`StreamTask.process_records` read ``record_type``'s five fields with
+    ``fields`` (say an ``operator.itemgetter`` for a tuple layout)."""
+    _FIELDS_BY_TYPE[record_type] = fields
 
 
 class InputRecord(NamedTuple):
@@ -361,24 +374,27 @@ class StreamTask(ProcessorContext):
         children = node.children
         punctuations = self._stream_queue._heap
         self._failed_node = None
+        # one fetch is one record class: pick its field reader once per batch
+        fields_of = (_FIELDS_BY_TYPE.get(type(records[0]), _FIELDS_BY_NAME)
+                     if type(records) is list and records else _FIELDS_BY_NAME)
         for index, raw in enumerate(records):
             try:
-                record = Record(key_of(raw.key), value_of(raw.value), raw.timestamp, raw.headers)
+                key, value, ts, headers, offset = fields_of(raw)
+                record = Record(key_of(key), value_of(value), ts, headers)
                 if extractor is not None:
                     ts = extractor(record, self._stream_time)
                     if ts != record.timestamp:
                         record = record.with_timestamp(ts)
-                ts = record.timestamp
                 if ts < 0:
                     raise StreamsError(
-                        f"Input record from {topic} offset {raw.offset} has invalid (negative) "
+                        f"Input record from {topic} offset {offset} has invalid (negative) "
                         f"timestamp {ts}; use a timestamp extractor that returns a valid one"
                     )
                 # from here on a failure is a processing one (see _record_failed)
-                self._topic, self._offset, self._raw = topic, raw.offset, raw
+                self._topic, self._offset, self._raw = topic, offset, raw
                 if ts > self._stream_time:
                     self._stream_time = ts
-                self._timestamp, self._headers = ts, record.headers
+                self._timestamp, self._headers = ts, headers
                 for child in children:
                     self.current_node = child
                     child.processor.process(record)

@@ -16,9 +16,10 @@ from typing import Any
 from streams_app.serdes import Serde
 from streams_app.state.api import KeyValueStore, ValueAndTimestamp
 
-__all__ = ["RocksDictKeyValueStore", "stored_value", "RESERVED_PREFIX"]
+__all__ = ["RocksDictKeyValueStore", "stored_value", "RESERVED_PREFIX", "TIMESTAMP"]
 
-_TS = struct.Struct(">q")
+#: The 8-byte big-endian timestamp a timestamped value starts with.
+TIMESTAMP = _TS = struct.Struct(">q")
 # Faust keeps its own bookkeeping (the persisted changelog offset) in the same database.
 RESERVED_PREFIX = b"__faust"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import rocksdict
@@ -44,6 +45,12 @@ __all__ = ["RocksDictWindowStore", "RocksDictSessionStore"]
 
 _Q = struct.Struct(">q")
 _PRIMARY = b"K"
+_PRIMARY_END = b"L"
+_QI = struct.Struct(">qi")
+# Windowed((key, start, end)) and ValueAndTimestamp((value, ts)) without NamedTuple's
+# Python-level __new__ (half the cost: a full read decodes every window)
+_windowed = partial(tuple.__new__, Windowed)
+_value_and_timestamp = partial(tuple.__new__, ValueAndTimestamp)
 _INDEX = b"T"
 _INDEX_END = b"U"
 
@@ -136,10 +143,13 @@ class _Retained:
 
     def _advance(self, time: int) -> int:
         """Advance stream time; drop entries of expired segments; return the live segment."""
+        purged = self._purged_segment
+        if time <= self.observed and purged is not None:
+            return purged  # stream time unchanged: so is the live segment (every write of a flush)
         if time > self.observed:
             self.observed = time
         live = self._min_live_segment()
-        if self._purged_segment is None or live > self._purged_segment:
+        if purged is None or live > purged:
             self._purge_before(live * self._interval)
             self._purged_segment = live
         return live
@@ -159,7 +169,8 @@ class _Retained:
         """Write (``None``: delete) one entry and its index; a write to an expired segment
         is dropped."""
         live = self._advance(time)
-        if value is not None and java_div(time, self._interval) < live:
+        if value is not None and (time // self._interval if time >= 0
+                                  else java_div(time, self._interval)) < live:
             return
         index_key = _INDEX + _Q.pack(time) + store_key
         if value is None:
@@ -196,8 +207,8 @@ class RocksDictWindowStore(_Retained, WindowStore):
 
     def _decode(self, raw: bytes) -> Any:
         if self.timestamped:
-            return ValueAndTimestamp(self.value_serde.deserialize(raw[8:]),
-                                     _Q.unpack_from(raw)[0])
+            return _value_and_timestamp((self.value_serde.deserialize(raw[8:]),
+                                         _Q.unpack_from(raw)[0]))
         return self.value_serde.deserialize(raw)
 
     def _encode(self, value: Any) -> bytes:
@@ -219,7 +230,9 @@ class RocksDictWindowStore(_Retained, WindowStore):
 
     def fetch(self, key: Any, window_start: int) -> Any:
         """The value of one window, or ``None`` (also when expired)."""
-        if window_start < self._live_from():
+        # no stored window starts after the observed stream time: a new window (most
+        # fetches of an in-order stream) needs no RocksDB read
+        if window_start > self.observed or window_start < self._live_from():
             return None
         raw = self.db.get(_PRIMARY + window_store_key(self.key_serde.serialize(key) or b"",
                                                        window_start))
@@ -265,13 +278,16 @@ class RocksDictWindowStore(_Retained, WindowStore):
     def all(self) -> Iterator[tuple[Windowed, Any]]:
         """Every live window, by key bytes then start."""
         live = self._live_from()
+        size, key_of, unpack = self.window_size, self.key_serde.deserialize, _QI.unpack_from
+        decode = self._decode
         out = []
-        for raw_key, raw in self.db.items(from_key=_PRIMARY):
-            if raw_key[:1] != _PRIMARY:
-                break
-            window = self._windowed(raw_key[1:])
-            if window.start >= live:
-                out.append((window, self._decode(raw)))
+        # one pass over every window (what a full read of the results costs): no call
+        # per row beyond the two deserializers
+        for raw_key, raw in self.db.items(from_key=_PRIMARY, read_opt=_below(_PRIMARY_END)):
+            start = unpack(raw_key, len(raw_key) - 12)[0]
+            if start >= live:
+                out.append((_windowed((key_of(raw_key[1:-12]), start, start + size)),
+                            decode(raw)))
         return iter(out)
 
     def approximate_num_entries(self) -> int:

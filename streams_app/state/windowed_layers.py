@@ -106,6 +106,8 @@ class ChangeLoggingWindowStore(_Layer, WindowStore):
         self.inner = inner
         self.name = inner.name
         self.timestamped = timestamped
+        # read per flushed window by the cache: not through __getattr__
+        self.window_size = inner.window_size  # type: ignore[attr-defined]
         self._log: Callable[[tuple[Any, int, Any, int]], None] = log_before_init
 
     def init(self, context: Any) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bench import report, scale_report
-from bench.scale import _parse
+from bench.data import ZIPF_S, ride_events
+from bench.scale import CpuSampler, _parse
 
 SCALE = {
     "records": 300_000, "partitions": 8, "brokers": 3, "replication": 3, "cores": 2,
@@ -18,7 +20,7 @@ SCALE = {
             {"workers": 1, "records_per_s": 50_000.0, "records_per_cpu_s": 60_000.0,
              "worker_cpu_s": [5.0]},
             {"workers": 2, "records_per_s": 90_000.0, "records_per_cpu_s": 55_000.0,
-             "worker_cpu_s": [2.8, 2.7]},
+             "worker_cpu_s": [2.8, 2.7], "run_cpu_s": [1.9, 1.7]},
         ],
         "kafka_streams": [{"workers": 1, "error": "timed out after 600 s"}],
     },
@@ -27,7 +29,8 @@ SCALE = {
 
 def test_the_section_gives_rates_against_one_worker_and_cpu_per_worker() -> None:
     md = "\n".join(scale_report.section(SCALE, "bench/results/scale.png"))
-    assert "| streams_app | 2 | 90,000 | 1.80 | 55,000 | 2.8, 2.7 |" in md
+    assert "| streams_app | 2 | 90,000 | 1.80 | 55,000 | 1.9 (2.8), 1.7 (2.7) |" in md
+    assert "| streams_app | 1 | 50,000 | 1.00 | 60,000 | 5.0 |" in md  # an older result
     assert "| kafka_streams | 1 | failed | - | - | - |" in md
     assert "1.80" in scale_report.table(SCALE)
 
@@ -52,3 +55,27 @@ def test_scale_options_are_checked() -> None:
     with pytest.raises(SystemExit):
         _parse(["--contestants", "faust"])
     assert _parse([]).workers == [1, 2, 4]
+
+
+def test_run_cpu_leaves_out_what_each_process_used_before_the_first_record() -> None:
+    cpu = CpuSampler()
+    cpu.history = [(10.0, {1: 2.0}), (11.0, {1: 2.5, 2: 1.0}), (12.0, {1: 4.0, 2: 3.0})]
+    cpu.cpu = {1: 4.0, 2: 3.0}
+    assert cpu.since(11.5) == {1: 1.5, 2: 2.0}
+    assert cpu.since(9.0) == {1: 4.0, 2: 3.0}  # nothing sampled before: all of it
+
+
+def test_scale_options_take_broker_settings() -> None:
+    a = _parse(["--broker-config", "group.initial.rebalance.delay.ms=0"])
+    assert a.broker_config == {"group.initial.rebalance.delay.ms": "0"}
+    with pytest.raises(SystemExit):
+        _parse(["--broker-config", "no-value"])
+
+
+def test_the_scale_topic_draws_zones_uniformly_unless_told() -> None:
+    def top_share(zipf_s: float) -> float:
+        zones = Counter(z for z, _, _, _ in ride_events(5000, zipf_s=zipf_s))
+        return zones.most_common(1)[0][1] / 5000
+
+    assert _parse([]).zipf == 0.0
+    assert top_share(0.0) < 0.02 < 0.2 < top_share(ZIPF_S)

@@ -168,6 +168,29 @@ def test_rocksdb_window_store_reopens_and_restores_from_changelog(tmp_path: Path
     db.close()
 
 
+class _CountingDb:
+    """A database counting point reads."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.gets = db, 0
+
+    def get(self, key: bytes) -> Any:
+        self.gets += 1
+        return self.db.get(key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+def test_rocksdb_window_fetch_past_observed_time_reads_nothing(tmp_path: Path) -> None:
+    db = _CountingDb(_rdict(tmp_path / "w"))
+    store = RocksDictWindowStore("w", db, S, L, 10, 100)
+    store.put("a", VT(1, 25), 20)
+    assert store.fetch("a", 30) is None and db.gets == 0  # a window newer than any stored
+    assert store.fetch("a", 20) == (1, 25) and db.gets == 1
+    db.db.close()
+
+
 def test_rocksdb_session_store_restores_from_changelog(tmp_path: Path) -> None:
     logged = ChangeLoggingSessionStore(SegmentedSessionStore("s", 100))
     ctx = _Ctx()

@@ -65,3 +65,23 @@ def test_subtopologies_run_independently_on_real_topic_names() -> None:
     assert topic == "app-c-repartition" and key == b'"g"'
     downstream.process(topic, key, value, ts, headers, offset=0)
     assert downstream.stores["c"].outer.get("g").value == 1
+
+
+def test_lean_fetched_records_reach_the_topology_field_by_field() -> None:
+    """The worker's lean tuples are read by position (runtime.lean_records registers the
+    layout): key, value, timestamp, headers and offset must each land where they belong."""
+    from streams_app.runtime.lean_records import LeanConsumerRecord
+
+    b = StreamsBuilder()
+    offsets: list[int | None] = []
+    b.stream("in", key_serde=S, value_serde=S).peek(lambda k, v: offsets.append(task.offset)) \
+        .to("out", key_serde=S, value_serde=S)
+    topo = b.build()
+    task = StreamTask(topo, topo.subtopologies()[0], StreamsConfig(application_id="app"))
+    headers = (("h", b"1"),)
+    fetched = [LeanConsumerRecord(("in", 0, 40 + i, 1000 + i, 0, f"k{i}".encode(),
+                                   f"v{i}".encode(), None, headers)) for i in range(3)]
+    task.process_records("in", fetched)
+    assert task.drain_output() == [
+        ("out", f"k{i}".encode(), f"v{i}".encode(), 1000 + i, headers) for i in range(3)]
+    assert offsets == [40, 41, 42]
