@@ -124,6 +124,10 @@ class _PunctuationQueue:
 class StreamTask(ProcessorContext):
     """Runs one sub-topology; it is also the processors' :class:`ProcessorContext`."""
 
+    #: The current record's timestamp, headers and topic as record caches read them on
+    #: every put: the attributes behind the properties (one attrgetter call, no property)
+    RECORD_CONTEXT_FIELDS = ("_timestamp", "_headers", "_topic")
+
     def __init__(
         self,
         topology: Topology,

@@ -6,6 +6,7 @@ record context; eviction and commits flush through :meth:`_apply`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from streams_app.state.api import KeyValueStore
@@ -19,7 +20,12 @@ from streams_app.state.thread_cache import (
     entry_size,
 )
 
-__all__ = ["ByteCachingKeyValueStore", "serialized_size"]
+__all__ = [
+    "ByteCachingKeyValueStore",
+    "fixed_value_size",
+    "record_context_reader",
+    "serialized_size",
+]
 
 
 def serialized_size(serde: Any) -> Callable[[Any], int]:
@@ -39,6 +45,22 @@ def serialized_size(serde: Any) -> Callable[[Any], int]:
     return size
 
 
+#: The current record's context, read by every put (StreamTask names its fields instead).
+_PUBLIC_CONTEXT_FIELDS = ("timestamp", "headers", "topic")
+
+
+def record_context_reader(context: Any) -> Callable[[Any], tuple[int, Any, str | None]]:
+    """One C call giving ``(timestamp, headers, topic)`` of the context's current record."""
+    names = getattr(context, "RECORD_CONTEXT_FIELDS", None) or _PUBLIC_CONTEXT_FIELDS
+    return attrgetter(*names)
+
+
+def fixed_value_size(serde: Any) -> int:
+    """The serde's size of every value, -1 when values differ in size."""
+    fixed = getattr(serde, "fixed_size", None)
+    return fixed if isinstance(fixed, int) else -1
+
+
 class ByteCachingKeyValueStore(CachingKeyValueStore):
     """A key-value store's NamedCache inside the thread's cache."""
 
@@ -51,17 +73,26 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         self._listener = None
         self._send_old_values = False
         self._context: Any = None
+        self._record_context = record_context_reader(None)
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
+        self._fixed_value_size = 0  # >= 0: every value's size (no call per put)
         self._topic_sizes: dict[str | None, int] = {}
-        self.cache: NamedCache = NamedCache(self.name, thread_cache, self._apply)
+        self._bind(NamedCache(self.name, thread_cache, self._apply))
+
+    def _bind(self, cache: NamedCache) -> None:
+        self.cache = cache
+        # the hot paths reach the LRU and the dirty keys without going through the cache
+        self._entries = cache.entries
+        self._dirty = cache.dirty
 
     def init(self, context: Any) -> None:
         """Size keys and values with the store's serdes (the bytes Kafka would cache)."""
         self._context = context
+        self._record_context = record_context_reader(context)
         # one cache per task and store, as Kafka's "<task id>-<store>" namespace
         task_id = getattr(context, "task_id", None)
-        self.cache = self.thread_cache.named(f"{task_id}-{self.name}", self._apply)
+        self._bind(self.thread_cache.named(f"{task_id}-{self.name}", self._apply))
         serdes = getattr(context, "store_serdes", None)
         if serdes is not None:
             key_serde, value_serde = serdes(self.name)
@@ -69,65 +100,83 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
             plain = serialized_size(value_serde)
             # timestamped stores cache timestamp (8 bytes) + value
             self._value_size = (lambda v: 8 + plain(v.value)) if self.timestamped else plain
+            fixed = fixed_value_size(value_serde)
+            self._fixed_value_size = fixed + 8 * self.timestamped if fixed >= 0 else -1
         self.wrapped.init(context)
 
-    _counting = False
-
-    @property  # type: ignore[override]
-    def hits(self) -> int:
-        return self.cache.hits if self._counting else 0
-
-    @property  # type: ignore[override]
-    def misses(self) -> int:
-        return self.cache.misses if self._counting else 0
-
     def count_reads(self) -> None:
-        """Report hits and misses (always counted: an integer addition) from now on; the
-        metric exists only at the debug recording level, as in Kafka Streams."""
-        self._counting = True
-        self.cache.hits = self.cache.misses = 0
+        """Count hits and misses of :meth:`get` from now on: a per-read cost, so only at the
+        metrics' debug recording level, as in Kafka Streams."""
+        self.hits = self.misses = 0
+        self.get = self._counted_get  # type: ignore[method-assign]
+
+    def _counted_get(self, key: Any) -> Any:
+        if key in self._entries:
+            self.hits += 1
+        else:
+            self.misses += 1
+        return ByteCachingKeyValueStore.get(self, key)
 
     def get(self, key: Any) -> Any:
         """Cached value, else the inner store's, which is then cached clean."""
-        cache = self.cache
-        entry = cache.entries.get(key)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is not None:
-            cache.hits += 1
-            cache.entries.move_to_end(key)
+            entries.move_to_end(key)
             return entry.value
-        cache.misses += 1
         value = self.wrapped.get(key)
         if value is not None:
-            size = entry_size(self._key_size(key), self._value_size(value))
-            self.cache.put(key, CacheEntry(value, False, -1, None, size))
+            vsize = self._fixed_value_size
+            if vsize < 0:
+                vsize = self._value_size(value)
+            entry = CacheEntry(value, False, -1, None,
+                               entry_size(self._key_size(key), vsize))
+            entry.value_size = vsize
+            self.cache.put(key, entry)
         return value
 
     def put(self, key: Any, value: Any) -> None:
         """A dirty entry stamped with the current record's context."""
         ctx = self._context
         if ctx is not None:
-            ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
+            ts, headers, topic = self._record_context(ctx)
         else:
             ts, headers, topic = 0, (), None
         if headers:
             ctx_bytes = context_size(topic, headers)
         else:  # the common case: the topic's size, computed once
-            ctx_bytes = self._topic_sizes.get(topic)
+            ctx_bytes = self._topic_sizes.get(topic)  # type: ignore[assignment]
             if ctx_bytes is None:
                 ctx_bytes = self._topic_sizes[topic] = context_size(topic, ())
-        cache = self.cache
-        old = cache.entries.get(key)
-        if old is not None and old.dirty:  # same key bytes: only value and context change
-            size = old.size - old.value_size - old.context_size + ctx_bytes
-            vsize = 0 if value is None else self._value_size(value)
-            cache.overwrite(key, old, value, ts, headers, size + vsize, topic)
-            old.value_size, old.context_size = vsize, ctx_bytes
+        if value is None:
+            vsize = 0
+        else:
+            vsize = self._fixed_value_size
+            if vsize < 0:
+                vsize = self._value_size(value)
+        entries = self._entries
+        old = entries.get(key)
+        if old is None or not old.dirty:
+            entry = CacheEntry(value, True, ts, headers,
+                               entry_size(self._key_size(key), vsize, ctx_bytes), topic)
+            entry.value_size, entry.context_size = vsize, ctx_bytes
+            self.cache.put(key, entry)
             return
-        vsize = 0 if value is None else self._value_size(value)
-        entry = CacheEntry(value, True, ts, headers,
-                           entry_size(self._key_size(key), vsize, ctx_bytes), topic)
-        entry.value_size, entry.context_size = vsize, ctx_bytes
-        cache.put(key, entry)
+        # a dirty entry updated in place (the hot path): same key bytes, so only the value's
+        # and the context's sizes change; the LRU and dirty order move it to most recent
+        delta = vsize - old.value_size + ctx_bytes - old.context_size
+        old.value, old.timestamp, old.headers, old.topic = value, ts, headers, topic
+        entries.move_to_end(key)
+        dirty = self._dirty
+        del dirty[key]
+        dirty[key] = None
+        owner = self.thread_cache
+        if delta:
+            old.size += delta
+            old.value_size, old.context_size = vsize, ctx_bytes
+            owner.size_bytes += delta
+        if owner.size_bytes > owner.max_bytes:
+            self.cache.evict_over()
 
     def delete(self, key: Any) -> Any:
         """Read (caching the old value), then cache the delete."""
@@ -138,7 +187,7 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
     def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
         """The inner store's range overlaid with every cached entry, in key order."""
         merged = dict(self.wrapped.range(start, end))
-        for key, entry in self.cache.entries.items():
+        for key, entry in self._entries.items():
             if _in_range(key, start, end):
                 if entry.value is None:
                     merged.pop(key, None)
@@ -148,7 +197,7 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
 
     def approximate_num_entries(self) -> int:
         """Inner count plus cached keys (an estimate, as in Kafka)."""
-        return self.wrapped.approximate_num_entries() + len(self.cache.entries)
+        return self.wrapped.approximate_num_entries() + len(self._entries)
 
     def flush(self) -> None:
         """Flush the dirty entries, then the inner store."""

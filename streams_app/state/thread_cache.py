@@ -87,20 +87,6 @@ class NamedCache:
         """The entry without touching the LRU order (range overlays)."""
         return self.entries.get(key)
 
-    def overwrite(self, key: Any, old: CacheEntry, value: Any, timestamp: int, headers: Any,
-                  size: int, topic: str | None) -> None:
-        """Replace a dirty entry's contents in place (the hot path of repeated updates)."""
-        owner = self.owner
-        owner.size_bytes += size - old.size
-        old.value, old.timestamp, old.headers, old.size, old.topic = (
-            value, timestamp, headers, size, topic)
-        self.entries.move_to_end(key)
-        dirty = self.dirty
-        del dirty[key]
-        dirty[key] = None
-        while owner.size_bytes > owner.max_bytes and self.entries:
-            self._evict()
-
     def put(self, key: Any, entry: CacheEntry) -> None:
         """Insert or replace ``key`` as most recent, then evict while the thread is over."""
         entries = self.entries
@@ -114,8 +100,13 @@ class NamedCache:
         if entry.dirty:
             self.dirty.pop(key, None)
             self.dirty[key] = None
-        owner = self.owner
-        owner.size_bytes += entry.size
+        self.owner.size_bytes += entry.size
+        self.evict_over()
+
+    def evict_over(self) -> None:
+        """Evict the eldest entries while the thread's total is over its maximum (Kafka's
+        maybeEvict: only from this store, which may run empty first)."""
+        owner, entries = self.owner, self.entries
         while owner.size_bytes > owner.max_bytes and entries:
             self._evict()
 
@@ -138,23 +129,25 @@ class NamedCache:
         self._flush(None)
 
     def _flush(self, evicted: tuple[Any, CacheEntry] | None) -> None:
-        if not self.dirty:
+        dirty = self.dirty
+        if not dirty:
             return
         batch: list[tuple[Any, CacheEntry]] = []
         if evicted is not None:
             batch.append(evicted)
-            self.dirty.pop(evicted[0], None)
+            dirty.pop(evicted[0], None)
             evicted[1].dirty = False
         deleted = []
         entries = self.entries
-        for key in self.dirty:
+        for key in dirty:
             entry = entries[key]
             entry.dirty = False
             batch.append((key, entry))
             if entry.value is None:
                 deleted.append(key)
-        # cleared before the listener runs: it may put to this cache again
-        self.dirty = {}
+        # cleared before the listener runs (it may put to this cache again); the same dict,
+        # as the stores' put paths hold it
+        dirty.clear()
         self.listener(batch)
         for key in deleted:
             self.delete(key)
@@ -164,7 +157,7 @@ class NamedCache:
         for entry in self.entries.values():
             self.owner.size_bytes -= entry.size
         self.entries.clear()
-        self.dirty = {}
+        self.dirty.clear()
 
 
 class ThreadCache:

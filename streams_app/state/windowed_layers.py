@@ -24,7 +24,7 @@ from streams_app.state.api import (
     Windowed,
     WindowStore,
 )
-from streams_app.state.byte_caching import serialized_size
+from streams_app.state.byte_caching import record_context_reader, serialized_size
 from streams_app.state.logging import changelog_writer, log_before_init
 from streams_app.state.memory import sort_keys
 from streams_app.state.thread_cache import (
@@ -230,10 +230,12 @@ class _Cache(_Layer):
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
         self._topic_sizes: dict[str | None, int] = {}
+        self._record_context = record_context_reader(None)
 
     def init(self, context: Any) -> None:
         """Join the thread cache as ``<task id>-<store>``; size entries with the serdes."""
         self._context = context
+        self._record_context = record_context_reader(context)
         if self._sized:
             task_id = getattr(context, "task_id", None)
             self._named = self.thread_cache.named(f"{task_id}-{self.name}", self._write_through)
@@ -259,31 +261,51 @@ class _Cache(_Layer):
 
     def _cache(self, ckey: Any, value: Any) -> None:
         ctx = self._context
-        headers = ctx.headers if ctx is not None else ()
-        if value is not None:
-            self._live_by_key.setdefault(self._record_key(ckey), {})[ckey] = None
+        if ctx is not None:
+            ts, headers, topic = self._record_context(ctx)
+        else:
+            ts, headers, topic = 0, (), None
         named = self._named
+        entries = named.entries
+        old = entries.get(ckey)
+        # a cache key holding a value is already listed as live (see _live)
+        if value is not None and (old is None or old.value is None):
+            live = self._live_by_key.get(key := self._record_key(ckey))
+            if live is None:
+                self._live_by_key[key] = {ckey: None}
+            else:
+                live[ckey] = None
         if not self._sized:
-            named.put(ckey, CacheEntry(value, True, self._ts(), headers, 1))
+            named.put(ckey, CacheEntry(value, True, ts, headers, 1))
             return
-        topic = ctx.topic if ctx is not None else None
         if headers:
             ctx_bytes = context_size(topic, headers)
         else:  # the common case: the topic's size, computed once
-            ctx_bytes = self._topic_sizes.get(topic)
+            ctx_bytes = self._topic_sizes.get(topic)  # type: ignore[assignment]
             if ctx_bytes is None:
                 ctx_bytes = self._topic_sizes[topic] = context_size(topic, ())
         vsize = 0 if value is None else self._value_size(value)
-        old = named.entries.get(ckey)
-        if old is not None and old.dirty:  # same cache key: only value and context change
-            size = old.size - old.value_size - old.context_size + ctx_bytes + vsize
-            named.overwrite(ckey, old, value, self._ts(), headers, size, topic)
-            old.value_size, old.context_size = vsize, ctx_bytes
+        if old is None or not old.dirty:
+            entry = CacheEntry(value, True, ts, headers, entry_size(
+                self._key_size(self._record_key(ckey)) + self.KEY_OVERHEAD, vsize, ctx_bytes),
+                topic)
+            entry.value_size, entry.context_size = vsize, ctx_bytes
+            named.put(ckey, entry)
             return
-        entry = CacheEntry(value, True, self._ts(), headers, entry_size(
-            self._key_size(self._record_key(ckey)) + self.KEY_OVERHEAD, vsize, ctx_bytes), topic)
-        entry.value_size, entry.context_size = vsize, ctx_bytes
-        named.put(ckey, entry)
+        # a dirty entry updated in place: same cache key, only value and context sizes change
+        delta = vsize - old.value_size + ctx_bytes - old.context_size
+        old.value, old.timestamp, old.headers, old.topic = value, ts, headers, topic
+        entries.move_to_end(ckey)
+        dirty = named.dirty
+        del dirty[ckey]
+        dirty[ckey] = None
+        owner = self.thread_cache
+        if delta:
+            old.size += delta
+            old.value_size, old.context_size = vsize, ctx_bytes
+            owner.size_bytes += delta
+        if owner.size_bytes > owner.max_bytes:
+            named.evict_over()
 
     def _record_key(self, ckey: Any) -> Any:
         return ckey[0]
