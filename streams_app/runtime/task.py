@@ -124,9 +124,9 @@ class _PunctuationQueue:
 class StreamTask(ProcessorContext):
     """Runs one sub-topology; it is also the processors' :class:`ProcessorContext`."""
 
-    #: The current record's timestamp, headers and topic as record caches read them on
-    #: every put: the attributes behind the properties (one attrgetter call, no property)
-    RECORD_CONTEXT_FIELDS = ("_timestamp", "_headers", "_topic")
+    #: The current record's timestamp, headers and topic are ``_timestamp``, ``_headers`` and
+    #: ``_topic``: record caches read them on every put without the properties
+    RECORD_FIELDS_DIRECT = True
 
     def __init__(
         self,

@@ -6,7 +6,6 @@ record context; eviction and commits flush through :meth:`_apply`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from operator import attrgetter
 from typing import Any
 
 from streams_app.state.api import KeyValueStore
@@ -23,7 +22,7 @@ from streams_app.state.thread_cache import (
 __all__ = [
     "ByteCachingKeyValueStore",
     "fixed_value_size",
-    "record_context_reader",
+    "task_context",
     "serialized_size",
 ]
 
@@ -45,14 +44,10 @@ def serialized_size(serde: Any) -> Callable[[Any], int]:
     return size
 
 
-#: The current record's context, read by every put (StreamTask names its fields instead).
-_PUBLIC_CONTEXT_FIELDS = ("timestamp", "headers", "topic")
-
-
-def record_context_reader(context: Any) -> Callable[[Any], tuple[int, Any, str | None]]:
-    """One C call giving ``(timestamp, headers, topic)`` of the context's current record."""
-    names = getattr(context, "RECORD_CONTEXT_FIELDS", None) or _PUBLIC_CONTEXT_FIELDS
-    return attrgetter(*names)
+def task_context(context: Any) -> bool:
+    """Whether ``context`` keeps its current record in ``_timestamp``, ``_headers`` and
+    ``_topic`` (StreamTask): the caches read those on every put, properties cost ~3x more."""
+    return bool(getattr(type(context), "RECORD_FIELDS_DIRECT", False))
 
 
 def fixed_value_size(serde: Any) -> int:
@@ -73,7 +68,7 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         self._listener = None
         self._send_old_values = False
         self._context: Any = None
-        self._record_context = record_context_reader(None)
+        self._task_context = False
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
         self._fixed_value_size = 0  # >= 0: every value's size (no call per put)
@@ -84,12 +79,13 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         self.cache = cache
         # the hot paths reach the LRU and the dirty keys without going through the cache
         self._entries = cache.entries
+        self._entry = cache.entries.get  # bound once: OrderedDict.get is slow to look up
         self._dirty = cache.dirty
 
     def init(self, context: Any) -> None:
         """Size keys and values with the store's serdes (the bytes Kafka would cache)."""
         self._context = context
-        self._record_context = record_context_reader(context)
+        self._task_context = task_context(context)
         # one cache per task and store, as Kafka's "<task id>-<store>" namespace
         task_id = getattr(context, "task_id", None)
         self._bind(self.thread_cache.named(f"{task_id}-{self.name}", self._apply))
@@ -119,10 +115,9 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
 
     def get(self, key: Any) -> Any:
         """Cached value, else the inner store's, which is then cached clean."""
-        entries = self._entries
-        entry = entries.get(key)
+        entry = self._entry(key)
         if entry is not None:
-            entries.move_to_end(key)
+            self._entries.move_to_end(key)
             return entry.value
         value = self.wrapped.get(key)
         if value is not None:
@@ -138,10 +133,31 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
     def put(self, key: Any, value: Any) -> None:
         """A dirty entry stamped with the current record's context."""
         ctx = self._context
-        if ctx is not None:
-            ts, headers, topic = self._record_context(ctx)
+        if self._task_context:  # a StreamTask: the fields behind its properties
+            ts, headers, topic = ctx._timestamp, ctx._headers, ctx._topic
+        elif ctx is not None:
+            ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
         else:
             ts, headers, topic = 0, (), None
+        old = self._entry(key)
+        if (old is not None and old.dirty and not headers and topic == old.topic
+                and value is not None and old.value is not None
+                and self._fixed_value_size >= 0):
+            # the hot path, a dirty entry updated in place with nothing resized: same key
+            # and value sizes, same context size (no headers, the same topic)
+            old.value, old.timestamp, old.headers = value, ts, headers
+            self._entries.move_to_end(key)
+            dirty = self._dirty
+            del dirty[key]
+            dirty[key] = None
+            owner = self.thread_cache
+            if owner.size_bytes > owner.max_bytes:
+                self.cache.evict_over()
+            return
+        self._put_sized(key, value, old, ts, headers, topic)
+
+    def _put_sized(self, key: Any, value: Any, old: CacheEntry | None, ts: int, headers: Any,
+                   topic: str | None) -> None:
         if headers:
             ctx_bytes = context_size(topic, headers)
         else:  # the common case: the topic's size, computed once
@@ -154,19 +170,17 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
             vsize = self._fixed_value_size
             if vsize < 0:
                 vsize = self._value_size(value)
-        entries = self._entries
-        old = entries.get(key)
         if old is None or not old.dirty:
             entry = CacheEntry(value, True, ts, headers,
                                entry_size(self._key_size(key), vsize, ctx_bytes), topic)
             entry.value_size, entry.context_size = vsize, ctx_bytes
             self.cache.put(key, entry)
             return
-        # a dirty entry updated in place (the hot path): same key bytes, so only the value's
-        # and the context's sizes change; the LRU and dirty order move it to most recent
+        # a dirty entry updated in place: same key bytes, so only the value's and the
+        # context's sizes change; the LRU and dirty order move it to most recent
         delta = vsize - old.value_size + ctx_bytes - old.context_size
         old.value, old.timestamp, old.headers, old.topic = value, ts, headers, topic
-        entries.move_to_end(key)
+        self._entries.move_to_end(key)
         dirty = self._dirty
         del dirty[key]
         dirty[key] = None

@@ -24,7 +24,7 @@ from streams_app.state.api import (
     Windowed,
     WindowStore,
 )
-from streams_app.state.byte_caching import record_context_reader, serialized_size
+from streams_app.state.byte_caching import serialized_size, task_context
 from streams_app.state.logging import changelog_writer, log_before_init
 from streams_app.state.memory import sort_keys
 from streams_app.state.thread_cache import (
@@ -230,12 +230,12 @@ class _Cache(_Layer):
         self._key_size: Callable[[Any], int] = lambda _k: 0
         self._value_size: Callable[[Any], int] = lambda _v: 0
         self._topic_sizes: dict[str | None, int] = {}
-        self._record_context = record_context_reader(None)
+        self._task_context = False
 
     def init(self, context: Any) -> None:
         """Join the thread cache as ``<task id>-<store>``; size entries with the serdes."""
         self._context = context
-        self._record_context = record_context_reader(context)
+        self._task_context = task_context(context)
         if self._sized:
             task_id = getattr(context, "task_id", None)
             self._named = self.thread_cache.named(f"{task_id}-{self.name}", self._write_through)
@@ -261,8 +261,10 @@ class _Cache(_Layer):
 
     def _cache(self, ckey: Any, value: Any) -> None:
         ctx = self._context
-        if ctx is not None:
-            ts, headers, topic = self._record_context(ctx)
+        if self._task_context:  # a StreamTask: the fields behind its properties
+            ts, headers, topic = ctx._timestamp, ctx._headers, ctx._topic
+        elif ctx is not None:
+            ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
         else:
             ts, headers, topic = 0, (), None
         named = self._named
