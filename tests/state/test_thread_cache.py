@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams_app.serdes import LongSerde, StringSerde
+from streams_app.state.byte_caching import ByteCachingKeyValueStore
+from streams_app.state.memory import InMemoryKeyValueStore
 from streams_app.state.thread_cache import CacheEntry, ThreadCache, context_size, entry_size
 
 
@@ -64,3 +67,38 @@ def test_flushed_deletes_leave_the_cache() -> None:
     a.put("d", dirty(None, 50))
     a.flush()
     assert list(a.entries) == ["k"] and cache.size_bytes == 50
+
+
+class _Context:
+    """The record context a key-value cache reads on each put (through the properties)."""
+
+    task_id = "0_0"
+
+    def __init__(self) -> None:
+        self.timestamp, self.headers, self.topic = 0, (), "in"
+
+    def store_serdes(self, _name: str) -> tuple[Any, Any]:
+        return StringSerde(), LongSerde()
+
+
+def test_in_place_updates_keep_the_byte_total_exact() -> None:
+    """Dirty entries updated in place (same size, a new topic, headers, a delete) still count
+    what Kafka would: each entry its key, value and context; the thread the sum."""
+    cache = ThreadCache(10_000)
+    store = ByteCachingKeyValueStore(InMemoryKeyValueStore("s"), cache, timestamped=False)
+    ctx = _Context()
+    store.init(ctx)
+    steps = [("in", (), 1), ("in", (), 2), ("a-longer-topic", (), 3),
+             ("in", (("h", b"xyz"),), 4), ("in", (), None), ("in", (), 5)]
+    for topic, headers, value in steps:
+        ctx.topic, ctx.headers = topic, headers
+        store.put("key", value)
+        ctx_bytes = context_size(topic, headers)
+        want = entry_size(3, 0 if value is None else 8, ctx_bytes)
+        assert store.cache.entries["key"].size == want, (topic, headers, value)
+        assert cache.size_bytes == want
+    store.put("other", 1)
+    assert cache.size_bytes == sum(e.size for e in store.cache.entries.values())
+    assert list(store.cache.dirty) == ["key", "other"]
+    store.put("key", 6)  # re-put: last in both the LRU and the dirty order
+    assert list(store.cache.entries) == list(store.cache.dirty) == ["other", "key"]
