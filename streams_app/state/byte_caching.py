@@ -44,6 +44,9 @@ def serialized_size(serde: Any) -> Callable[[Any], int]:
     return size
 
 
+_NO_KEY = object()
+
+
 def task_context(context: Any) -> bool:
     """Whether ``context`` keeps its current record in ``_timestamp``, ``_headers`` and
     ``_topic`` (StreamTask): the caches read those on every put, properties cost ~3x more."""
@@ -81,6 +84,9 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         self._entries = cache.entries
         self._entry = cache.entries.get  # bound once: OrderedDict.get is slow to look up
         self._dirty = cache.dirty
+        # the most recently used key: every insert or move in this LRU goes through this
+        # store's get and put, which keep it (a move to where the key already is is skipped)
+        self._mru: Any = _NO_KEY
 
     def init(self, context: Any) -> None:
         """Size keys and values with the store's serdes (the bytes Kafka would cache)."""
@@ -117,7 +123,9 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         """Cached value, else the inner store's, which is then cached clean."""
         entry = self._entry(key)
         if entry is not None:
-            self._entries.move_to_end(key)
+            if key is not self._mru:
+                self._entries.move_to_end(key)
+                self._mru = key
             return entry.value
         value = self.wrapped.get(key)
         if value is not None:
@@ -128,6 +136,7 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
                                entry_size(self._key_size(key), vsize))
             entry.value_size = vsize
             self.cache.put(key, entry)
+            self._mru = key
         return value
 
     def put(self, key: Any, value: Any) -> None:
@@ -146,7 +155,9 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
             # the hot path, a dirty entry updated in place with nothing resized: same key
             # and value sizes, same context size (no headers, the same topic)
             old.value, old.timestamp, old.headers = value, ts, headers
-            self._entries.move_to_end(key)
+            if key is not self._mru:  # after a get of the key (an aggregation) it is already
+                self._entries.move_to_end(key)
+                self._mru = key
             dirty = self._dirty
             del dirty[key]
             dirty[key] = None
@@ -175,12 +186,14 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
                                entry_size(self._key_size(key), vsize, ctx_bytes), topic)
             entry.value_size, entry.context_size = vsize, ctx_bytes
             self.cache.put(key, entry)
+            self._mru = key
             return
         # a dirty entry updated in place: same key bytes, so only the value's and the
         # context's sizes change; the LRU and dirty order move it to most recent
         delta = vsize - old.value_size + ctx_bytes - old.context_size
         old.value, old.timestamp, old.headers, old.topic = value, ts, headers, topic
         self._entries.move_to_end(key)
+        self._mru = key
         dirty = self._dirty
         del dirty[key]
         dirty[key] = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from streams_app.serdes import LongSerde, StringSerde
@@ -102,3 +103,32 @@ def test_in_place_updates_keep_the_byte_total_exact() -> None:
     assert list(store.cache.dirty) == ["key", "other"]
     store.put("key", 6)  # re-put: last in both the LRU and the dirty order
     assert list(store.cache.entries) == list(store.cache.dirty) == ["other", "key"]
+
+
+def test_skipped_lru_moves_leave_the_same_cache_as_moving_every_time() -> None:
+    """A get or put of the most recent key skips the LRU move: the same entries, order, dirty
+    order, bytes and flushes as a store made to move on every access."""
+    runs = []
+    for always_move in (False, True):
+        cache = ThreadCache(400)
+        flushed: list[Any] = []
+        store = ByteCachingKeyValueStore(InMemoryKeyValueStore("s"), cache, timestamped=False)
+        store.init(_Context())
+        store.set_flush_listener(
+            lambda k, new, old, ts, h, out=flushed: out.append((k, new)), False)
+        ops = random.Random(7)
+        for _ in range(2000):
+            op, key = ops.random(), ops.choice("abcdefg")
+            if op < 0.4:
+                store.get(key)
+            elif op < 0.9:
+                store.put(key, ops.randrange(3))
+            elif op < 0.97:
+                store.delete(key)
+            else:
+                store.flush()
+            if always_move:
+                store._mru = object()
+        runs.append((list(store.cache.entries), list(store.cache.dirty), cache.size_bytes,
+                     flushed))
+    assert runs[0] == runs[1] and runs[0][3]
