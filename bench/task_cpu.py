@@ -40,6 +40,7 @@ from streams_app.state.spec import (
     StoreStack,
     build_store_stack,
 )
+from streams_app.state.thread_cache import ThreadCache
 
 
 def _store_factory(root: Path, config: StreamsConfig):
@@ -67,13 +68,16 @@ def run_once(pipeline: str, n: int, batch: int, commit_every: int) -> float:
     """Microseconds of process CPU per record, all sub-topologies of ``pipeline``."""
     cfg = RunConfig("", "rides", "zones", pipeline, n, "task-cpu", "")
     topology = _BUILDERS[pipeline](cfg)
-    config = StreamsConfig.from_mapping({"application_id": "task-cpu"})
+    # the worker's default: Settings' 10 MiB record cache, one per thread (all tasks)
+    config = StreamsConfig.from_mapping({"application_id": "task-cpu",
+                                         "cache_max_bytes": 10 * 1024 * 1024})
+    thread_cache = ThreadCache(config.cache_max_bytes or 0)
     records = _records("rides", n)
     with tempfile.TemporaryDirectory(prefix="task-cpu-") as tmp:
         make = _store_factory(Path(tmp), config)
         globals_ = _global_stores(topology, make)
         tasks = [StreamTask(topology, sub, config, 0, store_factory=make,
-                            global_stores=globals_)
+                            global_stores=globals_, thread_cache=thread_cache)
                  for sub in topology.subtopologies() if not sub.is_global]
         by_topic = {t: task for task in tasks for t in task.source_topics}
         gc.collect()

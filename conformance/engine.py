@@ -38,8 +38,11 @@ def _driver_config(scenario: Scenario) -> dict[str, Any]:
     config.update(dict.fromkeys(("deserialization_exception_handler",
                                  "processing_exception_handler",
                                  "production_exception_handler"), "fail"))
-    # Kafka Streams' cache is sized in bytes, ours in entries: 0 is off in both.
-    if not cache_max_bytes(scenario):
+    # Kafka Streams' byte-sized cache (key-value stores; window and session stores still
+    # count entries); 0 is off.
+    size = cache_max_bytes(scenario)
+    config["cache_max_bytes"] = size
+    if not size:
         config["cache_max_entries"] = 0
     return config
 

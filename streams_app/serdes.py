@@ -102,6 +102,13 @@ class StringSerde(Serde):
             raise SerdeError(f"StringSerde expects str, got {type(data).__name__}")
         return data.encode()
 
+    def size_of(self, data: Any) -> int:
+        """Serialized bytes without encoding ASCII (the record cache's sizes)."""
+        if type(data) is str and data.isascii():
+            return len(data)
+        raw = self.serialize(data)
+        return 0 if raw is None else len(raw)
+
     def deserialize(self, data: bytes | None) -> str | None:
         """Decode UTF-8 bytes."""
         if type(data) is bytes:  # the common case, without a copy
@@ -140,6 +147,11 @@ class _StructSerde(Serde):
 
     _struct: struct.Struct
     _kinds: tuple[type, ...] = (int,)
+
+    @property
+    def fixed_size(self) -> int:
+        """Bytes of every serialized value (the record cache sizes without serializing)."""
+        return self._struct.size
 
     def serialize(self, data: Any) -> bytes | None:
         """Pack the number big-endian."""

@@ -22,6 +22,8 @@ class StreamsConfig:
 
     ``cache_max_entries`` is the per-store record cache size in entries; 0 turns caching
     off so every update is forwarded (Kafka Streams' ``statestore.cache.max.bytes`` = 0).
+    ``cache_max_bytes`` (when not None) replaces it with Kafka Streams' byte-sized cache,
+    one per thread over all its tasks' stores; 0 turns caching off.
     The ``*_exception_handler`` entries are ``fail``, ``continue``, ``dead_letter`` or a
     callable ``(ErrorContext, exception) -> action`` (see :mod:`streams_app.errors`).
     """
@@ -32,6 +34,7 @@ class StreamsConfig:
     default_value_serde: Serde = field(default_factory=JsonSerde)
     default_timestamp_extractor: Callable[[Any, int], int] | None = None
     cache_max_entries: int = 10_000
+    cache_max_bytes: int | None = None
     commit_interval_ms: int = 30_000
     #: skip decoding values no processor reads (counts); off: Kafka Streams' behaviour, every
     #: value decoded at the source, a malformed one goes to the deserialization handler
@@ -87,11 +90,14 @@ class StreamsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0, got {value!r}")
-        for name in ("windowed_emit_interval_ms", "outer_join_emit_interval_ms"):
+        for name in ("windowed_emit_interval_ms", "outer_join_emit_interval_ms",
+                     "cache_max_bytes"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 0):
                 raise ConfigError(f"{name}: must be None or an integer >= 0, got {value!r}")
+        if self.cache_max_bytes == 0:
+            self.cache_max_entries = 0  # bytes 0: caching off, not the entry default
         for name in HANDLER_SETTINGS.values():
             try:
                 setattr(self, name, parse_handler(getattr(self, name)))

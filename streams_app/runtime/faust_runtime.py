@@ -65,23 +65,14 @@ from streams_app.state.spec import (
     build_store_stack,
     in_memory_store,
 )
+from streams_app.state.thread_cache import ThreadCache
 
-__all__ = ["FaustRuntime", "StoreTable", "cache_entries"]
+__all__ = ["FaustRuntime", "StoreTable"]
 
 log = logging.getLogger(__name__)
 
 #: aiokafka's default max_request_size: no record larger than this can be produced.
 MAX_REQUEST_BYTES = 1024 * 1024
-
-# Settings give the cache in bytes (Kafka's statestore.cache.max.bytes); the caches count
-# entries. One entry is taken as 1 KiB, a typical small JSON record with its key.
-CACHE_ENTRY_BYTES = 1024
-
-
-def cache_entries(cache_max_bytes: int) -> int:
-    """Per-store cache entries for a byte budget; 0 keeps caching off."""
-    return 0 if cache_max_bytes <= 0 else max(1, cache_max_bytes // CACHE_ENTRY_BYTES)
-
 
 class FaustRuntime:
     """Compiles ``topology`` into a Faust app (``runtime.app``) run by ``faust -A ... worker``.
@@ -118,10 +109,14 @@ class FaustRuntime:
             production_exception_handler=production_exception_handler))
         cfg.setdefault("application_id", settings.app_id)
         cfg.setdefault("bootstrap_servers", settings.bootstrap_servers)
-        cfg.setdefault("cache_max_entries", cache_entries(settings.cache_max_bytes))
+        if "cache_max_entries" not in cfg:  # an entry count in config keeps entries mode
+            cfg.setdefault("cache_max_bytes", settings.cache_max_bytes)
         cfg.setdefault("commit_interval_ms", settings.commit_interval_ms)
         cfg.setdefault("lazy_values", settings.lazy_values)
         self.config = StreamsConfig.from_mapping(cfg)
+        # the worker is one stream thread: one record cache over all its tasks' stores
+        max_bytes = self.config.cache_max_bytes
+        self.thread_cache = ThreadCache(max_bytes) if max_bytes else None
         self.app_id = settings.app_id
         self.dead_letter_topic = dead_letter_topic or f"{self.app_id}-dead-letter"
         self.errors = ErrorHandlers.from_config(self.config, self.dead_letter_topic)
@@ -337,7 +332,8 @@ class FaustRuntime:
             task = StreamTask(self.topology, sub, self.config, partition,
                               store_factory=lambda spec: self._store(spec, partition),
                               global_stores=self._global_stores(), errors=self.errors,
-                              max_record_bytes=self.max_record_bytes)
+                              max_record_bytes=self.max_record_bytes,
+                              thread_cache=self.thread_cache)
             self.tasks[(sub.id, partition)] = task
             if self.metrics is not None:
                 self.metrics.attach(task, self.settings.metrics_recording_level == "debug")

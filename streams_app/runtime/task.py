@@ -33,6 +33,7 @@ from streams_app.runtime.record_collector import ChangelogEncoder, RecordCollect
 from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
+from streams_app.state.thread_cache import ThreadCache
 
 __all__ = ["StreamTask", "RuntimeNode", "InputRecord", "bind_serde", "register_record_layout"]
 
@@ -123,6 +124,10 @@ class _PunctuationQueue:
 class StreamTask(ProcessorContext):
     """Runs one sub-topology; it is also the processors' :class:`ProcessorContext`."""
 
+    #: The current record's timestamp, headers and topic are ``_timestamp``, ``_headers`` and
+    #: ``_topic``: record caches read them on every put without the properties
+    RECORD_FIELDS_DIRECT = True
+
     def __init__(
         self,
         topology: Topology,
@@ -134,10 +139,12 @@ class StreamTask(ProcessorContext):
         global_stores: dict[str, StoreStack] | None = None,
         errors: ErrorHandlers | None = None,
         max_record_bytes: Mapping[str, int] | None = None,
+        thread_cache: ThreadCache | None = None,
     ) -> None:
         """``errors``: the job's handlers (shared by its tasks; default: those ``config``
         names). ``max_record_bytes``: the largest record each sink topic (real name) takes,
-        default 1 MiB."""
+        default 1 MiB. ``thread_cache``: the byte-sized record cache of the thread running
+        this task (shared with its other tasks); None: ``config.cache_max_entries`` per store."""
         self.topology = topology
         self.errors = errors or ErrorHandlers.from_config(config)
         self._max_record_bytes = dict(max_record_bytes or {})
@@ -166,7 +173,8 @@ class StreamTask(ProcessorContext):
         self._stream_queue = _PunctuationQueue()
         self._wall_queue = _PunctuationQueue()
         self.stores: dict[str, StoreStack] = {
-            name: build_store_stack(topology.stores[name], config.cache_max_entries, store_factory)
+            name: build_store_stack(topology.stores[name], config.cache_max_entries, store_factory,
+                                    thread_cache)
             for name in subtopology.stores
         }
         self.nodes: dict[str, RuntimeNode] = {}
@@ -513,6 +521,19 @@ class StreamTask(ProcessorContext):
             spec.changelog_topic(cfg.application_id),
             self._serde(spec.key_serde, cfg.default_key_serde),
             self._serde(spec.value_serde, cfg.default_value_serde), encode)
+
+    def store_serdes(self, store_name: str) -> tuple[Any, Any]:
+        """The key and value serdes of ``store_name`` (the record cache sizes entries with them)."""
+        cfg = self.config
+        spec = self.topology.stores[store_name]
+        return (self._serde(spec.key_serde, cfg.default_key_serde),
+                self._serde(spec.value_serde, cfg.default_value_serde))
+
+    def swap_record_topic(self, topic: str | None) -> str | None:
+        """Set the current record's topic, return the previous one (a cache flush forwards
+        in the flushed record's context, as Kafka Streams does)."""
+        prev, self._topic = self._topic, topic
+        return prev
 
     def drain_output(self) -> list[OutputRecord]:
         """Take the serialized sink records collected since the last take."""

@@ -27,6 +27,7 @@ from streams_app.runtime.task import StreamTask
 from streams_app.serdes import Serde, resolve_serde
 from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
 from streams_app.state.spec import KEY_VALUE, SESSION, VERSIONED, WINDOW, StoreStack
+from streams_app.state.thread_cache import ThreadCache
 
 __all__ = [
     "TopologyTestDriver",
@@ -75,11 +76,14 @@ class TopologyTestDriver:
         self._tasks: list[StreamTask] = []
         self._task_by_topic: dict[str, StreamTask] = {}
         global_stores: dict[str, Any] = {}
+        # the driver runs every task on one thread: one record cache for all of them
+        max_bytes = self.config.cache_max_bytes
+        thread_cache = ThreadCache(max_bytes) if max_bytes else None
         # global tasks first: every other task reads their stores (GlobalKTable joins)
         for sub in sorted(topology.subtopologies(), key=lambda s: not s.is_global):
             task = StreamTask(topology, sub, self.config, 0, wall_clock=lambda: self._wall,
                               global_stores=global_stores, errors=self.errors,
-                              max_record_bytes=max_record_bytes)
+                              max_record_bytes=max_record_bytes, thread_cache=thread_cache)
             # like Kafka's driver: no wall-clock throttling of emit-on-window-close results
             task.windowed_emit_interval_ms = 0  # type: ignore[attr-defined]
             task.outer_join_emit_interval_ms = 0  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams_app.state.api import KeyValueStore, SessionStore, StateStore, WindowStore
+from streams_app.state.byte_caching import ByteCachingKeyValueStore
 from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.logging import ChangeLoggingKeyValueStore
 from streams_app.state.memory import (
@@ -14,6 +15,7 @@ from streams_app.state.memory import (
     InMemorySessionStore,
     InMemoryWindowStore,
 )
+from streams_app.state.thread_cache import ThreadCache
 from streams_app.state.versioned import InMemoryVersionedKeyValueStore, VersionedKeyValueStore
 from streams_app.state.versioned_logging import ChangeLoggingVersionedKeyValueStore
 from streams_app.state.windowed import SegmentedSessionStore, SegmentedWindowStore
@@ -105,17 +107,19 @@ def build_store_stack(
     spec: StoreSpec,
     cache_max_entries: int,
     factory: Callable[[StoreSpec], StateStore] = in_memory_store,
+    thread_cache: ThreadCache | None = None,
 ) -> StoreStack:
     """Wrap ``factory(spec)`` with change-logging and caching as ``spec`` asks.
 
     Global stores are neither logged nor cached: their source topic is their changelog and
     Kafka Streams forwards nothing from them. A cache size of 0 disables caching.
+    With ``thread_cache`` key-value stores cache in it, sized in bytes as Kafka Streams does.
     """
     inner = factory(spec)
     outer: StateStore = inner
     logging_layer = None
     if isinstance(inner, WindowStore | SessionStore) and not spec.is_global:
-        return _windowed_stack(spec, inner, cache_max_entries)
+        return _windowed_stack(spec, inner, cache_max_entries, thread_cache)
     if isinstance(inner, VersionedKeyValueStore):
         # never cached, as in Kafka Streams
         if spec.logging:
@@ -126,13 +130,17 @@ def build_store_stack(
         if spec.logging:
             logging_layer = ChangeLoggingKeyValueStore(inner, spec.timestamped)
             outer = logging_layer
-        if spec.caching and cache_max_entries > 0:
+        if spec.caching and thread_cache is not None:
+            outer = ByteCachingKeyValueStore(outer, thread_cache,  # type: ignore[arg-type]
+                                             spec.timestamped)
+        elif spec.caching and cache_max_entries > 0:
             outer = CachingKeyValueStore(outer, cache_max_entries)  # type: ignore[arg-type]
     return StoreStack(spec, outer, inner, logging_layer)
 
 
 def _windowed_stack(spec: StoreSpec, inner: WindowStore | SessionStore,
-                    cache_max_entries: int) -> StoreStack:
+                    cache_max_entries: int, thread_cache: ThreadCache | None = None
+                    ) -> StoreStack:
     """Window and session stores get their own logging and caching layers."""
     outer: StateStore = inner
     logging_layer: Any = None
@@ -142,7 +150,7 @@ def _windowed_stack(spec: StoreSpec, inner: WindowStore | SessionStore,
         else:
             logging_layer = ChangeLoggingSessionStore(inner)
         outer = logging_layer
-    if spec.caching and cache_max_entries > 0:
+    if spec.caching and (thread_cache is not None or cache_max_entries > 0):
         cache = CachingWindowStore if isinstance(inner, WindowStore) else CachingSessionStore
-        outer = cache(outer, cache_max_entries)
+        outer = cache(outer, cache_max_entries, thread_cache)
     return StoreStack(spec, outer, inner, logging_layer)

@@ -13,7 +13,6 @@ listener with the value it replaced, oldest dirty entry first.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -25,8 +24,16 @@ from streams_app.state.api import (
     Windowed,
     WindowStore,
 )
+from streams_app.state.byte_caching import serialized_size, task_context
 from streams_app.state.logging import changelog_writer, log_before_init
 from streams_app.state.memory import sort_keys
+from streams_app.state.thread_cache import (
+    CacheEntry,
+    NamedCache,
+    ThreadCache,
+    context_size,
+    entry_size,
+)
 from streams_app.state.window_keys import session_store_key, window_store_key
 
 if TYPE_CHECKING:
@@ -39,9 +46,6 @@ __all__ = [
     "CachingSessionStore",
     "PlainWindowValues",
 ]
-
-
-_DELETED = object()
 
 
 def encode_window(topic: str, key_serde: Any, value_serde: Any,
@@ -199,21 +203,55 @@ class ChangeLoggingSessionStore(_Layer, SessionStore):
 
 class _Cache(_Layer):
     """Kafka's NamedCache for one store: entries stay cached (clean) after a flush until
-    evicted least-recently-used, and reads see them before the store, expired or not."""
+    evicted least-recently-used, and reads see them before the store, expired or not.
 
-    def __init__(self, inner: Any, max_entries: int) -> None:
-        if max_entries <= 0:
+    With a thread cache entries are sized in bytes (Kafka Streams' cache keys: segment id +
+    the store's binary key; values: the stored bytes) and share its budget; without one the
+    store has a cache of its own counting each entry as 1 against ``max_entries``."""
+
+    #: bytes a cache key adds to the serialized record key (segment id + binary key suffix)
+    KEY_OVERHEAD = 0
+
+    def __init__(self, inner: Any, max_entries: int,
+                 thread_cache: ThreadCache | None = None) -> None:
+        if thread_cache is None and max_entries <= 0:
             raise ValueError("cache_max_entries must be > 0 for a caching store")
         self.inner = inner
         self.name = inner.name
         self.max_entries = max_entries
-        # cache key -> [value | _DELETED, timestamp, headers]; order = least recently used
-        self._entries: OrderedDict[Any, list[Any]] = OrderedDict()
-        self._dirty: dict[Any, None] = {}  # dirty keys, oldest write first
-        # record key -> cache keys holding a value (not a delete): range reads visit only these
+        self._sized = thread_cache is not None
+        self.thread_cache = thread_cache or ThreadCache(max_entries)
+        self._named = NamedCache(self.name, self.thread_cache, self._write_through)
+        # record key -> cache keys written with a value: range reads visit only these
+        # (stale ones, evicted or deleted since, are skipped and dropped on the way)
         self._live_by_key: dict[Any, dict[Any, None]] = {}
         self._listener: FlushListener | None = None
         self._send_old_values = False
+        self._key_size: Callable[[Any], int] = lambda _k: 0
+        self._value_size: Callable[[Any], int] = lambda _v: 0
+        self._topic_sizes: dict[str | None, int] = {}
+        self._task_context = False
+
+    def init(self, context: Any) -> None:
+        """Join the thread cache as ``<task id>-<store>``; size entries with the serdes."""
+        self._context = context
+        self._task_context = task_context(context)
+        if self._sized:
+            task_id = getattr(context, "task_id", None)
+            self._named = self.thread_cache.named(f"{task_id}-{self.name}", self._write_through)
+            serdes = getattr(context, "store_serdes", None)
+            if serdes is not None:
+                key_serde, value_serde = serdes(self.name)
+                self._key_size = serialized_size(key_serde)
+                self._value_size = self._stored_value_size(serialized_size(value_serde))
+        self.inner.init(context)
+
+    def _stored_value_size(self, plain: Callable[[Any], int]) -> Callable[[Any], int]:
+        return plain
+
+    @property
+    def _entries(self) -> Any:
+        return self._named.entries
 
     def set_flush_listener(self, listener: FlushListener, send_old_values: bool) -> bool:
         """Register the processor's listener; True tells it caching is on."""
@@ -223,47 +261,85 @@ class _Cache(_Layer):
 
     def _cache(self, ckey: Any, value: Any) -> None:
         ctx = self._context
-        self._entries[ckey] = [_DELETED if value is None else value, self._ts(),
-                               ctx.headers if ctx is not None else ()]
-        self._entries.move_to_end(ckey)
-        if value is None:
-            self._unindex(ckey)
+        if self._task_context:  # a StreamTask: the fields behind its properties
+            ts, headers, topic = ctx._timestamp, ctx._headers, ctx._topic
+        elif ctx is not None:
+            ts, headers, topic = ctx.timestamp, ctx.headers, ctx.topic
         else:
-            self._live_by_key.setdefault(ckey[0], {})[ckey] = None
-        self._dirty.pop(ckey, None)
-        self._dirty[ckey] = None
-        while len(self._entries) > self.max_entries:
-            eldest = next(iter(self._entries))
-            if eldest in self._dirty:
-                self.flush()  # evicting a dirty entry flushes them all, as Kafka does
-            if self._entries.pop(eldest, None) is not None:
-                self._unindex(eldest)
+            ts, headers, topic = 0, (), None
+        named = self._named
+        entries = named.entries
+        old = entries.get(ckey)
+        # a cache key holding a value is already listed as live (see _live)
+        if value is not None and (old is None or old.value is None):
+            live = self._live_by_key.get(key := self._record_key(ckey))
+            if live is None:
+                self._live_by_key[key] = {ckey: None}
+            else:
+                live[ckey] = None
+        if not self._sized:
+            named.put(ckey, CacheEntry(value, True, ts, headers, 1))
+            return
+        if headers:
+            ctx_bytes = context_size(topic, headers)
+        else:  # the common case: the topic's size, computed once
+            ctx_bytes = self._topic_sizes.get(topic)  # type: ignore[assignment]
+            if ctx_bytes is None:
+                ctx_bytes = self._topic_sizes[topic] = context_size(topic, ())
+        vsize = 0 if value is None else self._value_size(value)
+        if old is None or not old.dirty:
+            entry = CacheEntry(value, True, ts, headers, entry_size(
+                self._key_size(self._record_key(ckey)) + self.KEY_OVERHEAD, vsize, ctx_bytes),
+                topic)
+            entry.value_size, entry.context_size = vsize, ctx_bytes
+            named.put(ckey, entry)
+            return
+        # a dirty entry updated in place: same cache key, only value and context sizes change
+        delta = vsize - old.value_size + ctx_bytes - old.context_size
+        old.value, old.timestamp, old.headers, old.topic = value, ts, headers, topic
+        entries.move_to_end(ckey)
+        dirty = named.dirty
+        del dirty[ckey]
+        dirty[ckey] = None
+        owner = self.thread_cache
+        if delta:
+            old.size += delta
+            old.value_size, old.context_size = vsize, ctx_bytes
+            owner.size_bytes += delta
+        if owner.size_bytes > owner.max_bytes:
+            named.evict_over()
 
-    def _unindex(self, ckey: Any) -> None:
-        live = self._live_by_key.get(ckey[0])
-        if live is not None:
-            live.pop(ckey, None)
-            if not live:
-                del self._live_by_key[ckey[0]]
+    def _record_key(self, ckey: Any) -> Any:
+        return ckey[0]
 
     def _live(self, key: Any) -> list[Any]:
-        """Cache keys of ``key`` that hold a value (cache keys start with the record key)."""
-        return list(self._live_by_key.get(key, ()))
+        """Cache keys of ``key`` that hold a value now."""
+        live = self._live_by_key.get(key)
+        if not live:
+            return []
+        entries = self._entries
+        current = [c for c in live if (e := entries.get(c)) is not None and e.value is not None]
+        if len(current) != len(live):
+            if current:
+                self._live_by_key[key] = dict.fromkeys(current)
+            else:
+                del self._live_by_key[key]
+        return current
 
     def _cached(self, ckey: Any) -> tuple[bool, Any]:
-        entry = self._entries.get(ckey)
+        entry = self._named.get(ckey)
         if entry is None:
             return False, None
-        self._entries.move_to_end(ckey)
-        return True, None if entry[0] is _DELETED else entry[0]
+        return True, entry.value
 
     def _overlay(self, stored: list[tuple[Any, Any]], cache_keys: list[Any],
                  to_item: Callable[[Any], Any]) -> dict[Any, Any]:
         merged = dict(stored)
+        entries = self._entries
         for ckey in cache_keys:
             item = to_item(ckey)
-            value = self._entries[ckey][0]
-            if value is _DELETED:
+            value = entries[ckey].value
+            if value is None:
                 merged.pop(item, None)
             else:
                 merged[item] = value
@@ -272,19 +348,23 @@ class _Cache(_Layer):
     def flush(self) -> None:
         """Write every dirty entry through and forward it, oldest first; cached deletes
         are dropped from the cache afterwards."""
-        dirty, self._dirty = self._dirty, {}
-        batched = getattr(self.inner, "batched", None)  # RocksDB: one write batch
-        with batched() if batched is not None and dirty else nullcontext():
-            self._write_through(dirty)
+        self._named.flush()
         self.inner.flush()
 
-    def _write_through(self, dirty: dict[Any, None]) -> None:
+    def close(self) -> None:
+        """Leave the thread cache, close the inner store."""
+        self.thread_cache.remove(self._named.name)
+        self.inner.close()
+
+    def _write_through(self, batch: list[tuple[Any, CacheEntry]]) -> None:
+        batched = getattr(self.inner, "batched", None)  # RocksDB: one write batch
+        with batched() if batched is not None else nullcontext():
+            self._forward(batch)
+
+    def _forward(self, batch: list[tuple[Any, CacheEntry]]) -> None:
         listener = self._listener
-        for ckey in dirty:
-            value, ts, headers = self._entries[ckey]
-            new = None if value is _DELETED else value
-            if new is None:
-                del self._entries[ckey]
+        for ckey, entry in batch:
+            new, ts = entry.value, entry.timestamp
             if listener is None:
                 self._write(ckey, new, ts)
                 continue
@@ -294,7 +374,7 @@ class _Cache(_Layer):
                 continue  # never existed: nothing to store or forward
             self._write(ckey, new, ts)
             listener(self._windowed(ckey), new, old if self._send_old_values else None, ts,
-                     headers)
+                     entry.headers)
 
     def _write(self, ckey: Any, value: Any, ts: int) -> None:
         raise NotImplementedError
@@ -308,6 +388,12 @@ class _Cache(_Layer):
 
 class CachingWindowStore(_Cache, WindowStore):
     """Record cache over a window store; cache keys are ``(key, window_start)``."""
+
+    KEY_OVERHEAD = 8 + 8 + 4  # segment id; window start and sequence number
+
+    def _stored_value_size(self, plain: Callable[[Any], int]) -> Callable[[Any], int]:
+        # timestamped window stores keep timestamp (8 bytes) + value
+        return lambda v: 8 + plain(v.value) if isinstance(v, ValueAndTimestamp) else plain(v)
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Cache the write."""
@@ -324,7 +410,7 @@ class CachingWindowStore(_Cache, WindowStore):
         entries = self._entries
         merged = [(start, v) for start, v in self.inner.fetch_range(key, time_from, time_to)
                   if (key, start) not in entries]
-        merged += [(c[1], entries[c][0]) for c in self._live(key)
+        merged += [(c[1], entries[c].value) for c in self._live(key)
                    if time_from <= c[1] <= time_to]
         return iter(sorted(merged, key=lambda item: item[0], reverse=backward))
 
@@ -366,6 +452,11 @@ class CachingWindowStore(_Cache, WindowStore):
 class CachingSessionStore(_Cache, SessionStore):
     """Record cache over a session store; cache keys are the sessions."""
 
+    KEY_OVERHEAD = 8 + 8 + 8  # segment id; session end and start
+
+    def _record_key(self, ckey: Any) -> Any:
+        return ckey.key
+
     def put(self, session: Windowed, value: Any) -> None:
         """Cache the write."""
         self._cache(session, value)
@@ -385,7 +476,7 @@ class CachingSessionStore(_Cache, SessionStore):
         entries = self._entries
         merged = [(w, v) for w, v in self.inner.find_sessions(key, earliest_end, latest_start)
                   if w not in entries]
-        merged += [(w, entries[w][0]) for w in self._live(key)
+        merged += [(w, entries[w].value) for w in self._live(key)
                    if w.end >= earliest_end and w.start <= latest_start]
         return iter(sorted(merged, key=lambda item: (item[0].end, item[0].start)))
 
