@@ -42,6 +42,7 @@ PARTITIONS, REPLICATION, BROKERS = 8, 3, 3
 SCALE_JSON = report.RESULTS_DIR / "scale.json"
 POLL_S = 0.2
 FIRST_RECORD_FILE = "first-record"  # written by each bench.scale_job worker
+WORKER_FILE = "worker.json"  # likewise, once it has committed its partitions' ends
 # Kafka's default and its advice for production (config/server.properties sets 0 for
 # development only): the coordinator waits 3 s for more members before a new group's first
 # rebalance, so workers started together join one generation instead of the first consuming
@@ -65,6 +66,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--zipf", type=float, default=SCALE_ZIPF_S,
                    help=f"zone popularity exponent ({SCALE_ZIPF_S}: uniform; the main bench's "
                         f"{ZIPF_S} puts 37%% of the rides in one of the 8 partitions)")
+    p.add_argument("--unbalanced", dest="balanced", action="store_false",
+                   help="keep murmur2's uneven split of the zones over the partitions (by "
+                        "default every partition holds 1/8 of the rides)")
     p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
                    help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
@@ -117,6 +121,7 @@ class GroupWatch:
         self.bootstrap, self.topic = bootstrap, topic
         self.ends: dict[int, int] = {}
         self.admin: AIOKafkaAdminClient | None = None
+        self.brokers: list[psutil.Process] = []  # the cluster's JVMs, for the CPU budget
 
     async def start(self) -> None:
         self.ends = await end_offsets(self.bootstrap, self.topic)
@@ -138,17 +143,51 @@ class GroupWatch:
         return all(done.get(p, -1) >= end for p, end in self.ends.items())
 
 
-async def _watch(watch: GroupWatch, group: str,
-                 workers: Callable[[], list[psutil.Process]], alive: Callable[[], bool],
-                 timeout: float) -> tuple[float, CpuSampler]:
-    """Sample the workers' CPU until the group has committed the whole topic; its time."""
-    cpu, deadline = CpuSampler(), time.monotonic() + timeout
+def _machine_busy_s() -> float:
+    """CPU seconds all cores of the machine have been busy since boot (other jobs included)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+class Budget:
+    """CPU samplers for the workers and for what shares the cores with them: the brokers'
+    JVMs, this harness (its offset polls and sampling), the streams_app supervisor, and the
+    whole machine (the rest is other jobs)."""
+
+    def __init__(self, workers: Callable[[], list[psutil.Process]],
+                 brokers: list[psutil.Process], supervisor: list[psutil.Process]) -> None:
+        self.workers, self.brokers, self.supervisor = workers, brokers, supervisor
+        self.cpu = CpuSampler()
+        self.others = {"brokers": CpuSampler(), "harness": CpuSampler(),
+                       "supervisor": CpuSampler()}
+        self.me = psutil.Process()
+        self.machine: list[tuple[float, float]] = []
+
+    def sample(self) -> None:
+        self.cpu.sample(self.workers())
+        self.others["brokers"].sample(self.brokers)
+        self.others["harness"].sample([self.me])
+        self.others["supervisor"].sample(self.supervisor)
+        self.machine.append((time.time(), _machine_busy_s()))
+
+    def since(self, t: float) -> dict[str, float]:
+        """CPU seconds each of the others (and the machine) used after ``t``."""
+        out = {k: sum(c.since(t).values()) for k, c in self.others.items()}
+        before = next((b for at, b in reversed(self.machine) if at <= t), self.machine[0][1])
+        out["machine"] = self.machine[-1][1] - before
+        return out
+
+
+async def _watch(watch: GroupWatch, group: str, budget: Budget, alive: Callable[[], bool],
+                 timeout: float) -> float:
+    """Sample CPU until the group has committed the whole topic; its time."""
+    deadline = time.monotonic() + timeout
     while True:
-        cpu.sample(workers())
+        budget.sample()
         if await watch.caught_up(group):
             t_done = time.time()
-            cpu.sample(workers())
-            return t_done, cpu
+            budget.sample()
+            return t_done
         if not alive() and not await watch.caught_up(group):
             raise RuntimeError("the workers stopped before the end of the topic")
         if time.monotonic() > deadline:
@@ -178,8 +217,9 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
     sup = psutil.Process(proc.pid)
     try:
         # One process: the CLI execs the worker itself; more: the supervisor's children.
-        t_done, cpu = await _watch(watch, group, lambda: [sup] if n == 1 else sup.children(),
-                                   lambda: proc.poll() is None, timeout)
+        budget = Budget(lambda: [sup] if n == 1 else sup.children(), watch.brokers,
+                        [] if n == 1 else [sup])
+        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -193,7 +233,10 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
               if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
-    return _figures(n, t_done, min(firsts), cpu)
+    fig = _figures(n, t_done, min(firsts), budget)
+    fig["assignment"] = [json.loads((d / WORKER_FILE).read_text()) for d in dirs
+                         if (d / WORKER_FILE).exists()]
+    return fig
 
 
 async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
@@ -220,24 +263,32 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
         return []
 
     try:
-        t_done, cpu = await _watch(watch, group, jvms, lambda: proc.poll() is None, timeout)
+        budget = Budget(jvms, watch.brokers, [])
+        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
         proc.wait(60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     res = RunResult.read(cfg.out)
-    return _figures(n, t_done, res.t_first, cpu, threads=n)
+    return _figures(n, t_done, res.t_first, budget, threads=n)
 
 
-def _figures(n: int, t_done: float, t_first: float, cpu: CpuSampler, threads: int = 1) -> dict:
+def _figures(n: int, t_done: float, t_first: float, budget: Budget, threads: int = 1) -> dict:
     """The run's figures; per worker, CPU seconds of the whole process and of the run alone
-    (from the first record: start-up and the group's join are not the pipeline's cost)."""
+    (from the first record: start-up and the group's join are not the pipeline's cost), and
+    the CPU budget of the run: workers, brokers, harness, supervisor, the rest of the machine."""
+    cpu = budget.cpu
     run = cpu.since(t_first)
     pids = sorted(cpu.cpu, key=lambda pid: -cpu.cpu[pid])
+    others = budget.since(t_first)
+    machine = others.pop("machine")
+    spent = {"workers": sum(run.values()), **others}
+    spent["rest"] = max(0.0, machine - sum(spent.values()))
     return {"workers": n, "seconds": t_done - t_first, "threads": threads,
             "worker_cpu_s": [cpu.cpu[p] for p in pids], "cpu_s": sum(cpu.cpu.values()),
-            "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values())}
+            "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values()),
+            "budget_cpu_s": {k: round(v, 2) for k, v in spent.items()}}
 
 
 def _finish(fig: dict, records: int) -> dict:
@@ -265,10 +316,15 @@ async def _scale(a: argparse.Namespace) -> dict:
         with tqdm(total=a.records, desc="generate", unit="rec", unit_scale=True) as bar:
             await produce(cluster.bootstrap_servers, topic, f"scale-zones-{tag}", a.records,
                           bar.update, partitions=PARTITIONS, replication=REPLICATION,
-                          zipf_s=a.zipf)
+                          zipf_s=a.zipf, balanced=a.balanced)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
         watch = GroupWatch(cluster.bootstrap_servers, topic)
         await watch.start()
+        watch.brokers = [psutil.Process(pid) for pid in cluster.pids]
+        total = sum(watch.ends.values())
+        shares = {p: round(end / total, 4) for p, end in sorted(watch.ends.items())}
+        print("partition shares: " + " ".join(f"{p}:{v:.1%}" for p, v in shares.items()),
+              file=sys.stderr)
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
         for n in a.workers:  # round-robin: both meet the cluster in the same state
             for name in a.contestants:
@@ -282,10 +338,15 @@ async def _scale(a: argparse.Namespace) -> dict:
                     f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
                     + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
                     + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s)  "
-                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s"
+                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
+                    + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
+                    + "".join(f"\n      worker {w['records']} last {w['last_record']:.2f} "
+                              f"committed {w['committed']:.2f}"
+                              for w in fig.get("assignment", []))
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
+                "balanced": a.balanced, "partition_shares": shares,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:

@@ -20,10 +20,30 @@ def _cpu(f: dict) -> str:
                                                           strict=True))
 
 
+BUDGET = ("workers", "brokers", "harness", "supervisor", "rest")
+
+
+def _budget(f: dict) -> str:
+    """CPU seconds of the run by who spent them, as ``workers / brokers / harness /
+    supervisor / rest`` (rest: other jobs on the machine)."""
+    b = f.get("budget_cpu_s")
+    return " / ".join(f"{b.get(k, 0.0):.1f}" for k in BUDGET) if b else "-"
+
+
+def _split(f: dict) -> str:
+    """Each streams_app worker's share of the records and its partitions."""
+    ws = f.get("assignment") or []
+    total = sum(sum(w["records"].values()) for w in ws)
+    if not total:
+        return "-"
+    return ", ".join(f"{sum(w['records'].values()) / total:.0%} "
+                     f"(p{'+'.join(sorted(w['records'], key=int))})" for w in ws)
+
+
 def table(doc: dict) -> str:
     """Plain-text table of ``scale.json``."""
     lines = [f"{'contestant':<15}{'workers':>8}{'rec/s':>12}{'x one':>7}{'rec/cpu-s':>11}"
-             "  CPU s per worker"]
+             "  CPU s per worker | budget " + "/".join(BUDGET)]
     for name, series in doc["series"].items():
         base = next((f["records_per_s"] for f in _ok(series) if f["workers"] == 1), None)
         for f in series:
@@ -32,7 +52,8 @@ def table(doc: dict) -> str:
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             lines.append(f"{name:<15}{f['workers']:>8}{f['records_per_s']:>12,.0f}{ratio:>7}"
-                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f))
+                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f) + " | "
+                         + _budget(f) + " | " + _split(f))
     return "\n".join(lines)
 
 
@@ -81,18 +102,20 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "",
         f"![scale-out]({chart_path})",
         "",
-        "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker |",
-        "|---|---:|---:|---:|---:|---|",
+        "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker "
+        "| CPU s: workers / brokers / harness / supervisor / rest | records per worker |",
+        "|---|---:|---:|---:|---:|---|---|---|",
     ]
     for name, series in doc["series"].items():
         base = next((f["records_per_s"] for f in _ok(series) if f["workers"] == 1), None)
         for f in series:
             if "error" in f:
-                out.append(f"| {name} | {f['workers']} | failed | - | - | - |")
+                out.append(f"| {name} | {f['workers']} | failed | - | - | - | - | - |")
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             out.append(f"| {name} | {f['workers']} | {f['records_per_s']:,.0f} | {ratio} "
-                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} |")
+                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} | {_budget(f)} "
+                       f"| {_split(f)} |")
     out += [""]
     return out
 
