@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -34,7 +35,7 @@ from bench import report, scale_report
 from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
 from bench.data import ZIPF_S, produce
-from bench.runner import _die_with_parent
+from bench.runner import _die_with_parent, throughput
 from streams_app.kafka.reader import end_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,15 +70,25 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--unbalanced", dest="balanced", action="store_false",
                    help="keep murmur2's uneven split of the zones over the partitions (by "
                         "default every partition holds 1/8 of the rides)")
+    p.add_argument("--no-warm-up", action="store_true",
+                   help="skip the untimed raw-consumer pass before the runs")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,...]",
+                   help="also run streams_app with these environment settings, as contestant "
+                        "streams_app:NAME, interleaved with the others (repeatable; experiments)")
     p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
                    help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
     if any("=" not in kv for kv in a.broker_config):
         p.error(f"--broker-config: KEY=VALUE (got {a.broker_config})")
     a.broker_config = dict(kv.split("=", 1) for kv in a.broker_config)
+    try:
+        a.variants = {f"streams_app:{name}": dict(kv.split("=", 1) for kv in kvs.split(","))
+                      for name, kvs in (v.split(":", 1) for v in a.variant)}
+    except ValueError:
+        p.error(f"--variant: NAME:KEY=VALUE[,KEY=VALUE] (got {a.variant})")
     a.workers = [int(x) for x in a.workers.split(",") if x]
-    a.contestants = [x for x in a.contestants.split(",") if x]
-    bad = set(a.contestants) - {"streams_app", "kafka_streams"}
+    a.contestants = [x for x in a.contestants.split(",") if x] + list(a.variants)
+    bad = set(a.contestants) - {"streams_app", "kafka_streams", *a.variants}
     if bad or not a.contestants or not a.workers or min(a.workers) < 1:
         p.error(f"--contestants: streams_app, kafka_streams (got {sorted(bad)}); "
                 "--workers: positive numbers")
@@ -122,6 +133,7 @@ class GroupWatch:
         self.ends: dict[int, int] = {}
         self.admin: AIOKafkaAdminClient | None = None
         self.brokers: list[psutil.Process] = []  # the cluster's JVMs, for the CPU budget
+        self.coordinators: dict[str, int] = {}
 
     async def start(self) -> None:
         self.ends = await end_offsets(self.bootstrap, self.topic)
@@ -135,9 +147,13 @@ class GroupWatch:
     async def caught_up(self, group: str) -> bool:
         """Whether ``group`` has committed the end of every partition of the topic."""
         assert self.admin is not None, "start() first"
-        try:
-            offsets = await self.admin.list_consumer_group_offsets(group)
-        except KafkaError:  # the group's coordinator not there yet
+        try:  # the coordinator found once per group: one request per poll, not two
+            if group not in self.coordinators:
+                self.coordinators[group] = await self.admin.find_coordinator(group)
+            offsets = await self.admin.list_consumer_group_offsets(
+                group, group_coordinator_id=self.coordinators[group])
+        except KafkaError:  # the group's coordinator not there yet, or moved
+            self.coordinators.pop(group, None)
             return False
         done = {tp.partition: m.offset for tp, m in offsets.items() if tp.topic == self.topic}
         return all(done.get(p, -1) >= end for p, end in self.ends.items())
@@ -178,6 +194,31 @@ class Budget:
         return out
 
 
+async def _warm_up(bootstrap: str, topic: str, a: argparse.Namespace, work: Path,
+                   tag: str) -> None:
+    """One untimed pass of the raw consumer, as the main bench does: the brokers' JIT
+    compiles their fetch path (C1/C2 compiler threads were most of the brokers' CPU in the
+    first run otherwise) and the page cache holds the topic before the first timed run."""
+    if a.no_warm_up:
+        return
+    cfg = RunConfig(bootstrap, topic, "", "count", a.records, f"scale-warm-up-{tag}",
+                    str(work / "warm-up.json"))
+    res = await throughput("aiokafka", cfg, "warm-up (not timed)", a.timeout)
+    print(f"  warm-up (raw aiokafka, not timed): {res.status}", file=sys.stderr)
+
+
+async def _idle_cores(procs: list[psutil.Process], seconds: float = 3.0) -> float:
+    """Cores ``procs`` use with no client working (the brokers' own floor: replication
+    fetches, controller heartbeats)."""
+    cpu = CpuSampler()
+    cpu.sample(procs)
+    t0 = time.time()
+    await asyncio.sleep(seconds)
+    first = dict(cpu.cpu)
+    cpu.sample(procs)
+    return sum(c - first.get(pid, 0.0) for pid, c in cpu.cpu.items()) / (time.time() - t0)
+
+
 async def _watch(watch: GroupWatch, group: str, budget: Budget, alive: Callable[[], bool],
                  timeout: float) -> float:
     """Sample CPU until the group has committed the whole topic; its time."""
@@ -195,11 +236,28 @@ async def _watch(watch: GroupWatch, group: str, budget: Budget, alive: Callable[
         await asyncio.sleep(POLL_S)
 
 
+class _Children:
+    """The worker processes: the CLI itself for one (it execs the worker), else the
+    supervisor's children, listed until all ``n`` are there (a scan of /proc costs ms)."""
+
+    def __init__(self, sup: psutil.Process, n: int) -> None:
+        self.sup, self.n = sup, n
+        self.procs: list[psutil.Process] = [sup] if n == 1 else []
+
+    def __call__(self) -> list[psutil.Process]:
+        if len(self.procs) < self.n:
+            with contextlib.suppress(psutil.Error):
+                self.procs = self.sup.children()
+        return self.procs
+
+
 async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
-                          timeout: float, records: int) -> dict:
-    """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU."""
+                          timeout: float, records: int, variant: str = "",
+                          extra_env: dict[str, str] | None = None) -> dict:
+    """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU;
+    ``extra_env`` over the harness's environment (a ``--variant``)."""
     bootstrap, topic = watch.bootstrap, watch.topic
-    group, data = f"scale-sa-{n}-{tag}", work / f"sa-{n}"
+    group, data = f"scale-sa{variant}-{n}-{tag}", work / f"sa{variant}-{n}"
     # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
     # STREAMS_* in the harness's environment override it and the other settings' defaults.
     env = {"STREAMS_LAZY_VALUES": "true", **os.environ,
@@ -207,8 +265,8 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
            "STREAMS_DATA_DIR": str(data), "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
            "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
            "STREAMS_AUTO_OFFSET_RESET": "earliest", "STREAMS_LOG_LEVEL": "warning",
-           "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT)}
-    log = work / f"sa-{n}.log"
+           "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    log = work / f"sa{variant}-{n}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams_app.cli", "job", "bench.scale_job",
@@ -216,9 +274,7 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     sup = psutil.Process(proc.pid)
     try:
-        # One process: the CLI execs the worker itself; more: the supervisor's children.
-        budget = Budget(lambda: [sup] if n == 1 else sup.children(), watch.brokers,
-                        [] if n == 1 else [sup])
+        budget = Budget(_Children(sup, n), watch.brokers, [] if n == 1 else [sup])
         t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
     finally:
         if proc.poll() is None:
@@ -257,10 +313,13 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
                                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     child = psutil.Process(proc.pid)
 
-    def jvms() -> list[psutil.Process]:
-        with contextlib.suppress(psutil.Error):
-            return [p for p in child.children() if p.name() == "java"]
-        return []
+    found: list[psutil.Process] = []
+
+    def jvms() -> list[psutil.Process]:  # listed until the JVM is there, as _Children
+        if not found:
+            with contextlib.suppress(psutil.Error):
+                found.extend(p for p in child.children() if p.name() == "java")
+        return found
 
     try:
         budget = Budget(jvms, watch.brokers, [])
@@ -318,11 +377,16 @@ async def _scale(a: argparse.Namespace) -> dict:
                           bar.update, partitions=PARTITIONS, replication=REPLICATION,
                           zipf_s=a.zipf, balanced=a.balanced)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
+        for i, (name, env) in enumerate(a.variants.items()):
+            runners[name] = functools.partial(run_streams_app, variant=f"v{i}", extra_env=env)
+        await _warm_up(cluster.bootstrap_servers, topic, a, work, tag)
         watch = GroupWatch(cluster.bootstrap_servers, topic)
         await watch.start()
         watch.brokers = [psutil.Process(pid) for pid in cluster.pids]
         total = sum(watch.ends.values())
         shares = {p: round(end / total, 4) for p, end in sorted(watch.ends.items())}
+        idle = await _idle_cores(watch.brokers)
+        print(f"brokers idle: {idle:.3f} cores", file=sys.stderr)
         print("partition shares: " + " ".join(f"{p}:{v:.1%}" for p, v in shares.items()),
               file=sys.stderr)
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
@@ -340,13 +404,15 @@ async def _scale(a: argparse.Namespace) -> dict:
                     + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s)  "
                     f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
                     + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
-                    + "".join(f"\n      worker {w['records']} last {w['last_record']:.2f} "
+                    + "".join(f"\n      worker {w['records']} first "
+                              f"{w.get('first_record', 0):.2f} last {w['last_record']:.2f} "
                               f"committed {w['committed']:.2f}"
                               for w in fig.get("assignment", []))
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
-                "balanced": a.balanced, "partition_shares": shares,
+                "balanced": a.balanced, "brokers_idle_cores": round(idle, 3),
+                "variants": a.variants, "partition_shares": shares,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:

@@ -69,7 +69,7 @@ async def _commit_at_end() -> None:
     await app.consumer.commit()
     (settings.data_dir / WORKER_FILE).write_text(json.dumps({
         "records": {str(p): n for p, n in sorted(_records.items())},
-        "last_record": _last[0], "committed": time.time()}))
+        "first_record": _first[0], "last_record": _last[0], "committed": time.time()}))
 
 
 runtime.hooks.handlers[topic] = _timed

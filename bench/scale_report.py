@@ -79,12 +79,20 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "0 there for development only, as the project's test brokers do): the workers started "
         "together join one generation instead of the first one consuming alone until the "
         "second's join pauses both. "
-        + ("The zones are drawn uniformly (`--zipf 0`): consumer-group assignors balance "
-           "partitions, not records, and with the main benchmark's popularity skew the busiest "
-           "zone is 30% of the rides and one partition holds 37%, so two workers would get "
-           "~72% / 28% of the records and the data alone would cap 2 workers at ~1.4x; "
-           "uniform, each partition holds 11-16%. " if doc.get("zipf_s") == 0 else
+        + ("Every partition holds 1/8 of the rides (shares "
+           + ", ".join(f"{v:.1%}" for v in doc.get("partition_shares", {}).values())
+           + "): consumer-group assignors balance partitions, not records, and a run ends when "
+           "its busiest worker does. The zones' weights are scaled per partition (murmur2 of "
+           "the key, as producers write them) so each partition draws the same share; "
+           "uniform zones left one partition with 16% and another with 11%, and a 4 + 4 split "
+           "up to 55% / 45%, and the main benchmark's popularity skew puts 37% in one "
+           "partition. Both contestants read the same topic. " if doc.get("balanced") else
+           "The zones are drawn uniformly (`--zipf 0`); each partition holds 11-16%. "
+           if doc.get("zipf_s") == 0 else
            f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
+        + ("An untimed raw-consumer pass over the topic precedes the runs, as in the main "
+           "benchmark: without it, the brokers' JIT compiler threads were most of their CPU "
+           "in the first run. " if doc.get("brokers_idle_cores") is not None else "")
         + "Each worker commits as soon as it has processed its partitions to their end, as "
         "Kafka Streams' contestant requests a commit at the end of its input.",
         "",
@@ -99,6 +107,14 @@ def section(doc: dict, chart_path: str) -> list[str]:
         + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
+        "",
+        "CPU budget: CPU seconds from the run's first record to its end spent by the "
+        "workers, the 3 brokers' JVMs, this harness (its offset polls every 0.2 s and the "
+        "sampling), the streams_app supervisor (relaying output), and the rest of the machine "
+        "(other jobs; the total is the machine's busy time from /proc/stat). "
+        + (f"The brokers use {doc['brokers_idle_cores']:.2f} cores with no client working. "
+           if doc.get("brokers_idle_cores") is not None else "")
+        + "Records per worker: each worker's share of the records and its partitions.",
         "",
         f"![scale-out]({chart_path})",
         "",
