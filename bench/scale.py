@@ -257,7 +257,8 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
     """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU;
     ``extra_env`` over the harness's environment (a ``--variant``)."""
     bootstrap, topic = watch.bootstrap, watch.topic
-    group, data = f"scale-sa{variant}-{n}-{tag}", work / f"sa{variant}-{n}"
+    group = f"scale-sa{variant}-{n}-{tag}"
+    data = work / group
     # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
     # STREAMS_* in the harness's environment override it and the other settings' defaults.
     env = {"STREAMS_LAZY_VALUES": "true", **os.environ,
@@ -266,7 +267,7 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
            "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
            "STREAMS_AUTO_OFFSET_RESET": "earliest", "STREAMS_LOG_LEVEL": "warning",
            "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT), **(extra_env or {})}
-    log = work / f"sa{variant}-{n}.log"
+    log = work / f"{group}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams_app.cli", "job", "bench.scale_job",
@@ -302,12 +303,12 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
     group = f"scale-ks-{n}-{tag}"
     # It stops itself once its results cover the topic (committing on close); its end time
     # is still the harness's, polled as for streams_app.
-    cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"ks-{n}.json"),
-                    state_dir=str(work / f"ks-{n}"))
+    cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"{group}.json"),
+                    state_dir=str(work / group))
     # A slow start on the loaded cluster is not a stall: give it 2 min without progress.
     env = {**os.environ, "BENCH_JAVA_OPTS": f"-Dks.num.stream.threads={n} "
            f"-Dks.replication.factor={REPLICATION} -Dbench.idle.ms=120000"}
-    with open(work / f"ks-{n}.log", "wb") as err:
+    with open(work / f"{group}.log", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.child", "kafka_streams",
                                  cfg.to_json()], env=env, cwd=ROOT, stdout=err, stderr=err,
                                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
@@ -390,11 +391,13 @@ async def _scale(a: argparse.Namespace) -> dict:
         print("partition shares: " + " ".join(f"{p}:{v:.1%}" for p, v in shares.items()),
               file=sys.stderr)
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
+        runs = 0
         for n in a.workers:  # round-robin: both meet the cluster in the same state
             for name in a.contestants:
+                runs += 1  # a fresh group and data dir per run (--workers may repeat)
                 try:
-                    fig = _finish(await runners[name](watch, n, work, tag, a.timeout, a.records),
-                                  a.records)
+                    fig = _finish(await runners[name](watch, n, work, f"{tag}-{runs}",
+                                                      a.timeout, a.records), a.records)
                 except (RuntimeError, OSError, ValueError) as exc:
                     fig = {"workers": n, "error": str(exc)[-500:]}
                 series[name].append(fig)
