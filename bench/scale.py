@@ -5,7 +5,10 @@ processes of one job (``streams-app job bench.scale_job --processes N``, one con
 against Kafka Streams as one instance with 1, 2, 4 stream threads. records/s runs from the
 first record consumed (earliest worker) to the group's committed offsets covering the whole
 topic (both commit after flushing their caches, every 1 s), polled the same way for both.
-CPU seconds per worker process come from psutil, sampled until the end. Writes
+CPU seconds per worker process come from psutil, sampled until the end, with the run's CPU
+budget beside them: the brokers' JVMs, this harness, the supervisor and the rest of the
+machine. Every partition holds 1/8 of the rides (``--unbalanced``: murmur2's split of the
+zones), and an untimed raw-consumer pass warms the brokers up first. Writes
 ``bench/results/scale.json`` and ``scale.png``, then re-renders BENCHMARKS.md (bench.report).
 """
 
