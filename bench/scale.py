@@ -39,6 +39,7 @@ from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
 from bench.data import ZIPF_S, produce
 from bench.runner import _die_with_parent, throughput
+from streams_app.kafka.broker import _Node
 from streams_app.kafka.reader import end_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,...]",
                    help="also run streams_app with these environment settings, as contestant "
                         "streams_app:NAME, interleaved with the others (repeatable; experiments)")
+    p.add_argument("--broker-jvm", action="append", default=[], metavar="FLAG",
+                   help="an extra JVM flag for the brokers (repeatable; experiments), e.g. "
+                        "-XX:TieredStopAtLevel=1")
     p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
                    help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
@@ -96,6 +100,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--contestants: streams_app, kafka_streams (got {sorted(bad)}); "
                 "--workers: positive numbers")
     return a
+
+
+class ScaleCluster(BenchKafkaCluster):
+    """The bench cluster, with extra JVM flags for its brokers (``--broker-jvm``)."""
+
+    def __init__(self, jvm_flags: list[str], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.jvm_flags = jvm_flags
+
+    def _java_cmd(self, java: str, libs: Path, node: _Node, heap_mb: int,
+                  dump: bool = False) -> list[str]:
+        cmd = super()._java_cmd(java, libs, node, heap_mb, dump)
+        return [cmd[0], *self.jvm_flags, *cmd[1:]]
 
 
 class CpuSampler:
@@ -366,8 +383,8 @@ async def _scale(a: argparse.Namespace) -> dict:
         from bench.contestants.kafka_streams import build
 
         build()
-    cluster = BenchKafkaCluster(brokers=BROKERS,
-                                broker_config={**BROKER_CONFIG, **a.broker_config})
+    cluster = ScaleCluster(a.broker_jvm, brokers=BROKERS,
+                           broker_config={**BROKER_CONFIG, **a.broker_config})
     print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -418,6 +435,7 @@ async def _scale(a: argparse.Namespace) -> dict:
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
                 "balanced": a.balanced, "brokers_idle_cores": round(idle, 3),
+                "broker_jvm": a.broker_jvm,
                 "variants": a.variants, "partition_shares": shares,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
