@@ -91,8 +91,13 @@ def section(doc: dict, chart_path: str) -> list[str]:
            if doc.get("zipf_s") == 0 else
            f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
         + ("An untimed raw-consumer pass over the topic precedes the runs, as in the main "
-           "benchmark: without it, the brokers' JIT compiler threads were most of their CPU "
-           "in the first run. " if doc.get("brokers_idle_cores") is not None else "")
+           "benchmark: the brokers run with the full JIT, and their compiler threads (C1 and "
+           "C2) used about half of the brokers' CPU over a whole series on this machine "
+           "(2026-11-30: 43 of ~90 CPU s), most of it early; without the pass the first timed "
+           "run, one worker's, would carry the most of it. "
+           if doc.get("brokers_idle_cores") is not None else "")
+        + (f"Brokers' extra JVM flags: {' '.join(doc['broker_jvm'])}. "
+           if doc.get("broker_jvm") else "")
         + "Each worker commits as soon as it has processed its partitions to their end, as "
         "Kafka Streams' contestant requests a commit at the end of its input.",
         "",
