@@ -368,6 +368,8 @@ def _figures(n: int, t_done: float, t_first: float, budget: Budget, threads: int
     return {"workers": n, "seconds": t_done - t_first, "threads": threads,
             "worker_cpu_s": [cpu.cpu[p] for p in pids], "cpu_s": sum(cpu.cpu.values()),
             "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values()),
+            # time a worker was not on a core: waiting for fetches, its turn, or its end
+            "idle_s": [round(max(0.0, t_done - t_first - run[p]), 2) for p in pids],
             "budget_cpu_s": {k: round(v, 2) for k, v in spent.items()}}
 
 
@@ -424,7 +426,8 @@ async def _scale(a: argparse.Namespace) -> dict:
                 print(f"  {name:<14} x{n}: " + (
                     f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
                     + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
-                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s)  "
+                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s, idle "
+                    + " ".join(f"{c:.1f}" for c in fig["idle_s"]) + " s)  "
                     f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
                     + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
                     + "".join(f"\n      worker {w['records']} first "

@@ -119,7 +119,9 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "(other jobs; the total is the machine's busy time from /proc/stat). "
         + (f"The brokers use {doc['brokers_idle_cores']:.2f} cores with no client working. "
            if doc.get("brokers_idle_cores") is not None else "")
-        + "Records per worker: each worker's share of the records and its partitions.",
+        + "Records per worker: each worker's share of the records and its partitions. "
+        "`scale.json` also holds each worker's idle seconds (the run's length less its CPU) "
+        "and its first and last record's times.",
         "",
         f"![scale-out]({chart_path})",
         "",
