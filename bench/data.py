@@ -47,14 +47,21 @@ def zone_boroughs() -> dict[int, str]:
     return {z["locationid"]: z["borough"] for z in read_zones()}
 
 
-def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0, zipf_s: float = ZIPF_S):
-    """Yield ``(zone, ts_ms, key, value)`` for ``n`` rides (deterministic for a seed)."""
+def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0, zipf_s: float = ZIPF_S,
+                balance_partitions: int = 0):
+    """Yield ``(zone, ts_ms, key, value)`` for ``n`` rides (deterministic for a seed).
+
+    ``balance_partitions=P``: the zones' weights are scaled so that each of ``P`` partitions
+    (murmur2 of the key, as :func:`produce` writes them) draws 1/P of the rides; the
+    popularity order within a partition stays."""
     rng = random.Random(seed)
     templates = list(read_rides())
     zones = sorted(zone_boroughs())
     ranks = zones[:]
     rng.shuffle(ranks)  # popularity rank is independent of the zone id
     weights = [1.0 / (i + 1) ** zipf_s for i in range(len(ranks))]
+    if balance_partitions:
+        weights = partition_balanced(ranks, weights, balance_partitions)
     cum = list(_accumulate(weights))
     first = datetime.strptime(templates[0]["tpep_pickup_datetime"], "%Y-%m-%d %H:%M:%S")
     clock_ms = int(first.replace(tzinfo=UTC).timestamp() * 1000)
@@ -70,6 +77,16 @@ def ride_events(n: int, seed: int = 7, rate_per_s: float = 20.0, zipf_s: float =
             datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
         )
         yield zone, ts, str(zone).encode(), orjson.dumps(ride)
+
+
+def partition_balanced(zones: list[int], weights: list[float], partitions: int) -> list[float]:
+    """``weights`` of ``zones`` rescaled so every partition's zones sum to the same total."""
+    parts = list(range(partitions))
+    of = [DefaultPartitioner()(str(z).encode(), parts, parts) for z in zones]
+    totals = [0.0] * partitions
+    for p, w in zip(of, weights, strict=True):
+        totals[p] += w
+    return [w / totals[p] for p, w in zip(of, weights, strict=True)]
 
 
 def _accumulate(values: list[float]):
@@ -98,11 +115,13 @@ async def produce(
     partitions: int = PARTITIONS,
     replication: int = 1,
     zipf_s: float = ZIPF_S,
+    balanced: bool = False,
 ) -> Dataset:
     """Write ``n`` rides to ``topic`` and the 265 zones to ``zones_topic``; return the events.
 
     Batches are built per partition with ``create_batch`` (murmur2 partitioning, as the Java
     client does, so the zones topic is co-partitioned with the rides) and sent concurrently.
+    ``balanced``: every partition gets 1/``partitions`` of the rides (:func:`ride_events`).
     """
     await create_topics(bootstrap, topic, zones_topic, partitions=partitions,
                         replication=replication)
@@ -128,7 +147,8 @@ async def produce(
                 pending.difference_update(done)
 
         sent = 0
-        for zone, ts, key, value in ride_events(n, zipf_s=zipf_s):
+        for zone, ts, key, value in ride_events(
+                n, zipf_s=zipf_s, balance_partitions=partitions if balanced else 0):
             p = partitioner(key, parts, parts)
             if batches[p].append(key=key, value=value, timestamp=ts) is None:
                 await flush(p)

@@ -5,7 +5,10 @@ processes of one job (``streams-app job bench.scale_job --processes N``, one con
 against Kafka Streams as one instance with 1, 2, 4 stream threads. records/s runs from the
 first record consumed (earliest worker) to the group's committed offsets covering the whole
 topic (both commit after flushing their caches, every 1 s), polled the same way for both.
-CPU seconds per worker process come from psutil, sampled until the end. Writes
+CPU seconds per worker process come from psutil, sampled until the end, with the run's CPU
+budget beside them: the brokers' JVMs, this harness, the supervisor and the rest of the
+machine. Every partition holds 1/8 of the rides (``--unbalanced``: murmur2's split of the
+zones), and an untimed raw-consumer pass warms the brokers up first. Writes
 ``bench/results/scale.json`` and ``scale.png``, then re-renders BENCHMARKS.md (bench.report).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -34,7 +38,8 @@ from bench import report, scale_report
 from bench.broker import BenchKafkaCluster
 from bench.common import RunConfig, RunResult
 from bench.data import ZIPF_S, produce
-from bench.runner import _die_with_parent
+from bench.runner import _die_with_parent, throughput
+from streams_app.kafka.broker import _Node
 from streams_app.kafka.reader import end_offsets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +47,7 @@ PARTITIONS, REPLICATION, BROKERS = 8, 3, 3
 SCALE_JSON = report.RESULTS_DIR / "scale.json"
 POLL_S = 0.2
 FIRST_RECORD_FILE = "first-record"  # written by each bench.scale_job worker
+WORKER_FILE = "worker.json"  # likewise, once it has committed its partitions' ends
 # Kafka's default and its advice for production (config/server.properties sets 0 for
 # development only): the coordinator waits 3 s for more members before a new group's first
 # rebalance, so workers started together join one generation instead of the first consuming
@@ -65,19 +71,48 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--zipf", type=float, default=SCALE_ZIPF_S,
                    help=f"zone popularity exponent ({SCALE_ZIPF_S}: uniform; the main bench's "
                         f"{ZIPF_S} puts 37%% of the rides in one of the 8 partitions)")
+    p.add_argument("--unbalanced", dest="balanced", action="store_false",
+                   help="keep murmur2's uneven split of the zones over the partitions (by "
+                        "default every partition holds 1/8 of the rides)")
+    p.add_argument("--no-warm-up", action="store_true",
+                   help="skip the untimed raw-consumer pass before the runs")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,...]",
+                   help="also run streams_app with these environment settings, as contestant "
+                        "streams_app:NAME, interleaved with the others (repeatable; experiments)")
+    p.add_argument("--broker-jvm", action="append", default=[], metavar="FLAG",
+                   help="an extra JVM flag for the brokers (repeatable; experiments), e.g. "
+                        "-XX:TieredStopAtLevel=1")
     p.add_argument("--broker-config", action="append", default=[], metavar="KEY=VALUE",
                    help="a broker setting for the cluster (repeatable; experiments)")
     a = p.parse_args(argv)
     if any("=" not in kv for kv in a.broker_config):
         p.error(f"--broker-config: KEY=VALUE (got {a.broker_config})")
     a.broker_config = dict(kv.split("=", 1) for kv in a.broker_config)
+    try:
+        a.variants = {f"streams_app:{name}": dict(kv.split("=", 1) for kv in kvs.split(","))
+                      for name, kvs in (v.split(":", 1) for v in a.variant)}
+    except ValueError:
+        p.error(f"--variant: NAME:KEY=VALUE[,KEY=VALUE] (got {a.variant})")
     a.workers = [int(x) for x in a.workers.split(",") if x]
-    a.contestants = [x for x in a.contestants.split(",") if x]
-    bad = set(a.contestants) - {"streams_app", "kafka_streams"}
+    a.contestants = [x for x in a.contestants.split(",") if x] + list(a.variants)
+    bad = set(a.contestants) - {"streams_app", "kafka_streams", *a.variants}
     if bad or not a.contestants or not a.workers or min(a.workers) < 1:
         p.error(f"--contestants: streams_app, kafka_streams (got {sorted(bad)}); "
                 "--workers: positive numbers")
     return a
+
+
+class ScaleCluster(BenchKafkaCluster):
+    """The bench cluster, with extra JVM flags for its brokers (``--broker-jvm``)."""
+
+    def __init__(self, jvm_flags: list[str], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.jvm_flags = jvm_flags
+
+    def _java_cmd(self, java: str, libs: Path, node: _Node, heap_mb: int,
+                  dump: bool = False) -> list[str]:
+        cmd = super()._java_cmd(java, libs, node, heap_mb, dump)
+        return [cmd[0], *self.jvm_flags, *cmd[1:]]
 
 
 class CpuSampler:
@@ -117,6 +152,8 @@ class GroupWatch:
         self.bootstrap, self.topic = bootstrap, topic
         self.ends: dict[int, int] = {}
         self.admin: AIOKafkaAdminClient | None = None
+        self.brokers: list[psutil.Process] = []  # the cluster's JVMs, for the CPU budget
+        self.coordinators: dict[str, int] = {}
 
     async def start(self) -> None:
         self.ends = await end_offsets(self.bootstrap, self.topic)
@@ -130,25 +167,88 @@ class GroupWatch:
     async def caught_up(self, group: str) -> bool:
         """Whether ``group`` has committed the end of every partition of the topic."""
         assert self.admin is not None, "start() first"
-        try:
-            offsets = await self.admin.list_consumer_group_offsets(group)
-        except KafkaError:  # the group's coordinator not there yet
+        try:  # the coordinator found once per group: one request per poll, not two
+            if group not in self.coordinators:
+                self.coordinators[group] = await self.admin.find_coordinator(group)
+            offsets = await self.admin.list_consumer_group_offsets(
+                group, group_coordinator_id=self.coordinators[group])
+        except KafkaError:  # the group's coordinator not there yet, or moved
+            self.coordinators.pop(group, None)
             return False
         done = {tp.partition: m.offset for tp, m in offsets.items() if tp.topic == self.topic}
         return all(done.get(p, -1) >= end for p, end in self.ends.items())
 
 
-async def _watch(watch: GroupWatch, group: str,
-                 workers: Callable[[], list[psutil.Process]], alive: Callable[[], bool],
-                 timeout: float) -> tuple[float, CpuSampler]:
-    """Sample the workers' CPU until the group has committed the whole topic; its time."""
-    cpu, deadline = CpuSampler(), time.monotonic() + timeout
+def _machine_busy_s() -> float:
+    """CPU seconds all cores of the machine have been busy since boot (other jobs included)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+class Budget:
+    """CPU samplers for the workers and for what shares the cores with them: the brokers'
+    JVMs, this harness (its offset polls and sampling), the streams_app supervisor, and the
+    whole machine (the rest is other jobs)."""
+
+    def __init__(self, workers: Callable[[], list[psutil.Process]],
+                 brokers: list[psutil.Process], supervisor: list[psutil.Process]) -> None:
+        self.workers, self.brokers, self.supervisor = workers, brokers, supervisor
+        self.cpu = CpuSampler()
+        self.others = {"brokers": CpuSampler(), "harness": CpuSampler(),
+                       "supervisor": CpuSampler()}
+        self.me = psutil.Process()
+        self.machine: list[tuple[float, float]] = []
+
+    def sample(self) -> None:
+        self.cpu.sample(self.workers())
+        self.others["brokers"].sample(self.brokers)
+        self.others["harness"].sample([self.me])
+        self.others["supervisor"].sample(self.supervisor)
+        self.machine.append((time.time(), _machine_busy_s()))
+
+    def since(self, t: float) -> dict[str, float]:
+        """CPU seconds each of the others (and the machine) used after ``t``."""
+        out = {k: sum(c.since(t).values()) for k, c in self.others.items()}
+        before = next((b for at, b in reversed(self.machine) if at <= t), self.machine[0][1])
+        out["machine"] = self.machine[-1][1] - before
+        return out
+
+
+async def _warm_up(bootstrap: str, topic: str, a: argparse.Namespace, work: Path,
+                   tag: str) -> None:
+    """One untimed pass of the raw consumer, as the main bench does: the brokers' JIT
+    compiles their fetch path (C1/C2 compiler threads were most of the brokers' CPU in the
+    first run otherwise) and the page cache holds the topic before the first timed run."""
+    if a.no_warm_up:
+        return
+    cfg = RunConfig(bootstrap, topic, "", "count", a.records, f"scale-warm-up-{tag}",
+                    str(work / "warm-up.json"))
+    res = await throughput("aiokafka", cfg, "warm-up (not timed)", a.timeout)
+    print(f"  warm-up (raw aiokafka, not timed): {res.status}", file=sys.stderr)
+
+
+async def _idle_cores(procs: list[psutil.Process], seconds: float = 3.0) -> float:
+    """Cores ``procs`` use with no client working (the brokers' own floor: replication
+    fetches, controller heartbeats)."""
+    cpu = CpuSampler()
+    cpu.sample(procs)
+    t0 = time.time()
+    await asyncio.sleep(seconds)
+    first = dict(cpu.cpu)
+    cpu.sample(procs)
+    return sum(c - first.get(pid, 0.0) for pid, c in cpu.cpu.items()) / (time.time() - t0)
+
+
+async def _watch(watch: GroupWatch, group: str, budget: Budget, alive: Callable[[], bool],
+                 timeout: float) -> float:
+    """Sample CPU until the group has committed the whole topic; its time."""
+    deadline = time.monotonic() + timeout
     while True:
-        cpu.sample(workers())
+        budget.sample()
         if await watch.caught_up(group):
             t_done = time.time()
-            cpu.sample(workers())
-            return t_done, cpu
+            budget.sample()
+            return t_done
         if not alive() and not await watch.caught_up(group):
             raise RuntimeError("the workers stopped before the end of the topic")
         if time.monotonic() > deadline:
@@ -156,11 +256,29 @@ async def _watch(watch: GroupWatch, group: str,
         await asyncio.sleep(POLL_S)
 
 
+class _Children:
+    """The worker processes: the CLI itself for one (it execs the worker), else the
+    supervisor's children, listed until all ``n`` are there (a scan of /proc costs ms)."""
+
+    def __init__(self, sup: psutil.Process, n: int) -> None:
+        self.sup, self.n = sup, n
+        self.procs: list[psutil.Process] = [sup] if n == 1 else []
+
+    def __call__(self) -> list[psutil.Process]:
+        if len(self.procs) < self.n:
+            with contextlib.suppress(psutil.Error):
+                self.procs = self.sup.children()
+        return self.procs
+
+
 async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
-                          timeout: float, records: int) -> dict:
-    """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU."""
+                          timeout: float, records: int, variant: str = "",
+                          extra_env: dict[str, str] | None = None) -> dict:
+    """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU;
+    ``extra_env`` over the harness's environment (a ``--variant``)."""
     bootstrap, topic = watch.bootstrap, watch.topic
-    group, data = f"scale-sa-{n}-{tag}", work / f"sa-{n}"
+    group = f"scale-sa{variant}-{n}-{tag}"
+    data = work / group
     # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
     # STREAMS_* in the harness's environment override it and the other settings' defaults.
     env = {"STREAMS_LAZY_VALUES": "true", **os.environ,
@@ -168,8 +286,8 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
            "STREAMS_DATA_DIR": str(data), "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
            "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
            "STREAMS_AUTO_OFFSET_RESET": "earliest", "STREAMS_LOG_LEVEL": "warning",
-           "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT)}
-    log = work / f"sa-{n}.log"
+           "BENCH_INPUT_TOPIC": topic, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    log = work / f"{group}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams_app.cli", "job", "bench.scale_job",
@@ -177,9 +295,8 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     sup = psutil.Process(proc.pid)
     try:
-        # One process: the CLI execs the worker itself; more: the supervisor's children.
-        t_done, cpu = await _watch(watch, group, lambda: [sup] if n == 1 else sup.children(),
-                                   lambda: proc.poll() is None, timeout)
+        budget = Budget(_Children(sup, n), watch.brokers, [] if n == 1 else [sup])
+        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -193,7 +310,10 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
               if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
-    return _figures(n, t_done, min(firsts), cpu)
+    fig = _figures(n, t_done, min(firsts), budget)
+    fig["assignment"] = [json.loads((d / WORKER_FILE).read_text()) for d in dirs
+                         if (d / WORKER_FILE).exists()]
+    return fig
 
 
 async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
@@ -203,41 +323,54 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
     group = f"scale-ks-{n}-{tag}"
     # It stops itself once its results cover the topic (committing on close); its end time
     # is still the harness's, polled as for streams_app.
-    cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"ks-{n}.json"),
-                    state_dir=str(work / f"ks-{n}"))
+    cfg = RunConfig(bootstrap, topic, "", "count", records, group, str(work / f"{group}.json"),
+                    state_dir=str(work / group))
     # A slow start on the loaded cluster is not a stall: give it 2 min without progress.
     env = {**os.environ, "BENCH_JAVA_OPTS": f"-Dks.num.stream.threads={n} "
            f"-Dks.replication.factor={REPLICATION} -Dbench.idle.ms=120000"}
-    with open(work / f"ks-{n}.log", "wb") as err:
+    with open(work / f"{group}.log", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.child", "kafka_streams",
                                  cfg.to_json()], env=env, cwd=ROOT, stdout=err, stderr=err,
                                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     child = psutil.Process(proc.pid)
 
-    def jvms() -> list[psutil.Process]:
-        with contextlib.suppress(psutil.Error):
-            return [p for p in child.children() if p.name() == "java"]
-        return []
+    found: list[psutil.Process] = []
+
+    def jvms() -> list[psutil.Process]:  # listed until the JVM is there, as _Children
+        if not found:
+            with contextlib.suppress(psutil.Error):
+                found.extend(p for p in child.children() if p.name() == "java")
+        return found
 
     try:
-        t_done, cpu = await _watch(watch, group, jvms, lambda: proc.poll() is None, timeout)
+        budget = Budget(jvms, watch.brokers, [])
+        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
         proc.wait(60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     res = RunResult.read(cfg.out)
-    return _figures(n, t_done, res.t_first, cpu, threads=n)
+    return _figures(n, t_done, res.t_first, budget, threads=n)
 
 
-def _figures(n: int, t_done: float, t_first: float, cpu: CpuSampler, threads: int = 1) -> dict:
+def _figures(n: int, t_done: float, t_first: float, budget: Budget, threads: int = 1) -> dict:
     """The run's figures; per worker, CPU seconds of the whole process and of the run alone
-    (from the first record: start-up and the group's join are not the pipeline's cost)."""
+    (from the first record: start-up and the group's join are not the pipeline's cost), and
+    the CPU budget of the run: workers, brokers, harness, supervisor, the rest of the machine."""
+    cpu = budget.cpu
     run = cpu.since(t_first)
     pids = sorted(cpu.cpu, key=lambda pid: -cpu.cpu[pid])
+    others = budget.since(t_first)
+    machine = others.pop("machine")
+    spent = {"workers": sum(run.values()), **others}
+    spent["rest"] = max(0.0, machine - sum(spent.values()))
     return {"workers": n, "seconds": t_done - t_first, "threads": threads,
             "worker_cpu_s": [cpu.cpu[p] for p in pids], "cpu_s": sum(cpu.cpu.values()),
-            "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values())}
+            "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values()),
+            # time a worker was not on a core: waiting for fetches, its turn, or its end
+            "idle_s": [round(max(0.0, t_done - t_first - run[p]), 2) for p in pids],
+            "budget_cpu_s": {k: round(v, 2) for k, v in spent.items()}}
 
 
 def _finish(fig: dict, records: int) -> dict:
@@ -252,8 +385,8 @@ async def _scale(a: argparse.Namespace) -> dict:
         from bench.contestants.kafka_streams import build
 
         build()
-    cluster = BenchKafkaCluster(brokers=BROKERS,
-                                broker_config={**BROKER_CONFIG, **a.broker_config})
+    cluster = ScaleCluster(a.broker_jvm, brokers=BROKERS,
+                           broker_config={**BROKER_CONFIG, **a.broker_config})
     print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
     cluster.start()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -265,27 +398,48 @@ async def _scale(a: argparse.Namespace) -> dict:
         with tqdm(total=a.records, desc="generate", unit="rec", unit_scale=True) as bar:
             await produce(cluster.bootstrap_servers, topic, f"scale-zones-{tag}", a.records,
                           bar.update, partitions=PARTITIONS, replication=REPLICATION,
-                          zipf_s=a.zipf)
+                          zipf_s=a.zipf, balanced=a.balanced)
         runners = {"streams_app": run_streams_app, "kafka_streams": run_kafka_streams}
+        for i, (name, env) in enumerate(a.variants.items()):
+            runners[name] = functools.partial(run_streams_app, variant=f"v{i}", extra_env=env)
+        await _warm_up(cluster.bootstrap_servers, topic, a, work, tag)
         watch = GroupWatch(cluster.bootstrap_servers, topic)
         await watch.start()
+        watch.brokers = [psutil.Process(pid) for pid in cluster.pids]
+        total = sum(watch.ends.values())
+        shares = {p: round(end / total, 4) for p, end in sorted(watch.ends.items())}
+        idle = await _idle_cores(watch.brokers)
+        print(f"brokers idle: {idle:.3f} cores", file=sys.stderr)
+        print("partition shares: " + " ".join(f"{p}:{v:.1%}" for p, v in shares.items()),
+              file=sys.stderr)
         series: dict[str, list[dict]] = {name: [] for name in a.contestants}
+        runs = 0
         for n in a.workers:  # round-robin: both meet the cluster in the same state
             for name in a.contestants:
+                runs += 1  # a fresh group and data dir per run (--workers may repeat)
                 try:
-                    fig = _finish(await runners[name](watch, n, work, tag, a.timeout, a.records),
-                                  a.records)
+                    fig = _finish(await runners[name](watch, n, work, f"{tag}-{runs}",
+                                                      a.timeout, a.records), a.records)
                 except (RuntimeError, OSError, ValueError) as exc:
                     fig = {"workers": n, "error": str(exc)[-500:]}
                 series[name].append(fig)
                 print(f"  {name:<14} x{n}: " + (
                     f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
                     + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
-                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s)  "
-                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s"
+                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s, idle "
+                    + " ".join(f"{c:.1f}" for c in fig["idle_s"]) + " s)  "
+                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
+                    + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
+                    + "".join(f"\n      worker {w['records']} first "
+                              f"{w.get('first_record', 0):.2f} last {w['last_record']:.2f} "
+                              f"committed {w['committed']:.2f}"
+                              for w in fig.get("assignment", []))
                     if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
+                "balanced": a.balanced, "brokers_idle_cores": round(idle, 3),
+                "broker_jvm": a.broker_jvm,
+                "variants": a.variants, "partition_shares": shares,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}
     finally:

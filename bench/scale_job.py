@@ -5,14 +5,17 @@ Each worker writes the time it consumed its first record to ``<data_dir>/first-r
 harness takes the earliest as the start of the run; the end is the group's committed offsets
 reaching the end of the topic). Once a worker has processed every record of its input
 partitions it commits at once, as the main bench's contestants do (Kafka Streams' included)
-instead of waiting up to a commit interval.
+instead of waiting up to a commit interval, and then writes ``<data_dir>/worker.json``: the
+records it processed per input partition and when its last one was processed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
+from collections import Counter
 
 from bench.common import RunConfig
 from bench.contestants.streams_app import _count
@@ -20,6 +23,7 @@ from streams_app.runtime.faust_runtime import FaustRuntime
 from streams_app.settings import Settings
 
 FIRST_RECORD_FILE = "first-record"  # read by bench.scale
+WORKER_FILE = "worker.json"  # read by bench.scale
 
 settings = Settings.from_env()
 topic = os.environ["BENCH_INPUT_TOPIC"]
@@ -29,6 +33,8 @@ app = runtime.app
 _handler = runtime.hooks.handlers[topic]
 _first: list[float] = []
 _next: dict = {}  # input partition -> next offset to process
+_records: Counter[int] = Counter()  # input partition -> records processed
+_last: list[float] = [0.0]
 _consumed = asyncio.Event()
 
 
@@ -51,6 +57,8 @@ async def _timed(tp, records) -> None:  # noqa: ANN001 - the runtime's batch han
     await _handler(tp, records)
     if records:
         _next[tp] = records[-1].offset + 1
+        _records[tp.partition] += len(records)
+        _last[0] = time.time()
         if not _consumed.is_set() and _at_end():
             _consumed.set()
 
@@ -59,6 +67,9 @@ async def _timed(tp, records) -> None:  # noqa: ANN001 - the runtime's batch han
 async def _commit_at_end() -> None:
     await _consumed.wait()
     await app.consumer.commit()
+    (settings.data_dir / WORKER_FILE).write_text(json.dumps({
+        "records": {str(p): n for p, n in sorted(_records.items())},
+        "first_record": _first[0], "last_record": _last[0], "committed": time.time()}))
 
 
 runtime.hooks.handlers[topic] = _timed

@@ -20,10 +20,30 @@ def _cpu(f: dict) -> str:
                                                           strict=True))
 
 
+BUDGET = ("workers", "brokers", "harness", "supervisor", "rest")
+
+
+def _budget(f: dict) -> str:
+    """CPU seconds of the run by who spent them, as ``workers / brokers / harness /
+    supervisor / rest`` (rest: other jobs on the machine)."""
+    b = f.get("budget_cpu_s")
+    return " / ".join(f"{b.get(k, 0.0):.1f}" for k in BUDGET) if b else "-"
+
+
+def _split(f: dict) -> str:
+    """Each streams_app worker's share of the records and its partitions."""
+    ws = f.get("assignment") or []
+    total = sum(sum(w["records"].values()) for w in ws)
+    if not total:
+        return "-"
+    return ", ".join(f"{sum(w['records'].values()) / total:.0%} "
+                     f"(p{'+'.join(sorted(w['records'], key=int))})" for w in ws)
+
+
 def table(doc: dict) -> str:
     """Plain-text table of ``scale.json``."""
     lines = [f"{'contestant':<15}{'workers':>8}{'rec/s':>12}{'x one':>7}{'rec/cpu-s':>11}"
-             "  CPU s per worker"]
+             "  CPU s per worker | budget " + "/".join(BUDGET)]
     for name, series in doc["series"].items():
         base = next((f["records_per_s"] for f in _ok(series) if f["workers"] == 1), None)
         for f in series:
@@ -32,7 +52,8 @@ def table(doc: dict) -> str:
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             lines.append(f"{name:<15}{f['workers']:>8}{f['records_per_s']:>12,.0f}{ratio:>7}"
-                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f))
+                         f"{f['records_per_cpu_s']:>11,.0f}  " + _cpu(f) + " | "
+                         + _budget(f) + " | " + _split(f))
     return "\n".join(lines)
 
 
@@ -58,12 +79,25 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "0 there for development only, as the project's test brokers do): the workers started "
         "together join one generation instead of the first one consuming alone until the "
         "second's join pauses both. "
-        + ("The zones are drawn uniformly (`--zipf 0`): consumer-group assignors balance "
-           "partitions, not records, and with the main benchmark's popularity skew the busiest "
-           "zone is 30% of the rides and one partition holds 37%, so two workers would get "
-           "~72% / 28% of the records and the data alone would cap 2 workers at ~1.4x; "
-           "uniform, each partition holds 11-16%. " if doc.get("zipf_s") == 0 else
+        + ("Every partition holds 1/8 of the rides (shares "
+           + ", ".join(f"{v:.1%}" for v in doc.get("partition_shares", {}).values())
+           + "): consumer-group assignors balance partitions, not records, and a run ends when "
+           "its busiest worker does. The zones' weights are scaled per partition (murmur2 of "
+           "the key, as producers write them) so each partition draws the same share; "
+           "uniform zones left one partition with 16% and another with 11%, and a 4 + 4 split "
+           "up to 55% / 45%, and the main benchmark's popularity skew puts 37% in one "
+           "partition. Both contestants read the same topic. " if doc.get("balanced") else
+           "The zones are drawn uniformly (`--zipf 0`); each partition holds 11-16%. "
+           if doc.get("zipf_s") == 0 else
            f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
+        + ("An untimed raw-consumer pass over the topic precedes the runs, as in the main "
+           "benchmark: the brokers run with the full JIT, and their compiler threads (C1 and "
+           "C2) used about half of the brokers' CPU over a whole series on this machine "
+           "(2026-11-30: 43 of ~90 CPU s), most of it early; without the pass the first timed "
+           "run, one worker's, would carry the most of it. "
+           if doc.get("brokers_idle_cores") is not None else "")
+        + (f"Brokers' extra JVM flags: {' '.join(doc['broker_jvm'])}. "
+           if doc.get("broker_jvm") else "")
         + "Each worker commits as soon as it has processed its partitions to their end, as "
         "Kafka Streams' contestant requests a commit at the end of its input.",
         "",
@@ -79,20 +113,32 @@ def section(doc: dict, chart_path: str) -> list[str]:
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
         "",
+        "CPU budget: CPU seconds from the run's first record to its end spent by the "
+        "workers, the 3 brokers' JVMs, this harness (its offset polls every 0.2 s and the "
+        "sampling), the streams_app supervisor (relaying output), and the rest of the machine "
+        "(other jobs; the total is the machine's busy time from /proc/stat). "
+        + (f"The brokers use {doc['brokers_idle_cores']:.2f} cores with no client working. "
+           if doc.get("brokers_idle_cores") is not None else "")
+        + "Records per worker: each worker's share of the records and its partitions. "
+        "`scale.json` also holds each worker's idle seconds (the run's length less its CPU) "
+        "and its first and last record's times.",
+        "",
         f"![scale-out]({chart_path})",
         "",
-        "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker |",
-        "|---|---:|---:|---:|---:|---|",
+        "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker "
+        "| CPU s: workers / brokers / harness / supervisor / rest | records per worker |",
+        "|---|---:|---:|---:|---:|---|---|---|",
     ]
     for name, series in doc["series"].items():
         base = next((f["records_per_s"] for f in _ok(series) if f["workers"] == 1), None)
         for f in series:
             if "error" in f:
-                out.append(f"| {name} | {f['workers']} | failed | - | - | - |")
+                out.append(f"| {name} | {f['workers']} | failed | - | - | - | - | - |")
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             out.append(f"| {name} | {f['workers']} | {f['records_per_s']:,.0f} | {ratio} "
-                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} |")
+                       f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} | {_budget(f)} "
+                       f"| {_split(f)} |")
     out += [""]
     return out
 

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from bench import report, scale_report
 from bench.data import ZIPF_S, ride_events
@@ -20,7 +21,11 @@ SCALE = {
             {"workers": 1, "records_per_s": 50_000.0, "records_per_cpu_s": 60_000.0,
              "worker_cpu_s": [5.0]},
             {"workers": 2, "records_per_s": 90_000.0, "records_per_cpu_s": 55_000.0,
-             "worker_cpu_s": [2.8, 2.7], "run_cpu_s": [1.9, 1.7]},
+             "worker_cpu_s": [2.8, 2.7], "run_cpu_s": [1.9, 1.7],
+             "budget_cpu_s": {"workers": 3.6, "brokers": 1.2, "harness": 0.1,
+                              "supervisor": 0.0, "rest": 0.4},
+             "assignment": [{"records": {"0": 110_000, "2": 50_000}},
+                            {"records": {"1": 140_000}}]},
         ],
         "kafka_streams": [{"workers": 1, "error": "timed out after 600 s"}],
     },
@@ -29,9 +34,10 @@ SCALE = {
 
 def test_the_section_gives_rates_against_one_worker_and_cpu_per_worker() -> None:
     md = "\n".join(scale_report.section(SCALE, "bench/results/scale.png"))
-    assert "| streams_app | 2 | 90,000 | 1.80 | 55,000 | 1.9 (2.8), 1.7 (2.7) |" in md
-    assert "| streams_app | 1 | 50,000 | 1.00 | 60,000 | 5.0 |" in md  # an older result
-    assert "| kafka_streams | 1 | failed | - | - | - |" in md
+    assert ("| streams_app | 2 | 90,000 | 1.80 | 55,000 | 1.9 (2.8), 1.7 (2.7) "
+            "| 3.6 / 1.2 / 0.1 / 0.0 / 0.4 | 53% (p0+2), 47% (p1) |") in md
+    assert "| streams_app | 1 | 50,000 | 1.00 | 60,000 | 5.0 | - | - |" in md  # older result
+    assert "| kafka_streams | 1 | failed | - | - | - | - | - |" in md
     assert "1.80" in scale_report.table(SCALE)
 
 
@@ -79,3 +85,25 @@ def test_the_scale_topic_draws_zones_uniformly_unless_told() -> None:
 
     assert _parse([]).zipf == 0.0
     assert top_share(0.0) < 0.02 < 0.2 < top_share(ZIPF_S)
+
+
+def test_the_scale_topic_holds_an_eighth_of_the_rides_in_each_partition() -> None:
+    parts = list(range(8))
+    partitioner = DefaultPartitioner()
+
+    def shares(balance: int) -> list[float]:
+        n = Counter(partitioner(k, parts, parts)
+                    for _, _, k, _ in ride_events(40_000, zipf_s=0.0, balance_partitions=balance))
+        return [n[p] / 40_000 for p in parts]
+
+    assert _parse([]).balanced and not _parse(["--unbalanced"]).balanced
+    assert max(shares(0)) > 0.15  # murmur2 alone: one partition far over 1/8
+    assert all(abs(s - 0.125) < 0.006 for s in shares(8))
+
+
+def test_variants_are_streams_app_contestants_with_their_environment() -> None:
+    a = _parse(["--contestants", "streams_app", "--variant", "f4m:A=1,B=2"])
+    assert a.contestants == ["streams_app", "streams_app:f4m"]
+    assert a.variants == {"streams_app:f4m": {"A": "1", "B": "2"}}
+    with pytest.raises(SystemExit):
+        _parse(["--variant", "no-settings"])
