@@ -333,10 +333,12 @@ class FaustRuntime:
                               store_factory=lambda spec: self._store(spec, partition),
                               global_stores=self._global_stores(), errors=self.errors,
                               max_record_bytes=self.max_record_bytes,
-                              thread_cache=self.thread_cache)
+                              thread_cache=self.thread_cache,
+                              count_cache_reads=self.metrics is not None
+                              and self.settings.metrics_recording_level == "debug")
             self.tasks[(sub.id, partition)] = task
             if self.metrics is not None:
-                self.metrics.attach(task, self.settings.metrics_recording_level == "debug")
+                self.metrics.attach(task)
         return task
 
     @property

@@ -31,7 +31,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from streams_app.runtime.checkpoint import Checkpoint, OffsetSource
-from streams_app.state.caching import CachingKeyValueStore
 
 __all__ = ["RuntimeView", "StreamsMetrics", "TaskMeter", "MeteredCheckpoint",
            "CONTENT_TYPE"]
@@ -172,15 +171,11 @@ class StreamsMetrics:
             meter = self.meters[task_id] = TaskMeter(self, task_id)
         return meter
 
-    def attach(self, task: Any, count_cache_reads: bool = False) -> TaskMeter:
-        """Meter a new :class:`~streams_app.runtime.task.StreamTask`: its collector's sends,
-        and (``count_cache_reads``, the debug level) its record caches' reads."""
+    def attach(self, task: Any) -> TaskMeter:
+        """Meter a new :class:`~streams_app.runtime.task.StreamTask`: its collector's sends.
+        (Its record caches count reads when the task is built with ``count_cache_reads``.)"""
         meter = self.task(task.task_id)
         task.record_collector.on_sent = meter.sent
-        if count_cache_reads:
-            for stack in task.stores.values():
-                if isinstance(stack.outer, CachingKeyValueStore):
-                    stack.outer.count_reads()
         return meter
 
     def restorer(self, store: str, restore: Callable[[list[Any]], None],

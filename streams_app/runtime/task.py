@@ -32,6 +32,7 @@ from streams_app.runtime.config import StreamsConfig
 from streams_app.runtime.record_collector import ChangelogEncoder, RecordCollector
 from streams_app.serdes import ChangeSerde, resolve_serde
 from streams_app.state.api import StateStore
+from streams_app.state.caching import CachingKeyValueStore
 from streams_app.state.spec import StoreSpec, StoreStack, build_store_stack, in_memory_store
 from streams_app.state.thread_cache import ThreadCache
 
@@ -140,11 +141,14 @@ class StreamTask(ProcessorContext):
         errors: ErrorHandlers | None = None,
         max_record_bytes: Mapping[str, int] | None = None,
         thread_cache: ThreadCache | None = None,
+        count_cache_reads: bool = False,
     ) -> None:
         """``errors``: the job's handlers (shared by its tasks; default: those ``config``
         names). ``max_record_bytes``: the largest record each sink topic (real name) takes,
         default 1 MiB. ``thread_cache``: the byte-sized record cache of the thread running
-        this task (shared with its other tasks); None: ``config.cache_max_entries`` per store."""
+        this task (shared with its other tasks); None: ``config.cache_max_entries`` per store.
+        ``count_cache_reads``: the record caches count hits and misses (metrics' debug level),
+        set before the processors' ``init`` binds the stores' methods."""
         self.topology = topology
         self.errors = errors or ErrorHandlers.from_config(config)
         self._max_record_bytes = dict(max_record_bytes or {})
@@ -177,6 +181,10 @@ class StreamTask(ProcessorContext):
                                     thread_cache)
             for name in subtopology.stores
         }
+        if count_cache_reads:
+            for stack in self.stores.values():
+                if isinstance(stack.outer, CachingKeyValueStore):
+                    stack.outer.count_reads()
         self.nodes: dict[str, RuntimeNode] = {}
         # topic (real name) -> (source node, key decoder, value decoder, extractor)
         self._sources: dict[str, tuple[RuntimeNode, Any, Any, Any]] = {}
