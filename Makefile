@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve dist chaos
+.PHONY: install kafka-jars test test-long unit demo lint clean bench bench-quick conformance docs docs-serve dist chaos
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,11 @@ kafka-jars: install
 
 test: install kafka-jars
 	$(PY) -m pytest
+
+# The long variants of the tests marked `long` (e.g. issue 14's 60 s broker outage; `make test`
+# runs a shorter one of each).
+test-long: install kafka-jars
+	TEST_LONG=1 $(PY) -m pytest -m long
 
 # Fault injection on real brokers, every scenario (~20 min); RELIABILITY.md has the figures.
 # SEED=N repeats a run; `make test` runs a reduced set (tests/faults/).
