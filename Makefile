@@ -18,8 +18,13 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: install
 	$(BIN)/streams-app broker fetch
 
+# Two pytest processes (TEST_WORKERS=N to change; 0 runs in one): most test time is waiting on
+# brokers and workers, so 2 pay on 2 cores. Whole files go to one process (module fixtures,
+# e.g. the packaging venv, are built once); each process starts its own session broker.
+TEST_WORKERS ?= 2
+
 test: install kafka-jars
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The long variants of the tests marked `long` (e.g. issue 14's 60 s broker outage; `make test`
 # runs a shorter one of each).
