@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install kafka-jars test unit demo lint clean bench bench-quick conformance docs docs-serve dist chaos
+.PHONY: install kafka-jars test test-long unit demo lint clean bench bench-quick conformance docs docs-serve dist chaos
 
 install: $(VENV)/.installed
 
@@ -18,8 +18,18 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: install
 	$(BIN)/streams-app broker fetch
 
+# Two pytest processes (TEST_WORKERS=N to change; 0 runs in one): most test time is waiting on
+# brokers and workers, so 2 pay on 2 cores. Whole files go to one process (module fixtures,
+# e.g. the packaging venv, are built once); each process starts its own session broker.
+TEST_WORKERS ?= 2
+
 test: install kafka-jars
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The long variants of the tests marked `long` (e.g. issue 14's 60 s broker outage; `make test`
+# runs a shorter one of each).
+test-long: install kafka-jars
+	TEST_LONG=1 $(PY) -m pytest -m long
 
 # Fault injection on real brokers, every scenario (~20 min); RELIABILITY.md has the figures.
 # SEED=N repeats a run; `make test` runs a reduced set (tests/faults/).

@@ -14,6 +14,10 @@
 
 Tests using any Kafka fixture are marked ``integration`` automatically (``-m "not integration"``
 runs the rest).
+
+Under pytest-xdist (``make test``: ``-n 2 --dist loadfile``) "session" means one worker process:
+each starts its own brokers. A worker's terminal summary is not shown, so a conftest hands its
+summary lines to the controller in ``config.workeroutput["summary_sections"]`` ({title: lines}).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -45,6 +50,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+_WORKER_SECTIONS: dict[str, list[str]] = {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """Keep the summary sections an xdist worker handed over."""
+    sections = getattr(node, "workeroutput", {}).get("summary_sections", {})
+    for title, lines in sections.items():
+        _WORKER_SECTIONS.setdefault(title, []).extend(lines)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for title, lines in _WORKER_SECTIONS.items():
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def _broker(env: str, factory: Callable[[], Broker]) -> Iterator[Broker]:
     external = os.environ.get(env, "").strip()
     broker: Broker = ExternalKafka(external) if external else factory()
@@ -57,7 +80,7 @@ def _broker(env: str, factory: Callable[[], Broker]) -> Iterator[Broker]:
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[Broker]:
-    """A running single-node broker shared by the whole session."""
+    """A running single-node broker shared by the whole session (one per xdist worker)."""
     yield from _broker(BOOTSTRAP_ENV, LocalKafka)
 
 

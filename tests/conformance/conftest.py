@@ -108,6 +108,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = write(VERDICTS, source, _report_path(complete))
     NOTES.insert(0, f"conformance report: {path}")
     NOTES.insert(1, total_line(VERDICTS))
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: tests/conftest.py prints them for it
+        workeroutput["summary_sections"] = {"conformance": list(NOTES)}
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,13 +1,17 @@
-"""A 60 s outage of the only broker (issue 14, defects 1 and 4), on a real broker.
+"""An outage of the only broker (issue 14, defects 1 and 4), on a real broker.
 
-The worker logs fewer than 100 lines during the outage; SIGTERM at its end exits within
-STREAMS_SHUTDOWN_TIMEOUT_MS, non-zero, saying the last commit was left out; after the broker
-and the worker restart, exactly_once output is exact (no count lost, none twice).
+Issue 14 asked for a 60 s outage: `make test-long` (TEST_LONG=1) runs that; `make test` runs
+a 15 s one, which still fails on both defects (the flood was ~100 lines a second; the hang
+lasted as long as the outage). The worker logs fewer than 100 lines during the outage;
+SIGTERM at its end exits within STREAMS_SHUTDOWN_TIMEOUT_MS, non-zero, saying the last commit
+was left out; after the broker and the worker restart, exactly_once output is exact (no count
+lost, none twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -18,9 +22,9 @@ from streams_app.kafka.broker import LocalKafka
 from streams_app.kafka.reader import wait_until
 from streams_app.runtime.shutdown import EXIT_SHUTDOWN_TIMEOUT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
-OUTAGE_S = 60.0
+OUTAGE_S = 60.0 if os.environ.get("TEST_LONG") == "1" else 15.0
 SHUTDOWN_TIMEOUT_MS = 5000
 
 

@@ -37,17 +37,24 @@ from tests.runtime.topologies import CASES
 J, S = JsonSerde(), StringSerde()
 PARTITIONS = 4
 KEYS = [f"k{i}" for i in range(40)]
-TOTAL, RATE = 24_000, 1_200.0  # ~20 s of input: the second worker joins well before the end
+# The input ends TAIL records (2 s) after the group settled with both workers, so the join is
+# mid-stream however slow the workers start; TOTAL (100 s) only bounds a group that never settles.
+TOTAL, RATE, TAIL = 120_000, 1_200.0, 2_400
 
 
-async def produce_paced(bootstrap: str, topic: str) -> Counter:
-    """Produce TOTAL keyed records at RATE per second; return the true count per key."""
+async def produce_paced(bootstrap: str, topic: str, settled: asyncio.Event) -> Counter:
+    """Produce keyed records at RATE per second until TAIL records after ``settled`` is set
+    (TOTAL at most); return the true count per key."""
     counts: Counter = Counter()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        start, chunk = time.monotonic(), 200
+        start, chunk, end = time.monotonic(), 200, TOTAL
         for i in range(0, TOTAL, chunk):
+            if i >= end:
+                break
+            if settled.is_set() and end == TOTAL:
+                end = min(TOTAL, i + TAIL)
             for j in range(i, i + chunk):
                 key = KEYS[j % len(KEYS)]
                 counts[key] += 1
@@ -90,7 +97,8 @@ async def test_second_worker_joins_mid_stream(kafka_bootstrap, unique_name, tmp_
                                           TopicSpec(out, PARTITIONS, 1)])
     first = worker(kafka_bootstrap, unique_name, tmp_path / "a", tmp_path / "a.log")
     second = worker(kafka_bootstrap, unique_name, tmp_path / "b", tmp_path / "b.log")
-    producing = asyncio.create_task(produce_paced(kafka_bootstrap, source))
+    settled = asyncio.Event()
+    producing = asyncio.create_task(produce_paced(kafka_bootstrap, source, settled))
     try:
         first.start()
 
@@ -112,6 +120,7 @@ async def test_second_worker_joins_mid_stream(kafka_bootstrap, unique_name, tmp_
 
         await wait_until(both_members, 90, f"{app_id} to settle with two members")
         assert not producing.done(), "the rebalance must happen mid-stream"
+        settled.set()  # TAIL more records reach the two members
         truth = await producing
 
         async def caught_up() -> bool:
