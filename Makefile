@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: install
 	$(BIN)/streams-app broker fetch
 
-# Two pytest processes (TEST_WORKERS=N to change; 0 runs in one): most test time is waiting on
-# brokers and workers, so 2 pay on 2 cores. Whole files go to one process (module fixtures,
-# e.g. the packaging venv, are built once); each process starts its own session broker.
-TEST_WORKERS ?= 2
+# One pytest process by default: with TEST_WORKERS=2 (pytest-xdist, whole files per process,
+# a session broker each) the suite takes ~9 min instead of ~14, but two timing-sensitive tests
+# (a supervisor's stop signal, a wall-clock punctuation wait) failed in a clean-clone run that
+# way, so it is opt-in until they are made robust to a busy second process.
+TEST_WORKERS ?= 0
 
 test: install kafka-jars
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
