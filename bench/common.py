@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PIPELINES = ("count", "windowed_count", "zone_join", "session")
-CONTESTANTS = ("streams_app", "faust", "quixstreams", "aiokafka", "kafka_streams")
+CONTESTANTS = ("streams_app", "faust", "quixstreams", "aiokafka", "aiokafka_keys", "kafka_streams")
 
 WINDOW_MS = 60_000  # windowed_count: 1-minute tumbling windows
 SESSION_GAP_MS = 300_000  # session: 5-minute inactivity gap

@@ -269,6 +269,8 @@ _METHOD = [
     "(nothing is late by more than 30 s). Kafka Streams' window/session stores keep 1 day "
     "(its default of window+grace makes a RocksDB segment per minute of event time).",
     "- aiokafka: getmany + orjson + dicts, no state store or changelog (the Python ceiling).",
+    "- aiokafka_keys (count only): getmany counting record keys, nothing decoded: the ceiling "
+    "for a count that, like streams_app's with lazy values, never reads the value.",
     "- faust: agents + Tables in memory (docs defaults); the join looks zones up in a "
     "co-partitioned Table and forwards the borough to a topic keyed by it. No session windows.",
     "- quixstreams: StreamingDataFrame with stateful apply / tumbling_window / session_window "

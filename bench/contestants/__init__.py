@@ -12,6 +12,7 @@ MODULES = {
     "faust": "bench.contestants.faust_agents",
     "quixstreams": "bench.contestants.quix",
     "aiokafka": "bench.contestants.raw_aiokafka",
+    "aiokafka_keys": "bench.contestants.raw_aiokafka_keys",
     "kafka_streams": "bench.contestants.kafka_streams",
     # Not a contestant of the comparison: the metrics-off variant (bench.metrics_overhead).
     "streams_app_nometrics": "bench.contestants.streams_app_nometrics",

@@ -32,6 +32,24 @@ def test_raw_aiokafka_contestant_is_verified_on_every_pipeline(
         assert verify(result, expected(pipeline, data.events, data.boroughs)) == ""
 
 
+def test_decode_nothing_loop_is_verified_on_count_and_missing_elsewhere(
+    kafka_bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    topic, zones = f"{unique_name}-rides", f"{unique_name}-zones"
+    data = asyncio.run(produce(kafka_bootstrap, topic, zones, 2000))
+    for pipeline, status in (("count", "ok"), ("session", "missing")):
+        cfg = RunConfig(kafka_bootstrap, topic, zones, pipeline, 2000, f"{unique_name}-{pipeline}",
+                        str(tmp_path / f"{pipeline}.json"))
+        proc = subprocess.run([sys.executable, "-m", "bench.child", "aiokafka_keys",
+                               cfg.to_json()], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        result = RunResult.read(cfg.out)
+        assert result.status == status, result.detail
+    count = RunResult.read(str(tmp_path / "count.json"))
+    assert count.records == 2000
+    assert verify(count, expected("count", data.events, data.boroughs)) == ""
+
+
 def test_streams_app_contestant_reports_missing_until_implemented(tmp_path: Path) -> None:
     cfg = RunConfig("127.0.0.1:1", "t", "z", "count", 10, "g", str(tmp_path / "r.json"))
     proc = subprocess.run([sys.executable, "-m", "bench.child", "streams_app", cfg.to_json()],
