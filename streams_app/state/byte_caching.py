@@ -205,12 +205,6 @@ class ByteCachingKeyValueStore(CachingKeyValueStore):
         if owner.size_bytes > owner.max_bytes:
             self.cache.evict_over()
 
-    def delete(self, key: Any) -> Any:
-        """Read (caching the old value), then cache the delete."""
-        old = self.get(key)
-        self.put(key, None)
-        return old
-
     def range(self, start: Any = None, end: Any = None) -> Iterator[tuple[Any, Any]]:
         """The inner store's range overlaid with every cached entry, in key order."""
         merged = dict(self.wrapped.range(start, end))
