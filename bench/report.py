@@ -198,7 +198,8 @@ def render_markdown(doc: dict, details: dict, side_notes: list[str] | None = Non
         "`bench/results/latest.json`, per-run detail: `bench/results/details.json`.",
         "",
         f"{s['records']:,} rides in a 4-partition topic on one local Kafka {v['kafka_broker']} "
-        f"broker; {s['runs']} run(s) per contestant, medians"
+        f"broker (the JVM settings of Kafka's start scripts: 1 GiB fixed heap, G1 with a 20 ms "
+        f"pause target); {s['runs']} run(s) per contestant, medians"
         f"{' (quick mode)' if s['quick'] else ''}."
         f" {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}. Date {doc['date']}.",
         "",
@@ -268,7 +269,10 @@ _METHOD = [
     "Streams `groupByKey`); zone_join re-keys by borough (a repartition in every framework).",
     "- Order: one untimed raw-consumer pass over the topic first (the broker's JIT and page "
     "cache warm up), then per pipeline the runs go round-robin over the contestants, so no one "
-    "meets the broker colder than the others.",
+    "meets the broker colder than the others. The latency test's small requests take other "
+    "paths through the broker: it gets an untimed paced run of the raw consumer first (the "
+    "broker's C2 compiler used half a core during the first timed one without it), and its "
+    "runs go round-robin too.",
     "- windowed_count: 1-minute tumbling windows; session: 5-minute inactivity gap; grace 60 s "
     "(nothing is late by more than 30 s). Kafka Streams' window/session stores keep 1 day "
     "(its default of window+grace makes a RocksDB segment per minute of event time).",
