@@ -125,6 +125,7 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "topic_replication_factor": settings.topic_replication_factor,
         "topic_disable_leader": True,
         "consumer_auto_offset_reset": settings.auto_offset_reset,
+        "consumer_max_fetch_size": settings.max_partition_fetch_bytes,
         "producer_acks": settings.producer_acks,
         # Output leaves in one batch per partition per produce request (see BulkProducer);
         # Faust's 16 KiB default would cap a request at ~50 records per partition.

@@ -254,6 +254,10 @@ class Settings:
         "how long a task with several input partitions waits for an empty one before "
         "processing without it (Kafka's max.task.idle.ms): 0 waits only for data already on "
         "the broker, -1 never waits")
+    max_partition_fetch_bytes: int = _setting(
+        1024 * 1024, _int(1024),
+        "most data one fetch returns per partition (Kafka's max.partition.fetch.bytes); "
+        "larger means fewer fetch requests for the brokers to serve while a worker is behind")
     lazy_values: bool = _setting(
         False, _bool,
         "skip decoding values no processor reads (a source feeding only counts): faster, but a "

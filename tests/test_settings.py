@@ -26,6 +26,7 @@ BAD_VALUES = {
     "repartition_purge_interval_ms": "soon",
     "cache_max_bytes": "-1",
     "max_task_idle_ms": "-2",
+    "max_partition_fetch_bytes": "12",
     "standby_replicas": "x",
     "session_timeout_ms": "100",
     "heartbeat_interval_ms": "1.5",
@@ -297,5 +298,13 @@ def test_application_server_defaults_to_hostname_and_web_port_and_is_the_canonic
     s = Settings.from_env({"STREAMS_APPLICATION_SERVER": "worker-2.jobs:8080"})
     assert s.advertised_server == "worker-2.jobs:8080"
     assert faust_options(s)["canonical_url"] == "http://worker-2.jobs:8080"
+
+
+def test_the_fetch_size_reaches_the_consumer() -> None:
+    from streams_app.app import faust_options
+
+    assert faust_options(Settings())["consumer_max_fetch_size"] == 1024 * 1024  # Kafka's
+    s = Settings.from_env({"STREAMS_MAX_PARTITION_FETCH_BYTES": "4194304"})
+    assert faust_options(s)["consumer_max_fetch_size"] == 4 * 1024 * 1024
     with pytest.raises(ConfigError, match=r"STREAMS_APPLICATION_SERVER \(application_server\)"):
         Settings(application_server="http://worker:80/path")
