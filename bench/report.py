@@ -225,10 +225,16 @@ def render_markdown(doc: dict, details: dict, side_notes: list[str] | None = Non
                 f"| {_fmt(join, '.2f')} | {_fmt(r['p50_ms'], '.1f')} | {_fmt(r['p99_ms'], '.1f')} "
                 f"| {_fmt(r['peak_rss_mb'], '.0f')} | {r['verified']} |"
             )
+    # Said by hand about a run (a contestant stopped to fit a session, one left out), kept in
+    # details.json so that a rerender (make bench-scale) keeps it: "pipeline / contestant", or
+    # a contestant's name alone for one not run.
+    said = details.get("notes", {})
     problems = [
-        f"- {p} / {n}: {f.get('detail', '').strip().splitlines()[-1] if f.get('detail') else ''}"
+        f"- {p} / {n}: " + said.get(f"{p} / {n}", f.get("detail", "").strip().splitlines()[-1]
+                                     if f.get("detail") else "")
         for p, rows in figs.items() for n, f in rows.items() if f.get("status") != "ok"
     ]
+    problems = [f"- {k}: {text}" for k, text in said.items() if " / " not in k] + problems
     if problems:
         out += ["", "Not measured:", "", *problems]
     if scale is not None:

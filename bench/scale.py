@@ -8,8 +8,11 @@ topic (both commit after flushing their caches, every 1 s), polled the same way 
 CPU seconds per worker process come from psutil, sampled until the end, with the run's CPU
 budget beside them: the brokers' JVMs, this harness, the supervisor and the rest of the
 machine. Every partition holds 1/8 of the rides (``--unbalanced``: murmur2's split of the
-zones), and an untimed raw-consumer pass warms the brokers up first. Writes
-``bench/results/scale.json`` and ``scale.png``, then re-renders BENCHMARKS.md (bench.report).
+zones), and an untimed raw-consumer pass warms the brokers up first. The brokers' JIT stops
+at C1 (``--broker-jit``): the full tiered JIT kept compiling for minutes after start-up and took
+its CPU from the workers on the 2 shared cores. The series runs ``--rounds`` times round-robin;
+each point is the median run. Writes ``bench/results/scale.json`` and ``scale.png``, then
+re-renders BENCHMARKS.md (bench.report).
 """
 
 from __future__ import annotations
@@ -58,6 +61,18 @@ BROKER_CONFIG = {"group.initial.rebalance.delay.ms": "3000"}
 # ~72% / 28% of the records and the data alone would cap the speedup at ~1.4x. Uniform, the 8
 # partitions hold 11-16% each: any 4 + 4 split is within 55% / 45%.
 SCALE_ZIPF_S = 0.0
+# A production broker has compiled its hot paths long before a job starts; these brokers are
+# a minute old. With the full tiered JIT their C2 compiler threads still used 0.1-0.9 of the 2
+# cores two minutes into a series (2026-12-01: 1.1 of the brokers' 1.7 CPU s in one 2-process
+# run), and that CPU came out of the workers' share. C1 alone compiles in seconds and
+# then stays quiet: the runs meet brokers at their steady state (both contestants alike).
+BROKER_JIT_FLAGS = {"c1": ["-XX:TieredStopAtLevel=1"], "tiered": []}
+# Both contestants' consumers fetch up to this much per partition (Kafka's
+# max.partition.fetch.bytes, default 1 MiB; the main bench's raw aiokafka loop fetches 4 MiB).
+# The brokers serve every fetch request on the workers' cores, and with 2 workers a request
+# carries half the partitions: at 4 MiB they spent 0.5 CPU s per 2-process run instead of
+# 0.7-0.9 (2026-12-01, 4 rounds each).
+FETCH_BYTES = 4 * 1024 * 1024
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -66,6 +81,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", default="1,2,4", help="processes / stream threads (1,2,4)")
     p.add_argument("--contestants", default="streams_app,kafka_streams")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="times the whole series runs, round-robin; each point is the median "
+                        "run (3)")
+    p.add_argument("--fetch-bytes", type=int, default=FETCH_BYTES,
+                   help=f"max.partition.fetch.bytes of both contestants ({FETCH_BYTES})")
+    p.add_argument("--broker-jit", choices=sorted(BROKER_JIT_FLAGS), default="c1",
+                   help="the brokers' JIT: c1 (default: steady within seconds) or tiered (the "
+                        "JVM's default; its C2 compiles for minutes after start-up)")
     p.add_argument("--results", default=str(report.RESULTS_DIR), help="output directory")
     p.add_argument("--markdown", default=str(report.MARKDOWN), help="BENCHMARKS.md path")
     p.add_argument("--zipf", type=float, default=SCALE_ZIPF_S,
@@ -96,9 +119,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     a.workers = [int(x) for x in a.workers.split(",") if x]
     a.contestants = [x for x in a.contestants.split(",") if x] + list(a.variants)
     bad = set(a.contestants) - {"streams_app", "kafka_streams", *a.variants}
-    if bad or not a.contestants or not a.workers or min(a.workers) < 1:
+    if bad or not a.contestants or not a.workers or min(a.workers) < 1 or a.rounds < 1:
         p.error(f"--contestants: streams_app, kafka_streams (got {sorted(bad)}); "
-                "--workers: positive numbers")
+                "--workers, --rounds: positive numbers")
     return a
 
 
@@ -272,7 +295,7 @@ class _Children:
 
 
 async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
-                          timeout: float, records: int, variant: str = "",
+                          timeout: float, records: int, fetch_bytes: int, variant: str = "",
                           extra_env: dict[str, str] | None = None) -> dict:
     """``streams-app job bench.scale_job --processes n``: rate and per-worker CPU;
     ``extra_env`` over the harness's environment (a ``--variant``)."""
@@ -281,7 +304,8 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
     data = work / group
     # As the main bench's contestant: the tuning guide's lazy values (counts decode no value);
     # STREAMS_* in the harness's environment override it and the other settings' defaults.
-    env = {"STREAMS_LAZY_VALUES": "true", **os.environ,
+    env = {"STREAMS_LAZY_VALUES": "true", "STREAMS_MAX_PARTITION_FETCH_BYTES": str(fetch_bytes),
+           **os.environ,
            "STREAMS_BOOTSTRAP_SERVERS": bootstrap, "STREAMS_APP_ID": group,
            "STREAMS_DATA_DIR": str(data), "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
            "STREAMS_TOPIC_REPLICATION_FACTOR": str(REPLICATION),
@@ -294,9 +318,11 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
              "--processes", str(n)], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     sup = psutil.Process(proc.pid)
+    dirs = [data] if n == 1 else [data / f"p{i}" for i in range(n)]  # one: no supervisor
     try:
         budget = Budget(_Children(sup, n), watch.brokers, [] if n == 1 else [sup])
-        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
+        t_polled = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
+        ends = await _worker_ends(dirs)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -305,19 +331,18 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    dirs = [data] if n == 1 else [data / f"p{i}" for i in range(n)]  # one: no supervisor
     firsts = [float((d / FIRST_RECORD_FILE).read_text()) for d in dirs
               if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
-    fig = _figures(n, t_done, min(firsts), budget)
+    fig = _figures(n, t_polled, min(firsts), budget, t_end=max(ends) if ends else None)
     fig["assignment"] = [json.loads((d / WORKER_FILE).read_text()) for d in dirs
                          if (d / WORKER_FILE).exists()]
     return fig
 
 
 async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
-                            timeout: float, records: int) -> dict:
+                            timeout: float, records: int, fetch_bytes: int) -> dict:
     """The Kafka Streams contestant (count) with ``num.stream.threads = n``."""
     bootstrap, topic = watch.bootstrap, watch.topic
     group = f"scale-ks-{n}-{tag}"
@@ -327,7 +352,8 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
                     state_dir=str(work / group))
     # A slow start on the loaded cluster is not a stall: give it 2 min without progress.
     env = {**os.environ, "BENCH_JAVA_OPTS": f"-Dks.num.stream.threads={n} "
-           f"-Dks.replication.factor={REPLICATION} -Dbench.idle.ms=120000"}
+           f"-Dks.replication.factor={REPLICATION} -Dks.max.partition.fetch.bytes={fetch_bytes} "
+           "-Dbench.idle.ms=120000"}
     with open(work / f"{group}.log", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.child", "kafka_streams",
                                  cfg.to_json()], env=env, cwd=ROOT, stdout=err, stderr=err,
@@ -344,20 +370,39 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
 
     try:
         budget = Budget(jvms, watch.brokers, [])
-        t_done = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
+        t_polled = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
         proc.wait(60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     res = RunResult.read(cfg.out)
-    return _figures(n, t_done, res.t_first, budget, threads=n)
+    return _figures(n, t_polled, res.t_first, budget, threads=n,
+                    t_end=res.t_done if res.t_done > 0 else None)
 
 
-def _figures(n: int, t_done: float, t_first: float, budget: Budget, threads: int = 1) -> dict:
+async def _worker_ends(dirs: list[Path], wait_s: float = 5.0) -> list[float]:
+    """When each worker had committed its partitions' ends (its ``worker.json``), once all
+    have written it; empty if one has not within ``wait_s`` (the polled end stands then)."""
+    deadline = time.monotonic() + wait_s
+    while not all((d / WORKER_FILE).exists() for d in dirs):
+        if time.monotonic() > deadline:
+            return []
+        await asyncio.sleep(0.05)
+    return [json.loads((d / WORKER_FILE).read_text())["committed"] for d in dirs]
+
+
+def _figures(n: int, t_polled: float, t_first: float, budget: Budget, threads: int = 1,
+             t_end: float | None = None) -> dict:
     """The run's figures; per worker, CPU seconds of the whole process and of the run alone
     (from the first record: start-up and the group's join are not the pipeline's cost), and
-    the CPU budget of the run: workers, brokers, harness, supervisor, the rest of the machine."""
+    the CPU budget of the run: workers, brokers, harness, supervisor, the rest of the machine.
+
+    The run ends at ``t_end``, the contestant's own stamp (streams_app: its last worker's
+    commit of its partitions' ends returned; Kafka Streams: its results covered the input, in
+    the commit that flushes its cache), else when the harness's poll (every POLL_S) saw the
+    group's offsets at the end: a poll adds up to POLL_S, a tenth of a 2 s run."""
+    t_done = t_end if t_end is not None and t_first < t_end <= t_polled else t_polled
     cpu = budget.cpu
     run = cpu.since(t_first)
     pids = sorted(cpu.cpu, key=lambda pid: -cpu.cpu[pid])
@@ -366,6 +411,8 @@ def _figures(n: int, t_done: float, t_first: float, budget: Budget, threads: int
     spent = {"workers": sum(run.values()), **others}
     spent["rest"] = max(0.0, machine - sum(spent.values()))
     return {"workers": n, "seconds": t_done - t_first, "threads": threads,
+            "end": "polled" if t_done == t_polled else "own",
+            "polled_seconds": round(t_polled - t_first, 3),
             "worker_cpu_s": [cpu.cpu[p] for p in pids], "cpu_s": sum(cpu.cpu.values()),
             "run_cpu_s": [run[p] for p in pids], "run_cpu_total_s": sum(run.values()),
             # time a worker was not on a core: waiting for fetches, its turn, or its end
@@ -380,12 +427,38 @@ def _finish(fig: dict, records: int) -> dict:
     return fig
 
 
+def _median(figs: list[dict]) -> dict:
+    """The median run by records/s (the lower middle of an even count), with every run's
+    records/s beside it; the last failure if no run succeeded."""
+    ok = sorted((f for f in figs if "error" not in f), key=lambda f: f["records_per_s"])
+    if not ok:
+        return figs[-1]
+    return {**ok[(len(ok) - 1) // 2],
+            "runs_records_per_s": [round(f["records_per_s"]) for f in figs if "error" not in f],
+            "failed_runs": len(figs) - len(ok)}
+
+
+def _line(fig: dict) -> str:
+    """One run as a progress line."""
+    if "error" in fig:
+        return f"FAILED: {fig['error']}"
+    return (f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
+            + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
+            + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s, idle "
+            + " ".join(f"{c:.1f}" for c in fig["idle_s"]) + " s)  "
+            f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
+            + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
+            + "".join(f"\n      worker {w['records']} first {w.get('first_record', 0):.2f} "
+                      f"last {w['last_record']:.2f} committed {w['committed']:.2f}"
+                      for w in fig.get("assignment", [])))
+
+
 async def _scale(a: argparse.Namespace) -> dict:
     if "kafka_streams" in a.contestants:
         from bench.contestants.kafka_streams import build
 
         build()
-    cluster = ScaleCluster(a.broker_jvm, brokers=BROKERS,
+    cluster = ScaleCluster(BROKER_JIT_FLAGS[a.broker_jit] + a.broker_jvm, brokers=BROKERS,
                            broker_config={**BROKER_CONFIG, **a.broker_config})
     print(f"starting a {BROKERS}-broker Kafka cluster ...", file=sys.stderr)
     cluster.start()
@@ -412,33 +485,27 @@ async def _scale(a: argparse.Namespace) -> dict:
         print(f"brokers idle: {idle:.3f} cores", file=sys.stderr)
         print("partition shares: " + " ".join(f"{p}:{v:.1%}" for p, v in shares.items()),
               file=sys.stderr)
-        series: dict[str, list[dict]] = {name: [] for name in a.contestants}
-        runs = 0
-        for n in a.workers:  # round-robin: both meet the cluster in the same state
-            for name in a.contestants:
-                runs += 1  # a fresh group and data dir per run (--workers may repeat)
-                try:
-                    fig = _finish(await runners[name](watch, n, work, f"{tag}-{runs}",
-                                                      a.timeout, a.records), a.records)
-                except (RuntimeError, OSError, ValueError) as exc:
-                    fig = {"workers": n, "error": str(exc)[-500:]}
-                series[name].append(fig)
-                print(f"  {name:<14} x{n}: " + (
-                    f"{fig['records_per_s']:>10,.0f} rec/s  cpu "
-                    + " ".join(f"{c:.1f}" for c in fig["run_cpu_s"]) + " s (whole process "
-                    + " ".join(f"{c:.1f}" for c in fig["worker_cpu_s"]) + " s, idle "
-                    + " ".join(f"{c:.1f}" for c in fig["idle_s"]) + " s)  "
-                    f"{fig['records_per_cpu_s']:,.0f} rec/cpu-s  budget "
-                    + " ".join(f"{k} {v:.1f}" for k, v in fig["budget_cpu_s"].items())
-                    + "".join(f"\n      worker {w['records']} first "
-                              f"{w.get('first_record', 0):.2f} last {w['last_record']:.2f} "
-                              f"committed {w['committed']:.2f}"
-                              for w in fig.get("assignment", []))
-                    if "error" not in fig else f"FAILED: {fig['error']}"), file=sys.stderr)
+        runs: dict[str, dict[int, list[dict]]] = {name: {} for name in a.contestants}
+        done = 0
+        for r in range(a.rounds):
+            for n in a.workers:  # round-robin: both meet the cluster in the same state
+                for name in a.contestants:
+                    done += 1  # a fresh group and data dir per run
+                    try:
+                        fig = _finish(await runners[name](watch, n, work, f"{tag}-{done}",
+                                                          a.timeout, a.records, a.fetch_bytes),
+                                      a.records)
+                    except (RuntimeError, OSError, ValueError) as exc:
+                        fig = {"workers": n, "error": str(exc)[-500:]}
+                    runs[name].setdefault(n, []).append(fig)
+                    print(f"  round {r + 1}/{a.rounds} {name:<14} x{n}: {_line(fig)}",
+                          file=sys.stderr)
+        series = {name: [_median(figs) for figs in by_n.values()] for name, by_n in runs.items()}
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
                 "balanced": a.balanced, "brokers_idle_cores": round(idle, 3),
-                "broker_jvm": a.broker_jvm,
+                "broker_jvm": a.broker_jvm, "broker_jit": a.broker_jit, "rounds": a.rounds,
+                "fetch_bytes": a.fetch_bytes,
                 "variants": a.variants, "partition_shares": shares,
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "series": series,
                 "load_avg": [round(load_start, 1), round(os.getloadavg()[0], 1)]}

@@ -35,6 +35,7 @@ _first: list[float] = []
 _next: dict = {}  # input partition -> next offset to process
 _records: Counter[int] = Counter()  # input partition -> records processed
 _last: list[float] = [0.0]
+_cpu: dict[str, float] = {}  # process CPU seconds at the first and the last record
 _consumed = asyncio.Event()
 
 
@@ -52,6 +53,7 @@ def _done(next_offset: int, highwater: int | None) -> bool:
 
 async def _timed(tp, records) -> None:  # noqa: ANN001 - the runtime's batch handler signature
     if not _first:
+        _cpu["first"] = time.process_time()
         _first.append(time.time())
         (settings.data_dir / FIRST_RECORD_FILE).write_text(repr(_first[0]))
     await _handler(tp, records)
@@ -59,6 +61,7 @@ async def _timed(tp, records) -> None:  # noqa: ANN001 - the runtime's batch han
         _next[tp] = records[-1].offset + 1
         _records[tp.partition] += len(records)
         _last[0] = time.time()
+        _cpu["last"] = time.process_time()
         if not _consumed.is_set() and _at_end():
             _consumed.set()
 
@@ -69,7 +72,9 @@ async def _commit_at_end() -> None:
     await app.consumer.commit()
     (settings.data_dir / WORKER_FILE).write_text(json.dumps({
         "records": {str(p): n for p, n in sorted(_records.items())},
-        "first_record": _first[0], "last_record": _last[0], "committed": time.time()}))
+        "first_record": _first[0], "last_record": _last[0], "committed": time.time(),
+        "cpu_first_record": _cpu["first"], "cpu_last_record": _cpu["last"],
+        "cpu_committed": time.process_time()}))
 
 
 runtime.hooks.handlers[topic] = _timed

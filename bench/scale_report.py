@@ -40,6 +40,15 @@ def _split(f: dict) -> str:
                      f"(p{'+'.join(sorted(w['records'], key=int))})" for w in ws)
 
 
+def _runs(f: dict) -> str:
+    """records/s of each run of a point (``--rounds``), and failed runs."""
+    rates = f.get("runs_records_per_s")
+    if not rates:
+        return "-"
+    failed = f" ({f['failed_runs']} failed)" if f.get("failed_runs") else ""
+    return ", ".join(f"{r:,.0f}" for r in rates) + failed
+
+
 def table(doc: dict) -> str:
     """Plain-text table of ``scale.json``."""
     lines = [f"{'contestant':<15}{'workers':>8}{'rec/s':>12}{'x one':>7}{'rec/cpu-s':>11}"
@@ -67,7 +76,12 @@ def section(doc: dict, chart_path: str) -> list[str]:
         f"{doc['cores']} cores, {doc['date']}: streams_app as N worker processes of one job "
         "(`streams-app job bench.scale_job --processes N`, one consumer group) against Kafka "
         "Streams as one instance with N stream threads. records/s: first record consumed to "
-        "the group's committed offsets covering the topic (polled the same way for both). "
+        "the group's committed offsets covering the topic, by the contestant's own clock "
+        "(streams_app: its last worker's commit of its partitions' ends returned; Kafka "
+        "Streams: its results covered the input, in the commit that flushes its cache), "
+        "checked by the harness polling the group's offsets every 0.2 s (the poll's time "
+        "stands where a contestant has no stamp; a poll adds up to 0.2 s, a tenth of a 2 s "
+        "run). "
         "CPU s: user + system seconds of each worker process (Kafka Streams: the one JVM, all "
         "its threads) from the run's first record to its end, sampled every 0.2 s, and in "
         "brackets the whole process's, start-up included; rec/cpu-s: records per CPU second "
@@ -91,11 +105,26 @@ def section(doc: dict, chart_path: str) -> list[str]:
            if doc.get("zipf_s") == 0 else
            f"Zone popularity exponent {doc['zipf_s']}. " if "zipf_s" in doc else "")
         + ("An untimed raw-consumer pass over the topic precedes the runs, as in the main "
-           "benchmark: the brokers run with the full JIT, and their compiler threads (C1 and "
-           "C2) used about half of the brokers' CPU over a whole series on this machine "
-           "(2026-11-30: 43 of ~90 CPU s), most of it early; without the pass the first timed "
-           "run, one worker's, would carry the most of it. "
-           if doc.get("brokers_idle_cores") is not None else "")
+           "benchmark. " if doc.get("brokers_idle_cores") is not None else "")
+        + ("The brokers' JIT stops at C1 (`-XX:TieredStopAtLevel=1`, `--broker-jit c1`): a "
+           "production broker compiled its hot paths long before a job starts, these are a "
+           "minute old, and with the JVM's full tiered JIT their C2 compiler threads still "
+           "used 0.1-0.9 of the 2 cores two minutes into a series (2026-12-01: 1.1 of the "
+           "brokers' 1.7 CPU s in one 2-process run, and 2.4 CPU s of brokers in the first "
+           "2-process run against 1.0 in the later ones). That CPU came out of the workers' "
+           "share, so the series measured the brokers' warm-up. C1 alone compiles within "
+           "seconds and then stays quiet; both contestants meet the same brokers. "
+           "(`--broker-jit tiered` runs the series with the JVM's default.) "
+           if doc.get("broker_jit") == "c1" else "")
+        + (f"Both contestants' consumers fetch up to {doc['fetch_bytes'] // 1024 ** 2} MiB per "
+           "partition (`max.partition.fetch.bytes`; Kafka's default is 1 MiB, the main "
+           "benchmark's raw aiokafka loop fetches 4 MiB): the brokers serve every fetch request "
+           "on the workers' cores, and 2 workers' requests carry half the partitions each; at "
+           "4 MiB the brokers spent 0.5 CPU s per 2-process run instead of 0.7-0.9 "
+           "(2026-12-01, 4 rounds each). " if doc.get("fetch_bytes") else "")
+        + (f"The series ran {doc['rounds']} times round-robin (1, 2, 4 workers, each "
+           "contestant in turn); each row is the median run by records/s, every run's "
+           "records/s in the last column. " if doc.get("rounds", 1) > 1 else "")
         + (f"Brokers' extra JVM flags: {' '.join(doc['broker_jvm'])}. "
            if doc.get("broker_jvm") else "")
         + "Each worker commits as soon as it has processed its partitions to their end, as "
@@ -106,10 +135,11 @@ def section(doc: dict, chart_path: str) -> list[str]:
         "per-core figure (rec/cpu-s) is the one to compare: where it holds as workers are "
         "added, they split the work without overhead, and records/s is what the cores the "
         "brokers leave allow. The budget bounds the speed-up: with w CPU seconds per record "
-        "in the workers and b in the brokers, 2 cores carry at most 2 / (w + b) records/s, so "
-        "where one worker already keeps a core busy (idle near 0 s) and the brokers need a "
-        "third of a core more, 2 workers cannot approach 2x on this machine; a second "
-        "machine (or cores not shared with the brokers) is where process scale-out shows."
+        "in the workers and b in the brokers, 2 cores carry at most 2 / (w + b) records/s "
+        "while one worker, keeping one core busy, does 1 / w, so 2 workers reach at most "
+        "2w / (w + b) of one: 1.7x needs the brokers to stay under ~18% of the workers' CPU. "
+        "A second machine (or cores not shared with the brokers) is where process scale-out "
+        "shows fully."
         + (f" Load average (1 min) at the start and end of the run: {doc['load_avg'][0]} and "
            f"{doc['load_avg'][1]} on {doc['cores']} cores (a shared machine: other jobs ran "
            "meanwhile, so the wall-clock figures are noisy)." if doc.get("load_avg") else ""),
@@ -127,19 +157,20 @@ def section(doc: dict, chart_path: str) -> list[str]:
         f"![scale-out]({chart_path})",
         "",
         "| contestant | workers | records/s | x one | rec/cpu-s | CPU s per worker "
-        "| CPU s: workers / brokers / harness / supervisor / rest | records per worker |",
-        "|---|---:|---:|---:|---:|---|---|---|",
+        "| CPU s: workers / brokers / harness / supervisor / rest | records per worker "
+        "| records/s of each run |",
+        "|---|---:|---:|---:|---:|---|---|---|---|",
     ]
     for name, series in doc["series"].items():
         base = next((f["records_per_s"] for f in _ok(series) if f["workers"] == 1), None)
         for f in series:
             if "error" in f:
-                out.append(f"| {name} | {f['workers']} | failed | - | - | - | - | - |")
+                out.append(f"| {name} | {f['workers']} | failed | - | - | - | - | - | - |")
                 continue
             ratio = f"{f['records_per_s'] / base:.2f}" if base else "-"
             out.append(f"| {name} | {f['workers']} | {f['records_per_s']:,.0f} | {ratio} "
                        f"| {f['records_per_cpu_s']:,.0f} | {_cpu(f)} | {_budget(f)} "
-                       f"| {_split(f)} |")
+                       f"| {_split(f)} | {_runs(f)} |")
     out += [""]
     return out
 
