@@ -4,7 +4,8 @@ The count pipeline over one 8-partition topic (replication 3): streams_app as 1,
 processes of one job (``streams-app job bench.scale_job --processes N``, one consumer group)
 against Kafka Streams as one instance with 1, 2, 4 stream threads. records/s runs from the
 first record consumed (earliest worker) to the group's committed offsets covering the whole
-topic (both commit after flushing their caches, every 1 s), polled the same way for both.
+topic (both commit after flushing their caches, every 1 s), by the contestant's own clock,
+checked by polling the group's offsets (the poll's time stands where a stamp is missing).
 CPU seconds per worker process come from psutil, sampled until the end, with the run's CPU
 budget beside them: the brokers' JVMs, this harness, the supervisor and the rest of the
 machine. Every partition holds 1/8 of the rides (``--unbalanced``: murmur2's split of the
