@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+import streams_app
 from streams_app.cli import main
 from streams_app.jobs.process import worker_argv
-from streams_app.ops.processes import Supervisor, create_data_dirs, prefixed, worker_envs
+from streams_app.ops.processes import create_data_dirs, prefixed, worker_envs
 from streams_app.settings import ConfigError, Settings
 
 # A stand-in worker: says it is ready, then exits on SIGTERM with CODE_ON_TERM (or ignores it).
+# It also ends once orphaned, so a failed test leaves no process behind.
 CHILD = """
 import os, signal, sys, time
 def stop(signum, frame):
@@ -24,53 +29,92 @@ def stop(signum, frame):
     sys.exit(int(os.environ["CODE_ON_TERM"]))
 signal.signal(signal.SIGTERM, signal.SIG_IGN if os.environ.get("IGNORE") else stop)
 signal.signal(signal.SIGINT, stop)
+parent = os.getppid()
 print("ready", flush=True)
 if os.environ.get("EXIT_NOW"):
     sys.exit(int(os.environ["EXIT_NOW"]))
-while True:
-    time.sleep(60)
+while os.getppid() == parent:
+    time.sleep(0.2)
 """
+
+# The supervisor in a process of its own, as `streams-app job --processes N` runs: the test's
+# process belongs to pytest (and to execnet under pytest-xdist), whose signal state and threads
+# must not decide the outcome. Signals start unblocked, as from a shell.
+UNREAPED = 9
+SUPERVISOR = f"""
+import json, os, signal, sys
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+from streams_app.ops.processes import Supervisor
+envs, stop_timeout_s, child = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+sup = Supervisor([sys.executable, "-c", child], [{{**os.environ, **e}} for e in envs],
+                 stop_timeout_s=stop_timeout_s)
+code = sup.run()
+sys.exit({UNREAPED} if any(w.proc.returncode is None for w in sup.workers) else code)
+"""
+# Only a hang guard: a stand-in worker is ready within a second.
+READY_GUARD_S = 60.0
+# Past the stop timeout (when the supervisor kills what is left): its own exit and teardown.
+EXIT_MARGIN_S = 30.0
 
 
 class Lines:
-    """A text sink the supervisor writes to; tests wait on what it has received."""
+    """Text a process writes; tests wait on what has arrived (or on its end)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self.text = ""
+        self.closed = False
         self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._reader.start()
 
-    def write(self, s: str) -> int:
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            with self._cond:
+                self.text += raw.decode(errors="replace")
+                self._cond.notify_all()
         with self._cond:
-            self.text += s
+            self.closed = True
             self._cond.notify_all()
-        return len(s)
 
-    def flush(self) -> None:
-        pass
-
-    def wait_for(self, count: int, needle: str, timeout: float = 20.0) -> bool:
+    def wait_for(self, count: int, needle: str) -> bool:
+        """True once ``needle`` arrived ``count`` times; False if the stream ended first."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.text.count(needle) >= count, timeout)
+            self._cond.wait_for(lambda: self.text.count(needle) >= count or self.closed,
+                                READY_GUARD_S)
+            return self.text.count(needle) >= count
+
+    def join(self) -> str:
+        self._reader.join()
+        return self.text
 
 
 def supervise(envs: list[dict[str, str]], stop_timeout_s: float = 10.0,
               signum: int = signal.SIGTERM, after: str = "",
               ) -> tuple[int, str, str]:
-    """Run a Supervisor over CHILD workers; send ``signum`` to this process once every worker
-    said it is ready (and ``after`` was reported). Returns the exit code, the relayed output
-    and the reports."""
-    out, err = Lines(), Lines()
-    sup = Supervisor([sys.executable, "-c", CHILD],
-                     [{**os.environ, "CODE_ON_TERM": "0", **e} for e in envs],
-                     stop_timeout_s=stop_timeout_s, out=out, err=err)
-
-    def stop_when_ready() -> None:
-        if out.wait_for(len(envs), "ready") and err.wait_for(1 if after else 0, after):
-            os.kill(os.getpid(), signum)
-
-    threading.Thread(target=stop_when_ready, daemon=True).start()
-    code = sup.run()
-    assert all(w.proc.returncode is not None for w in sup.workers)
+    """Run a Supervisor over CHILD workers in a child process; send it ``signum`` once every
+    worker said it is ready (and ``after`` was reported). Returns the supervisor's exit code,
+    the relayed output and the reports."""
+    root = str(Path(streams_app.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, json.dumps([{"CODE_ON_TERM": "0", **e} for e in envs]),
+         str(stop_timeout_s), CHILD],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        ready = out.wait_for(len(envs), "ready") and err.wait_for(1 if after else 0, after)
+        assert ready, f"workers not ready:\n{out.text}\n{err.text}"
+        proc.send_signal(signum)
+        code = proc.wait(stop_timeout_s + EXIT_MARGIN_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        out.join()
+        err.join()
+    assert code != UNREAPED, err.text
     return code, out.text, err.text
 
 

@@ -8,12 +8,22 @@ import pytest
 
 from streams_app.jobs.process import JobProcess
 from streams_app.kafka.admin import ensure_topics
-from streams_app.kafka.reader import end_offsets, read_to_end, wait_until
+from streams_app.kafka.reader import end_offsets, group_caught_up, read_to_end, wait_until
 from streams_app.kafka.topics import TopicSpec
-from tests.runtime.process_job import J, L, S
+from tests.runtime.process_job import EMIT_MS, J, L, S
 from tests.runtime.test_faust_runtime import produce
 
 PARTITIONS = 2
+COMMIT_INTERVAL_MS = 300
+# Only a hang guard (a dead worker fails at once): the worker's start (imports, topics, group
+# join) and its first commit of every input, slow when another test process and its broker
+# share the cores.
+CONSUMED_GUARD_S = 180.0
+# Once the inputs are committed, the punctuated counts are out within a punctuation interval
+# plus a commit interval; this many of those cycles allow for a worker loop slowed by a busy
+# machine.
+CYCLES = 60
+OUTPUT_DEADLINE_S = CYCLES * (EMIT_MS + COMMIT_INTERVAL_MS) / 1000
 
 
 def inputs(seed: int) -> tuple[list[tuple[str, dict, int]], list[tuple[str, dict, int]]]:
@@ -47,12 +57,18 @@ async def test_process_and_cogroup_jobs_on_the_broker(guarantee, kafka_bootstrap
         want_agg.setdefault(user, {"clicks": 0, "spend": 0})["spend"] += value["amount"]
     env = {"STREAMS_BOOTSTRAP_SERVERS": kafka_bootstrap, "STREAMS_APP_ID": app_id,
            "STREAMS_DATA_DIR": str(tmp_path / "data"), "STREAMS_TOPIC_PREFIX": prefix,
-           "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS), "STREAMS_COMMIT_INTERVAL_MS": "300",
+           "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
+           "STREAMS_COMMIT_INTERVAL_MS": str(COMMIT_INTERVAL_MS),
            "STREAMS_PROCESSING_GUARANTEE": guarantee}
     with JobProcess("tests.runtime.process_job", env, log_path=tmp_path / "worker.log",
                     loglevel="info") as job:
         await produce(kafka_bootstrap, topics["clicks"], clicks)
         await produce(kafka_bootstrap, topics["purchases"], purchases)
+
+        async def consumed() -> bool:
+            assert job.running, job.log_tail()
+            return all([await group_caught_up(kafka_bootstrap, app_id, topics[name])
+                        for name in ("clicks", "purchases")])
 
         async def counts_emitted() -> bool:
             assert job.running, job.log_tail()
@@ -62,8 +78,14 @@ async def test_process_and_cogroup_jobs_on_the_broker(guarantee, kafka_bootstrap
             assert job.running, job.log_tail()
             return await last_by_key(kafka_bootstrap, topics["per-user"], J) == want_agg
 
-        await wait_until(counts_emitted, 90, f"the punctuated counts on {topics['click-counts']}")
-        await wait_until(aggregated, 90, f"the cogrouped aggregates on {topics['per-user']}")
+        try:
+            await wait_until(consumed, CONSUMED_GUARD_S, f"group {app_id} to commit the inputs")
+            await wait_until(counts_emitted, OUTPUT_DEADLINE_S,
+                             f"the punctuated counts on {topics['click-counts']}")
+            await wait_until(aggregated, OUTPUT_DEADLINE_S,
+                             f"the cogrouped aggregates on {topics['per-user']}")
+        except TimeoutError as exc:
+            pytest.fail(f"{exc}\n{job.log_tail()}")
     emitted = await read_to_end(kafka_bootstrap, topics["click-counts"])
     # only the punctuator forwards: its records carry wall-clock time, not the inputs' times
     assert emitted and all(r.timestamp > 1_000_000_000_000 for r in emitted)
