@@ -24,6 +24,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -502,6 +503,12 @@ async def _scale(a: argparse.Namespace) -> dict:
                     print(f"  round {r + 1}/{a.rounds} {name:<14} x{n}: {_line(fig)}",
                           file=sys.stderr)
         series = {name: [_median(figs) for figs in by_n.values()] for name, by_n in runs.items()}
+        failed = any("error" in f for by_n in runs.values() for figs in by_n.values()
+                     for f in figs)
+        if failed:  # the workers' logs and data dirs say why
+            print(f"  a run failed: its logs are in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
         return {"records": a.records, "partitions": PARTITIONS, "brokers": BROKERS,
                 "replication": REPLICATION, "cores": os.cpu_count(), "zipf_s": a.zipf,
                 "balanced": a.balanced, "brokers_idle_cores": round(idle, 3),
