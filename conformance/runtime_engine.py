@@ -142,13 +142,8 @@ async def run(scenario: Scenario, expected_stores: dict[str, list[str]], *, boot
     # The record cache as the scenario sets it (the driver's entry count): it is flushed on
     # commit, and each record is committed before the next (below), as the driver commits.
     cached = bool(cache_max_bytes(scenario))
-    # The shutdown deadline is for a worker process (an orchestrator kills it anyway); here the
-    # app shares a shard process with hundreds of scenarios, and a machine stall past 10 s at
-    # the last commit exited the whole shard (75) and lost its verdicts. The outputs are read
-    # after the stop either way.
     settings = Settings(bootstrap_servers=bootstrap, app_id=name, data_dir=data_dir,
-                        topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0,
-                        shutdown_timeout_ms=600_000)
+                        topic_partitions=1, commit_interval_ms=100, cache_max_bytes=0)
     config = _driver_config(scenario)
     config.setdefault("cache_max_entries", StreamsConfig().cache_max_entries)
     # as Kafka's TopologyTestDriver (the golden results): no wall-clock emit throttles
