@@ -62,8 +62,17 @@ class StreamsApp(faust.App):
         install_outage_log_filter()
 
     async def on_stop(self) -> None:
-        """Faust's stop (the last commit among it), bounded by STREAMS_SHUTDOWN_TIMEOUT_MS."""
-        self.shutdown_deadline.start()
+        """Faust's stop (the last commit among it), bounded by STREAMS_SHUTDOWN_TIMEOUT_MS in a
+        worker process.
+
+        Only a worker (Faust's ``Worker`` runs the app: ``streams-app job``, ``faust worker``)
+        exits at the deadline; the process is the job's, and an orchestrator would kill it
+        anyway. An app started inside someone else's program (``await app.start()`` in tests,
+        the conformance engine, a notebook) is stopped without the deadline: that process is
+        not the app's to end, as Kafka Streams' ``close(timeout)`` returns instead of exiting.
+        """
+        if self.in_worker:
+            self.shutdown_deadline.start()
         try:
             await super().on_stop()
         finally:

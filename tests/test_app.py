@@ -131,3 +131,22 @@ def test_faust_web_server_stays_off_even_when_faust_worker_turns_it_on() -> None
     app = create_app(Settings(web_enabled=True))
     app.conf.web_enabled = True
     assert app.boot_strategy.web_server() == []
+
+
+async def test_only_a_worker_process_stops_under_the_shutdown_deadline(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Faust's own stop stands in for the last commit: the deadline must be armed around it in
+    # a worker process only (an embedding program's process is not the app's to exit).
+    armed: list[bool] = []
+
+    async def faust_stop(self: StreamsApp) -> None:
+        armed.append(self.shutdown_deadline.armed)
+
+    monkeypatch.setattr(faust.App, "on_stop", faust_stop)
+    for in_worker in (False, True):
+        app = create_app(Settings(app_id=f"deadline-{in_worker}", data_dir=tmp_path,
+                                  shutdown_timeout_ms=600_000))
+        app.in_worker = in_worker
+        await app.on_stop()
+        assert not app.shutdown_deadline.armed  # cancelled once the stop returned
+    assert armed == [False, True]

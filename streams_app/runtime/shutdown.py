@@ -42,6 +42,11 @@ class ShutdownDeadline:
             self._timer.daemon = True  # a clean exit does not wait for it
             self._timer.start()
 
+    @property
+    def armed(self) -> bool:
+        """Started and neither cancelled nor expired."""
+        return self._timer is not None and not self._timer.finished.is_set()
+
     def cancel(self) -> None:
         """The stop finished in time."""
         if self._timer is not None:
