@@ -2,7 +2,8 @@
 
 A stop commits what was processed (the checkpoint). With the broker unreachable that commit
 waits for the whole outage, past any orchestrator's kill deadline (Kubernetes: 30 s), which
-then SIGKILLs the worker anyway. :class:`ShutdownDeadline` starts when the app begins to stop;
+then SIGKILLs the worker anyway. :class:`ShutdownDeadline` starts when a worker process's app
+begins to stop (not an app embedded in another program: see ``StreamsApp.on_stop``);
 if the process still runs when it expires, it logs why and exits with
 :data:`EXIT_SHUTDOWN_TIMEOUT` without the last commit. That is never a half commit: under
 exactly_once the open transaction was not committed, so the broker aborts it (at once when
