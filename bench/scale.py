@@ -324,7 +324,7 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
     try:
         budget = Budget(_Children(sup, n), watch.brokers, [] if n == 1 else [sup])
         t_polled = await _watch(watch, group, budget, lambda: proc.poll() is None, timeout)
-        ends = await _worker_ends(dirs)
+        workers = await _worker_files(dirs)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -337,9 +337,10 @@ async def run_streams_app(watch: GroupWatch, n: int, work: Path, tag: str,
               if (d / FIRST_RECORD_FILE).exists()]
     if not firsts:
         raise RuntimeError(f"no worker consumed a record: {log.read_text()[-2000:]}")
-    fig = _figures(n, t_polled, min(firsts), budget, t_end=max(ends) if ends else None)
-    fig["assignment"] = [json.loads((d / WORKER_FILE).read_text()) for d in dirs
-                         if (d / WORKER_FILE).exists()]
+    complete = len(workers) == len(dirs)  # else the polled end stands
+    fig = _figures(n, t_polled, min(firsts), budget,
+                   t_end=max(w["committed"] for w in workers) if complete else None)
+    fig["assignment"] = workers
     return fig
 
 
@@ -383,15 +384,14 @@ async def run_kafka_streams(watch: GroupWatch, n: int, work: Path, tag: str,
                     t_end=res.t_done if res.t_done > 0 else None)
 
 
-async def _worker_ends(dirs: list[Path], wait_s: float = 5.0) -> list[float]:
-    """When each worker had committed its partitions' ends (its ``worker.json``), once all
-    have written it; empty if one has not within ``wait_s`` (the polled end stands then)."""
+async def _worker_files(dirs: list[Path], wait_s: float = 5.0) -> list[dict]:
+    """Each worker's ``worker.json`` (its records per partition, and when it had committed its
+    partitions' ends), waiting up to ``wait_s`` for all of them; those written by then."""
     deadline = time.monotonic() + wait_s
-    while not all((d / WORKER_FILE).exists() for d in dirs):
-        if time.monotonic() > deadline:
-            return []
+    while not all((d / WORKER_FILE).exists() for d in dirs) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    return [json.loads((d / WORKER_FILE).read_text())["committed"] for d in dirs]
+    return [json.loads((d / WORKER_FILE).read_text()) for d in dirs
+            if (d / WORKER_FILE).exists()]
 
 
 def _figures(n: int, t_polled: float, t_first: float, budget: Budget, threads: int = 1,
